@@ -1,0 +1,1 @@
+"""recapbot: rolling research recaps for Slack, Discord and the terminal."""

@@ -1,0 +1,165 @@
+"""The console adapter: the bot on standard input and output, no tokens needed.
+
+It reads one command per line, so it works on a terminal and with piped
+input alike. `/as <name>` switches who is typing; a new name joins the team.
+"""
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from typing import TextIO
+
+from ..core.commands import CommandHandler
+from ..core.errors import FieldErrors, UserError
+from ..core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
+from ..core.model import Actor, Digest, RecapDraft
+from ..core.replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
+from ..core.service import Core
+from ..core.texts import submitted, when
+from ..render.markdown import render_digest
+
+WORKSPACE = "console:local"
+BANNER = "recapbot console. Type /recap help for commands, /as <name> to switch person, /quit to leave."
+
+
+class ConsoleAdapter:
+    def __init__(self, core: Core, stdin: TextIO | None = None, stdout: TextIO | None = None,
+                 user: str | None = None, interactive: bool | None = None):
+        self.core = core
+        self.handler = CommandHandler(core)
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.interactive = self.stdin.isatty() if interactive is None else interactive
+        self.user = user or _default_user()
+        self._stopping = False
+
+    # -- the Chat port (used by the scheduler) ---------------------------------
+    async def post(self, channel: str, message: object) -> list[str]:
+        body = render_digest(message) if isinstance(message, Digest) else str(message)
+        self.write(f"[posted to {channel}]\n{body}")
+        return [f"console:{channel}"]
+
+    async def dm(self, user_ref: str, message: object) -> None:
+        self.write(f"[direct message to {user_ref}] {message}")
+
+    # -- the loop --------------------------------------------------------------
+    def actor(self) -> Actor:
+        return Actor(workspace=WORKSPACE, user_ref=self.user.casefold(), display_name=self.user, is_admin=True)
+
+    def write(self, text: str) -> None:
+        self.stdout.write(text.rstrip("\n") + "\n")
+        self.stdout.flush()
+
+    async def run(self) -> int:
+        """Read commands until end of input or /quit."""
+        loop = asyncio.get_running_loop()
+        if self.interactive:
+            self.write(BANNER)
+        while not self._stopping:
+            if self.interactive:
+                self.stdout.write(f"{self.user}> ")
+                self.stdout.flush()
+            line = await loop.run_in_executor(None, self.stdin.readline)
+            if not line:
+                break
+            if self.handle_line(line) is False:
+                break
+        return 0
+
+    def stop(self) -> None:
+        self._stopping = True
+
+    def handle_line(self, line: str) -> bool:
+        """Handle one line; False means the person asked to quit."""
+        text = line.strip()
+        if not text or text.startswith("#"):
+            return True
+        word = text.split()[0].lower()
+        if word in ("/quit", "/exit"):
+            return False
+        if word == "/as":
+            name = text[3:].strip()
+            if not name or len(name) > 80:
+                self.write("Use /as <name>, e.g. /as alice (at most 80 characters).")
+            else:
+                self.user = name
+                self.core.teams.member_for(self.actor())
+                if self.interactive:
+                    self.write(f"You are now {name}.")
+            return True
+        if word == "/help":
+            text = "/recap help"
+        elif word != "/recap":
+            self.write(f"Unknown command {word!r}. Commands start with /recap; try /recap help. "
+                       "Console only: /as <name>, /quit.")
+            return True
+        self.show(self.handler.handle(self.actor(), text))
+        return True
+
+    def show(self, reply: Reply) -> None:
+        if isinstance(reply, TextReply):
+            self.write(reply.text if reply.ok else f"Error: {reply.text}")
+        elif isinstance(reply, DigestReply):
+            self.write((f"_{reply.note}_\n\n" if reply.note else "") + render_digest(reply.digest))
+        elif isinstance(reply, SettingsReply):
+            self.write(reply.text)
+        elif isinstance(reply, FormReply):
+            self.fill_form(reply.form)
+
+    # -- the form as prompts -----------------------------------------------------
+    def fill_form(self, form: RecapForm) -> None:
+        if not self.interactive:
+            self.write(
+                "Error: the form needs a terminal. In scripts use "
+                '/recap submit --question "..." --progress "..." --failures "..." --questions "..." [--figuring-it-out]'
+            )
+            return
+        self.write(f"Recap for the meeting on {when(form.meeting_local)}; "
+                   f"the digest goes out {when(form.digest_local)}.")
+        if form.replacing:
+            self.write("You already submitted for this meeting: your answers are pre-filled and will be replaced.")
+        values = form.prefill()
+        for spec in TEXT_FIELDS:
+            values[spec.key] = self._ask(f"{spec.label} ({spec.placeholder})", values[spec.key])
+        figuring = self._ask(f"{FIGURING_LABEL}? [y/N]", "y" if form.figuring_it_out else "").lower() in ("y", "yes")
+        for _attempt in range(3):
+            draft = RecapDraft(figuring_it_out=figuring, **values)
+            try:
+                result = self.core.recaps.submit(self.actor(), draft)
+            except FieldErrors as exc:
+                for key, message in exc.errors.items():
+                    self.write(f"Error: {message}")
+                    label = next(s.label for s in TEXT_FIELDS if s.key == key)
+                    values[key] = self._ask(label, values[key])
+                continue
+            except UserError as exc:
+                self.write(f"Error: {exc.message}")
+                return
+            self.write(submitted(result, self.core.clock.now(), form.meeting_local.tzinfo))
+            return
+        self.write("Error: still not valid after three tries; nothing was saved.")
+
+    def _ask(self, label: str, prefill: str) -> str:
+        self.write(label)
+        try:
+            import readline
+
+            readline.set_startup_hook(lambda: readline.insert_text(prefill))
+        except ImportError:  # pragma: no cover - platforms without readline
+            readline = None
+        try:
+            return input("> ") if self.stdin is sys.stdin else self.stdin.readline().rstrip("\n")
+        except EOFError:
+            return prefill
+        finally:
+            if readline is not None:
+                readline.set_startup_hook(None)
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser() or "you"
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "you"
+

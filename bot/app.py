@@ -1,0 +1,61 @@
+"""The composition root: settings -> engine -> core -> adapters, on one event loop."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from .config import Settings
+from .core.ports import Clock, SystemClock
+from .core.service import Core
+from .store.db import make_engine, upgrade
+from .store.repo import SqlRepository
+
+log = logging.getLogger("recapbot")
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    core: Core
+    # Each runner is a coroutine that serves until cancelled (an adapter, the scheduler).
+    runners: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+
+
+def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> App:
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    core = Core.build(
+        SqlRepository(engine), clock or SystemClock(),
+        default_timezone=settings.timezone, default_team_name=settings.team_name,
+    )
+    return App(settings=settings, engine=engine, core=core)
+
+
+async def serve(app: App) -> int:
+    """Run every runner until one finishes or SIGTERM/SIGINT arrives, then stop them all."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
+            pass
+    tasks = [asyncio.create_task(runner()) for runner in app.runners]
+    waiter = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([*tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
+    for task in [*tasks, waiter]:
+        task.cancel()
+    await asyncio.gather(*tasks, waiter, return_exceptions=True)
+    for task in done:
+        if task is not waiter and not task.cancelled() and task.exception():
+            log.error("stopped: %s", task.exception(), exc_info=task.exception())
+            return 1
+    app.engine.dispose()
+    return 0

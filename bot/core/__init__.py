@@ -1,0 +1,1 @@
+"""The platform-free heart of recapbot: nothing here imports a chat SDK."""

@@ -1,0 +1,258 @@
+"""The `/recap` command set, the same words in Slack, Discord and the console.
+
+`parse` turns the text after `/recap` into a command name and words;
+`CommandHandler.handle` runs it against the core and returns a Reply.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from . import texts
+from .errors import UserError
+from .model import Actor, RecapDraft
+from .parsing import parse_date, parse_positive_int, split_args
+from .recaps import describe_away
+from .replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
+from .service import Core
+from .teams import setup_usage, upcoming_cycle
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    usage: str
+    summary: str
+    admin: bool = False
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("submit", "/recap [submit]", "open the recap form for the coming meeting"),
+    CommandSpec("question", "/recap question [text]", "show or change your big-picture question"),
+    CommandSpec("away", "/recap away until YYYY-MM-DD [reason] | /recap away 2w [reason]",
+                "mark yourself away: no reminders, shown as away"),
+    CommandSpec("back", "/recap back", "end your away period"),
+    CommandSpec("status", "/recap status", "who has submitted for the coming meeting, when the digest goes out"),
+    CommandSpec("digest", "/recap digest", "preview the coming digest (only you see it)"),
+    CommandSpec("history", "/recap history [member] [n]", "the last n recaps and how the question evolved"),
+    CommandSpec("timezone", "/recap timezone [Area/City]", "show or set your own timezone"),
+    CommandSpec("schedule", "/recap schedule", "the next meetings, reminder and digest times"),
+    CommandSpec("setup", "/recap setup [key=value ...]", "show or change the team's settings", admin=True),
+    CommandSpec("skip-meeting", "/recap skip-meeting YYYY-MM-DD", "cancel one meeting; its recaps count for the next",
+                admin=True),
+    CommandSpec("help", "/recap help", "this list"),
+)
+BY_NAME = {spec.name: spec for spec in COMMANDS}
+SUBMIT_FLAGS = {
+    "--question": "question", "--progress": "progress", "--failures": "failures", "--questions": "questions",
+}
+HISTORY_DEFAULT, HISTORY_MAX = 5, 20
+
+
+@dataclass(frozen=True)
+class Parsed:
+    name: str
+    words: list[str]
+    rest: str  # the raw text after the command name, for free text
+
+
+def parse(text: str) -> Parsed:
+    """Split `/recap <name> <args>`; a leading '/recap' is optional."""
+    stripped = text.strip()
+    if stripped.lower().startswith("/recap"):
+        stripped = stripped[len("/recap"):].strip()
+    if not stripped:
+        return Parsed("submit", [], "")
+    head, _, rest = stripped.partition(" ")
+    name = head.lower()
+    if name.startswith("--"):  # `/recap --progress ...` means submit
+        return Parsed("submit", split_args(stripped), stripped)
+    if name not in BY_NAME:
+        raise UserError(f"Unknown command {head!r}. " + short_help())
+    rest = rest.strip()
+    words = [] if name == "question" else split_args(rest)
+    return Parsed(name, words, rest)
+
+
+def short_help() -> str:
+    return "Commands: " + ", ".join(f"`{spec.name}`" for spec in COMMANDS) + ". `/recap help` explains each."
+
+
+def full_help() -> str:
+    lines = ["**recapbot** keeps the group up to date before each meeting.", ""]
+    for spec in COMMANDS:
+        lines.append(f"- `{spec.usage}`: {spec.summary}" + (" (admins)" if spec.admin else ""))
+    return "\n".join(lines)
+
+
+def parse_submit_flags(words: list[str]) -> RecapDraft:
+    values: dict[str, str] = {}
+    figuring = False
+    i = 0
+    while i < len(words):
+        word = words[i]
+        flag, eq, inline = word.partition("=")
+        if flag == "--figuring-it-out":
+            figuring = True
+            i += 1
+            continue
+        if flag not in SUBMIT_FLAGS:
+            raise UserError(
+                f"Unknown option {word!r}. Use `/recap submit --question \"...\" --progress \"...\" "
+                f"--failures \"...\" --questions \"...\" --figuring-it-out`."
+            )
+        if eq:
+            value = inline
+            i += 1
+        else:
+            if i + 1 >= len(words):
+                raise UserError(f"{flag} needs a value, e.g. {flag} \"...\".")
+            value = words[i + 1]
+            i += 2
+        values[SUBMIT_FLAGS[flag]] = value
+    return RecapDraft(figuring_it_out=figuring, **values)
+
+
+class CommandHandler:
+    def __init__(self, core: Core):
+        self.core = core
+
+    def handle(self, actor: Actor, text: str) -> Reply:
+        """Run one command; a person's mistake becomes a friendly reply, never an exception."""
+        try:
+            parsed = parse(text)
+            return getattr(self, "_" + parsed.name.replace("-", "_"))(actor, parsed)
+        except UserError as exc:
+            return TextReply(exc.message, ok=False)
+
+    # -- one method per command ------------------------------------------------
+    def _submit(self, actor: Actor, cmd: Parsed) -> Reply:
+        if not cmd.words:
+            return FormReply(self.core.recaps.form(actor))
+        draft = parse_submit_flags(cmd.words)  # no --question: the current one stands
+        result = self.core.recaps.submit(actor, draft)
+        return TextReply(texts.submitted(result, self.core.clock.now(), self._zone(actor)))
+
+    def _question(self, actor: Actor, cmd: Parsed) -> Reply:
+        if not cmd.rest:
+            current = self.core.recaps.current_question(actor)
+            if current is None:
+                return TextReply("You have no big-picture question yet. Set one with `/recap question <text>`.")
+            return TextReply(
+                f"**Your big-picture question** (since {current.set_at.astimezone(self._zone(actor)):%Y-%m-%d}): "
+                f"{current.text}\nChange it with `/recap question <text>`; `/recap history` shows how it evolved."
+            )
+        text = cmd.rest.translate({0x201C: '"', 0x201D: '"'}).strip()
+        if len(text) >= 2 and text[0] == text[-1] == '"':
+            text = text[1:-1]
+        version, changed = self.core.recaps.set_question(actor, text)
+        if not changed:
+            return TextReply("That is already your big-picture question; nothing changed.")
+        return TextReply(f"Your big-picture question is now: {version.text}\nThe next digest marks it as changed.")
+
+    def _away(self, actor: Actor, cmd: Parsed) -> Reply:
+        away = self.core.recaps.away(actor, cmd.words)
+        return TextReply(f"You are {describe_away(away)}. No reminders until then; the digest shows you as away.")
+
+    def _back(self, actor: Actor, cmd: Parsed) -> Reply:
+        self._no_args(cmd)
+        ended = self.core.recaps.back(actor)
+        if not ended:
+            return TextReply("You were not marked away; nothing changed.")
+        return TextReply("Welcome back! Reminders are on again.")
+
+    def _status(self, actor: Actor, cmd: Parsed) -> Reply:
+        self._no_args(cmd)
+        team = self.core.teams.team_for(actor.workspace)
+        me = self.core.teams.member_for(actor, team)
+        part = self.core.upcoming_participation(team)
+        return TextReply(texts.status(team, part, me, self.core.clock.now(), self._zone(actor)))
+
+    def _digest(self, actor: Actor, cmd: Parsed) -> Reply:
+        self._no_args(cmd)
+        team = self.core.teams.team_for(actor.workspace)
+        self.core.teams.member_for(actor, team)
+        return DigestReply(self.core.upcoming_digest(team), note="Preview: only you can see this.")
+
+    def _history(self, actor: Actor, cmd: Parsed) -> Reply:
+        who, limit = None, HISTORY_DEFAULT
+        words = list(cmd.words)
+        if words and words[-1].isdigit():
+            limit = parse_positive_int(words.pop(), "n", 1, HISTORY_MAX)
+        if len(words) > 1:
+            raise UserError("Use `/recap history [member] [n]`, e.g. `/recap history alice 3`.")
+        if words:
+            who = words[0]
+        result = self.core.recaps.history(actor, who, limit)
+        return TextReply(texts.history(result, self._zone(actor)))
+
+    def _timezone(self, actor: Actor, cmd: Parsed) -> Reply:
+        if not cmd.words:
+            team = self.core.teams.team_for(actor.workspace)
+            member = self.core.teams.member_for(actor, team)
+            mine = member.timezone or f"{team.timezone} (the team's)"
+            return TextReply(f"Your timezone: {mine}. Change it with `/recap timezone Europe/Berlin`.")
+        if len(cmd.words) != 1:
+            raise UserError("Use `/recap timezone Area/City`, e.g. `/recap timezone America/New_York`.")
+        member = self.core.teams.set_member_timezone(actor, cmd.words[0])
+        return TextReply(f"Your timezone is now {member.timezone}.")
+
+    def _schedule(self, actor: Actor, cmd: Parsed) -> Reply:
+        self._no_args(cmd)
+        team = self.core.teams.team_for(actor.workspace)
+        now = self.core.clock.now()
+        zone = self._zone(actor)
+        cycle = upcoming_cycle(team, now)
+        schedule = team.schedule
+        lines = [f"**{team.name}** meets {schedule.describe()}."]
+        if cycle.reminder_at > now:
+            lines.append(f"- Reminders: {texts.when(cycle.reminder_at.astimezone(zone))} ({texts.relative(cycle.reminder_at, now)})")
+        lines.append(f"- Digest: {texts.when(cycle.digest_at.astimezone(zone))} ({texts.relative(cycle.digest_at, now)})")
+        lines.append(f"- Meeting: {texts.when(cycle.meeting_at.astimezone(zone))} ({texts.relative(cycle.meeting_at, now)})")
+        upcoming_skips = sorted(d for d in team.skipped if d >= now.astimezone(ZoneInfo(team.timezone)).date())
+        if upcoming_skips:
+            lines.append("- Skipped: " + ", ".join(f"{d:%a %Y-%m-%d}" for d in upcoming_skips))
+        return TextReply("\n".join(lines))
+
+    def _setup(self, actor: Actor, cmd: Parsed) -> Reply:
+        if not cmd.words:
+            team = self.core.teams.team_for(actor.workspace)
+            can = self.core.teams.can_configure(actor, team)
+            return SettingsReply(team, texts.settings(team) + "\n" + setup_usage(), can_edit=can)
+        pairs = []
+        for word in cmd.words:
+            key, eq, value = word.partition("=")
+            if not eq or not key:
+                raise UserError(f"{word!r} is not key=value. " + setup_usage())
+            pairs.append((key, value))
+        team = self.core.teams.configure(actor, pairs)
+        reply = "Saved.\n" + texts.settings(team)
+        if team.schedule:
+            cycle = upcoming_cycle(team, self.core.clock.now())
+            reply += f"\nNext meeting: {texts.when(cycle.meeting_at.astimezone(ZoneInfo(team.timezone)))}."
+        return TextReply(reply)
+
+    def _skip_meeting(self, actor: Actor, cmd: Parsed) -> Reply:
+        if len(cmd.words) != 1:
+            raise UserError("Use `/recap skip-meeting YYYY-MM-DD`, e.g. `/recap skip-meeting 2026-12-28`.")
+        day = parse_date(cmd.words[0])
+        self.core.skip_meeting(actor, day)
+        return TextReply(f"The meeting on {day:%a %Y-%m-%d} is skipped: no reminders, no digest; "
+                         "recaps written for it count for the next meeting.")
+
+    def _help(self, actor: Actor, cmd: Parsed) -> Reply:
+        return TextReply(full_help())
+
+    # -- helpers ---------------------------------------------------------------
+    def _zone(self, actor: Actor) -> ZoneInfo:
+        team = self.core.teams.team_for(actor.workspace)
+        member = self.core.teams.member_for(actor, team)
+        return self.core.teams.member_zone(member, team)
+
+    @staticmethod
+    def _no_args(cmd: Parsed) -> None:
+        if cmd.words:
+            raise UserError(f"`/recap {cmd.name}` takes no arguments. Use `{BY_NAME[cmd.name].usage}`.")

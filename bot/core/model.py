@@ -1,0 +1,178 @@
+"""Plain data the core passes around: no ORM, no chat platform.
+
+Every datetime here is timezone-aware UTC; dates are local calendar dates of
+whoever they belong to (a meeting's date is the team's local date).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+# One limit for every free-text field: it fits Slack's plain_text_input (3,000)
+# and Discord's TextInput (4,000), so no platform ever has to cut a recap.
+MAX_FIELD_CHARS = 3000
+MAX_NAME_CHARS = 80
+MAX_REASON_CHARS = 200
+
+DEFAULT_DIGEST_LEAD = timedelta(hours=2)
+DEFAULT_REMINDER_LEAD = timedelta(hours=24)
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A team's meeting rhythm: a wall-clock time in the team's zone.
+
+    `anchor` is one meeting date; with every_weeks > 1 only dates a whole
+    number of periods away from it are meetings (that is what makes biweekly
+    well defined).
+    """
+
+    weekday: int
+    at: time
+    timezone: str
+    every_weeks: int = 1
+    anchor: date | None = None
+    digest_lead: timedelta = DEFAULT_DIGEST_LEAD
+    reminder_lead: timedelta = DEFAULT_REMINDER_LEAD
+
+    def describe(self) -> str:
+        every = "every week" if self.every_weeks == 1 else f"every {self.every_weeks} weeks"
+        return f"{WEEKDAYS[self.weekday]} {self.at:%H:%M} {self.timezone}, {every}"
+
+
+@dataclass(frozen=True)
+class Team:
+    id: int
+    workspace: str
+    name: str
+    timezone: str
+    channel: str | None = None
+    schedule: Schedule | None = None
+    north_star: str | None = None
+    admins: tuple[str, ...] = ()
+    skipped: frozenset[date] = frozenset()
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    team_id: int
+    user_ref: str
+    display_name: str
+    timezone: str | None
+    joined_at: datetime
+
+
+@dataclass(frozen=True)
+class QuestionVersion:
+    """One entry in a member's big-picture question history."""
+
+    text: str
+    set_at: datetime
+
+
+@dataclass(frozen=True)
+class Away:
+    member_id: int
+    start: date
+    until: date  # inclusive
+    reason: str = ""
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.until
+
+
+@dataclass(frozen=True)
+class RecapDraft:
+    """What a member typed into the form, before validation."""
+
+    question: str = ""
+    progress: str = ""
+    failures: str = ""
+    questions: str = ""
+    figuring_it_out: bool = False
+
+
+@dataclass(frozen=True)
+class Recap:
+    id: int
+    team_id: int
+    member_id: int
+    meeting_at: datetime
+    question: str
+    question_changed: bool
+    progress: str
+    failures: str
+    questions: str
+    figuring_it_out: bool
+    late: bool
+    streak: int
+    submitted_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is talking to the bot, as an adapter saw them."""
+
+    workspace: str
+    user_ref: str
+    display_name: str
+    timezone: str | None = None
+    is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """The window of one meeting: recaps filed between the previous meeting and this one."""
+
+    team: Team
+    meeting_at: datetime
+    digest_at: datetime
+    reminder_at: datetime
+    previous_meeting_at: datetime | None
+
+    def local_meeting(self) -> datetime:
+        from zoneinfo import ZoneInfo
+
+        return self.meeting_at.astimezone(ZoneInfo(self.team.timezone))
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    member: Member
+    recap: Recap
+    streak: int
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    asker: str
+    text: str
+
+
+@dataclass(frozen=True)
+class AwayNote:
+    name: str
+    until: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One meeting's digest, platform-neutral; each adapter renders it."""
+
+    team_name: str
+    timezone: str
+    meeting_local: datetime
+    north_star: str | None
+    entries: tuple[DigestEntry, ...]
+    agenda: tuple[AgendaItem, ...]
+    missing: tuple[str, ...]
+    away: tuple[AwayNote, ...]
+    streaks: tuple[tuple[str, int], ...]
+    submitted: int
+    expected: int
+    generated_at: datetime = field(compare=False, default=None)  # type: ignore[assignment]

@@ -1,0 +1,220 @@
+"""Use cases around a member's own recaps: submit, the big-picture question, away, history."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from . import cycles
+from .errors import FieldErrors, UserError
+from .forms import TEXT_FIELDS, RecapForm
+from .model import (
+    MAX_FIELD_CHARS,
+    MAX_REASON_CHARS,
+    Actor,
+    Away,
+    Cycle,
+    Member,
+    QuestionVersion,
+    Recap,
+    RecapDraft,
+    Team,
+)
+from .parsing import parse_date
+from .ports import Clock, Repository
+from .streaks import streak_at_submit
+from .teams import TeamService, upcoming_cycle
+
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MAX_AWAY_DAYS = 366
+
+
+def clean_text(value: str, label: str) -> str:
+    """Trim surrounding blanks; refuse what cannot be stored intact."""
+    text = (value or "").replace("\r\n", "\n").strip()
+    if len(text) > MAX_FIELD_CHARS:
+        raise UserError(f"{label} is {len(text):,} characters; the limit is {MAX_FIELD_CHARS:,}. Nothing was saved.")
+    if _FORBIDDEN.search(text):
+        raise UserError(f"{label} contains control characters that cannot be stored. Nothing was saved.")
+    return text
+
+
+def validate_draft(draft: RecapDraft) -> RecapDraft:
+    """Check every field at once, so a form can show all problems together."""
+    errors: dict[str, str] = {}
+    cleaned: dict[str, str] = {}
+    for spec in TEXT_FIELDS:
+        try:
+            cleaned[spec.key] = clean_text(getattr(draft, spec.key), spec.label)
+        except UserError as exc:
+            errors[spec.key] = exc.message
+    if errors:
+        raise FieldErrors(errors)
+    result = RecapDraft(**cleaned, figuring_it_out=draft.figuring_it_out)
+    if not (result.progress or result.failures or result.questions or result.figuring_it_out):
+        raise FieldErrors({
+            "progress": "Bring something: progress, what didn't work, a question for the group, "
+                        "or tick \u201cstill figuring it out\u201d. Nothing was saved."
+        })
+    return result
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    recap: Recap
+    cycle: Cycle
+    replaced: bool
+    question_changed: bool
+
+
+@dataclass(frozen=True)
+class History:
+    member: Member
+    recaps: list[Recap]
+    questions: list[QuestionVersion]
+
+
+@dataclass
+class RecapService:
+    repo: Repository
+    clock: Clock
+    teams: TeamService
+
+    def form(self, actor: Actor) -> RecapForm:
+        """The recap form, pre-filled with the current question or this cycle's answers."""
+        team = self.teams.team_for(actor.workspace)
+        member = self.teams.member_for(actor, team)
+        cycle = upcoming_cycle(team, self.clock.now())
+        current = self.repo.current_question(member.id)
+        zone = self.teams.member_zone(member, team)
+        return RecapForm(
+            meeting_local=cycle.meeting_at.astimezone(zone),
+            digest_local=cycle.digest_at.astimezone(zone),
+            question=current.text if current else "",
+            existing=self.repo.get_recap(member.id, cycle.meeting_at),
+        )
+
+    def submit(self, actor: Actor, draft: RecapDraft) -> SubmitResult:
+        draft = validate_draft(draft)
+        team = self.teams.team_for(actor.workspace)
+        member = self.teams.member_for(actor, team)
+        now = self.clock.now()
+        cycle = upcoming_cycle(team, now)
+
+        current = self.repo.current_question(member.id)
+        question = draft.question or (current.text if current else "")
+        if draft.question and (current is None or current.text != draft.question):
+            self.repo.add_question(member.id, draft.question, now)
+
+        previous = self.repo.latest_recap_before(member.id, cycle.meeting_at)
+        changed = bool(previous and previous.question and question != previous.question)
+        existing = self.repo.get_recap(member.id, cycle.meeting_at)
+        streak = existing.streak if existing else streak_at_submit(self.repo, team, member, cycle.meeting_at)
+        recap = Recap(
+            id=0, team_id=team.id, member_id=member.id, meeting_at=cycle.meeting_at,
+            question=question, question_changed=changed,
+            progress=draft.progress, failures=draft.failures, questions=draft.questions,
+            figuring_it_out=draft.figuring_it_out, late=now >= cycle.digest_at,
+            streak=streak, submitted_at=now, updated_at=now,
+        )
+        stored, replaced = self.repo.save_recap(recap)
+        return SubmitResult(recap=stored, cycle=cycle, replaced=replaced, question_changed=changed)
+
+    # -- the big-picture question ---------------------------------------------
+    def set_question(self, actor: Actor, text: str) -> tuple[QuestionVersion, bool]:
+        """Record a new big-picture question; returns (current, changed)."""
+        cleaned = clean_text(text, "The big-picture question")
+        if not cleaned:
+            raise UserError("Write the question after the command: `/recap question <your big-picture question>`.")
+        member = self.teams.member_for(actor)
+        current = self.repo.current_question(member.id)
+        if current is not None and current.text == cleaned:
+            return current, False
+        return self.repo.add_question(member.id, cleaned, self.clock.now()), True
+
+    def current_question(self, actor: Actor) -> QuestionVersion | None:
+        return self.repo.current_question(self.teams.member_for(actor).id)
+
+    # -- away ----------------------------------------------------------------
+    def away(self, actor: Actor, words: list[str]) -> Away:
+        """`until 2026-12-10 [reason]`, `2026-12-10 [reason]` or `2w [reason]` / `10d`."""
+        team = self.teams.team_for(actor.workspace)
+        member = self.teams.member_for(actor, team)
+        today = self.clock.now().astimezone(self.teams.member_zone(member, team)).date()
+        until, reason_words = _away_until(words, today)
+        reason = " ".join(reason_words).strip()
+        if len(reason) > MAX_REASON_CHARS:
+            raise UserError(f"The reason is {len(reason)} characters; the limit is {MAX_REASON_CHARS}.")
+        if _FORBIDDEN.search(reason):
+            raise UserError("The reason contains control characters that cannot be stored.")
+        if until < today:
+            raise UserError(f"{until:%Y-%m-%d} is in the past. Give a date from today on.")
+        if (until - today).days > _MAX_AWAY_DAYS:
+            raise UserError("You can be away for at most a year at a time.")
+        self.repo.end_away(member.id, today)
+        return self.repo.add_away(Away(member.id, today, until, reason), self.clock.now())
+
+    def back(self, actor: Actor) -> int:
+        team = self.teams.team_for(actor.workspace)
+        member = self.teams.member_for(actor, team)
+        today = self.clock.now().astimezone(self.teams.member_zone(member, team)).date()
+        return self.repo.end_away(member.id, today)
+
+    # -- history ---------------------------------------------------------------
+    def history(self, actor: Actor, who: str | None, limit: int) -> History:
+        team = self.teams.team_for(actor.workspace)
+        if who:
+            member = self.repo.find_member(team.id, who)
+            if member is None:
+                raise UserError(f"No member called {who!r} in this team yet.")
+        else:
+            member = self.teams.member_for(actor, team)
+        return History(
+            member=member,
+            recaps=self.repo.recent_recaps(member.id, limit),
+            questions=self.repo.question_history(member.id, 50),
+        )
+
+
+_AWAY_SPAN = re.compile(r"(\d+)\s*(d|w|days?|weeks?)", re.IGNORECASE)
+
+
+def _away_until(words: list[str], today: date) -> tuple[date, list[str]]:
+    usage = "Use `/recap away until 2026-12-10 [reason]` or `/recap away 2w [reason]`."
+    if not words:
+        raise UserError("Say until when. " + usage)
+    head, rest = words[0].lower(), words[1:]
+    if head == "until":
+        if not rest:
+            raise UserError("Say until which date. " + usage)
+        return parse_date(rest[0]), rest[1:]
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", head):
+        return parse_date(head), rest
+    match = _AWAY_SPAN.fullmatch(head)
+    if match:
+        count = int(match[1])
+        days = count * 7 if match[2].lower().startswith("w") else count
+        if days < 1:
+            raise UserError("Away for at least one day. " + usage)
+        # "2w" from a Monday means back on the Monday two weeks later.
+        return today + timedelta(days=days - 1), rest
+    raise UserError(f"Unknown away period {words[0]!r}. " + usage)
+
+
+def describe_away(away: Away) -> str:
+    back = away.until + timedelta(days=1)
+    text = f"away until {away.until:%a %d %b %Y} (back {back:%a %d %b})"
+    return text + (f": {away.reason}" if away.reason else "")
+
+
+def meeting_dates(team: Team, start: datetime, count: int) -> list[datetime]:
+    """The next `count` meetings from `start` (for listings)."""
+    out: list[datetime] = []
+    schedule = team.schedule
+    if schedule is None:
+        return out
+    at = start
+    for _ in range(count):
+        at = cycles.next_meeting(schedule, at, team.skipped)
+        out.append(at)
+    return out

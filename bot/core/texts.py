@@ -1,0 +1,117 @@
+"""The words of the bot's replies, kept apart from the logic that picks them."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from .digest import Participation
+from .model import WEEKDAYS, Member, Recap, Team
+from .parsing import format_duration
+from .recaps import History, SubmitResult, describe_away
+
+
+def when(moment: datetime) -> str:
+    """'Mon 30 Nov 2026, 10:00 CET' in the moment's own zone."""
+    return f"{WEEKDAYS[moment.weekday()]} {moment:%d %b %Y, %H:%M} {moment.tzname()}"
+
+
+def relative(moment: datetime, now: datetime) -> str:
+    delta = moment - now
+    future = delta >= timedelta(0)
+    delta = abs(delta)
+    if delta < timedelta(minutes=1):
+        return "now"
+    if delta < timedelta(hours=1):
+        span = f"{int(delta.total_seconds() // 60)} min"
+    elif delta < timedelta(days=2):
+        span = f"{int(delta.total_seconds() // 3600)} h"
+    else:
+        span = f"{delta.days} days"
+    return f"in {span}" if future else f"{span} ago"
+
+
+def submitted(result: SubmitResult, now: datetime, zone) -> str:
+    meeting = result.cycle.meeting_at.astimezone(zone)
+    digest = result.cycle.digest_at.astimezone(zone)
+    verb = "Updated your recap" if result.replaced else "Thanks! Your recap is in"
+    text = f"{verb} for the meeting on **{when(meeting)}**."
+    if result.recap.late:
+        text += " The digest already went out, so it is marked as a **late update**."
+    else:
+        text += f" The digest goes out {when(digest)} ({relative(digest, now)})."
+    if result.question_changed:
+        text += " Your big-picture question changed since your last recap; the digest will say so."
+    return text
+
+
+def status(team: Team, part: Participation, me: Member, now: datetime, zone) -> str:
+    cycle = part.cycle
+    lines = [
+        f"**Next meeting:** {when(cycle.meeting_at.astimezone(zone))} ({relative(cycle.meeting_at, now)})",
+        f"**Digest:** {when(cycle.digest_at.astimezone(zone))} ({relative(cycle.digest_at, now)})"
+        + (f" in {team.channel}" if team.channel else " (no digest channel set yet)"),
+    ]
+    written = [m.display_name for m in part.members if m.id in part.recaps]
+    lines.append(f"**Submitted ({len(written)} of {len(part.expected)}):** " + (", ".join(written) or "nobody yet"))
+    lines.append("**Not yet submitted:** " + (", ".join(m.display_name for m in part.missing) or "nobody, everyone is in"))
+    away = [m for m in part.members if m.id in part.away and m.id not in part.recaps]
+    if away:
+        lines.append("**Away:** " + ", ".join(f"{m.display_name} (until {part.away[m.id].until:%a %d %b})" for m in away))
+    if me.id in part.recaps:
+        lines.append("You're in. `/recap` lets you edit your recap until the digest goes out.")
+    elif me.id in part.away:
+        lines.append(f"You are {describe_away(part.away[me.id])}. `/recap back` ends it.")
+    else:
+        lines.append("You have not submitted yet: `/recap` opens the form.")
+    return "\n".join(lines)
+
+
+def history(result: History, zone) -> str:
+    name = result.member.display_name
+    if not result.recaps and not result.questions:
+        return f"{name} has no recaps yet."
+    lines = [f"**History of {name}** (last {len(result.recaps)} recaps)"]
+    for recap in result.recaps:
+        meeting = recap.meeting_at.astimezone(zone)
+        marks = []
+        if recap.question_changed:
+            marks.append("question changed")
+        if recap.late:
+            marks.append("late")
+        head = f"\n**{when(meeting)}**" + (f" _({', '.join(marks)})_" if marks else "")
+        lines.append(head)
+        lines.extend(_recap_lines(recap))
+    if result.questions:
+        lines.append("\n**How the big-picture question evolved**")
+        for version in result.questions:
+            lines.append(f"- {version.set_at.astimezone(zone):%Y-%m-%d}: {version.text}")
+    return "\n".join(lines)
+
+
+def _recap_lines(recap: Recap) -> list[str]:
+    out = []
+    if recap.question:
+        out.append(f"- Big-picture question: {recap.question}")
+    for label, value in (("Progress", recap.progress), ("What didn't work", recap.failures),
+                         ("Questions", recap.questions)):
+        if value:
+            out.append(f"- {label}: {value}")
+    if recap.figuring_it_out:
+        out.append("- Still figuring it out")
+    return out
+
+
+def settings(team: Team) -> str:
+    s = team.schedule
+    lines = [f"**Settings for {team.name}**"]
+    lines.append(f"- channel: {team.channel or '(not set)'}")
+    if s:
+        lines.append(f'- meeting: "{WEEKDAYS[s.weekday]} {s.at:%H:%M}"')
+        lines.append(f"- every: {s.every_weeks}" + (f" (anchored on {s.anchor})" if s.every_weeks > 1 and s.anchor else ""))
+        lines.append(f"- digest-lead: {format_duration(s.digest_lead)}")
+        lines.append(f"- reminder-lead: {format_duration(s.reminder_lead)}")
+    else:
+        lines.append("- meeting: (not set)")
+    lines.append(f"- tz: {team.timezone}")
+    lines.append(f"- north-star: {team.north_star or '(not set)'}")
+    lines.append(f"- admins: {', '.join(team.admins) or '(workspace admins only)'}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Turn the core's platform-neutral documents into what each platform shows."""

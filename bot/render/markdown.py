@@ -1,0 +1,65 @@
+"""Digest -> Markdown, for the console, `recapbot digest` and anything text-only."""
+from __future__ import annotations
+
+from ..core.model import WEEKDAYS, Digest, DigestEntry
+
+
+def meeting_title(digest: Digest) -> str:
+    m = digest.meeting_local
+    return f"{digest.team_name}: meeting {WEEKDAYS[m.weekday()]} {m:%d %b %Y, %H:%M} ({digest.timezone})"
+
+
+def _block(label: str, text: str) -> list[str]:
+    lines = text.splitlines() or [""]
+    if len(lines) == 1:
+        return [f"**{label}:** {lines[0]}"]
+    return [f"**{label}:**", *(f"> {line}" if line else ">" for line in lines)]
+
+
+def entry_lines(entry: DigestEntry) -> list[str]:
+    recap = entry.recap
+    head = f"## {entry.member.display_name}"
+    if recap.late:
+        head += " _(late update)_"
+    lines = [head]
+    if recap.question:
+        label = "Big-picture question" + (" (changed)" if recap.question_changed else "")
+        lines += _block(label, recap.question)
+    if recap.progress:
+        lines += _block("Progress", recap.progress)
+    if recap.failures:
+        lines += _block("What didn't work", recap.failures)
+    if recap.questions:
+        lines += _block("Questions", recap.questions)
+    if recap.figuring_it_out:
+        lines.append("_Still figuring it out._")
+    return lines
+
+
+def participation_lines(digest: Digest) -> list[str]:
+    lines = [f"Submitted {digest.submitted} of {digest.expected}."]
+    lines.append("Not yet submitted: " + (", ".join(digest.missing) if digest.missing else "nobody"))
+    if digest.away:
+        lines.append("Away: " + ", ".join(
+            f"{a.name} (until {a.until:%a %d %b %Y}" + (f", {a.reason})" if a.reason else ")") for a in digest.away
+        ))
+    if digest.streaks:
+        lines.append("Streaks: " + ", ".join(f"{name} {count}" for name, count in digest.streaks))
+    return lines
+
+
+def render_digest(digest: Digest) -> str:
+    lines = [f"# {meeting_title(digest)}"]
+    if digest.north_star:
+        lines += ["", f"**North star:** {digest.north_star}"]
+    if not digest.entries:
+        lines += ["", "_No recaps yet for this meeting._"]
+    for entry in digest.entries:
+        lines += ["", *entry_lines(entry)]
+    lines += ["", "## Questions for the meeting"]
+    if digest.agenda:
+        lines += [f"{i}. {item.text} ({item.asker})" for i, item in enumerate(digest.agenda, 1)]
+    else:
+        lines.append("No questions this time.")
+    lines += ["", "## Participation", *participation_lines(digest)]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,363 @@
+"""The SQLAlchemy implementation of the core's Repository port.
+
+Plain SQLAlchemy Core (no ORM sessions): every method is one short
+transaction and returns the core's frozen dataclasses.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.engine import Engine, Row
+from sqlalchemy.exc import IntegrityError
+
+from ..core.model import Away, Member, QuestionVersion, Recap, Schedule, Team
+from . import tables as t
+
+
+def _team(row: Row, skipped: frozenset[date]) -> Team:
+    schedule = None
+    if row.meeting_weekday is not None and row.meeting_time:
+        hh, mm = row.meeting_time.split(":")
+        schedule = Schedule(
+            weekday=row.meeting_weekday,
+            at=time(int(hh), int(mm)),
+            timezone=row.timezone,
+            every_weeks=row.every_weeks,
+            anchor=row.anchor_date,
+            digest_lead=timedelta(minutes=row.digest_lead_minutes),
+            reminder_lead=timedelta(minutes=row.reminder_lead_minutes),
+        )
+    admins = tuple(a for a in (row.admins or "").split(",") if a)
+    return Team(
+        id=row.id,
+        workspace=row.workspace,
+        name=row.name,
+        timezone=row.timezone,
+        channel=row.channel,
+        schedule=schedule,
+        north_star=row.north_star,
+        admins=admins,
+        skipped=skipped,
+    )
+
+
+def _member(row: Row) -> Member:
+    return Member(
+        id=row.id,
+        team_id=row.team_id,
+        user_ref=row.user_ref,
+        display_name=row.display_name,
+        timezone=row.timezone,
+        joined_at=row.joined_at,
+    )
+
+
+def _recap(row: Row) -> Recap:
+    return Recap(
+        id=row.id,
+        team_id=row.team_id,
+        member_id=row.member_id,
+        meeting_at=row.meeting_at,
+        question=row.question,
+        question_changed=bool(row.question_changed),
+        progress=row.progress,
+        failures=row.failures,
+        questions=row.questions,
+        figuring_it_out=bool(row.figuring_it_out),
+        late=bool(row.late),
+        streak=row.streak,
+        submitted_at=row.submitted_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _away(row: Row) -> Away:
+    return Away(member_id=row.member_id, start=row.start_date, until=row.end_date, reason=row.reason)
+
+
+_TEAM_FIELDS = {
+    "name", "timezone", "channel", "meeting_weekday", "meeting_time", "every_weeks",
+    "anchor_date", "digest_lead_minutes", "reminder_lead_minutes", "north_star", "admins",
+}
+
+
+class SqlRepository:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    # -- teams ---------------------------------------------------------------
+    def _load_team(self, conn, row: Row | None) -> Team | None:
+        if row is None:
+            return None
+        days = conn.execute(
+            select(t.skipped_meetings.c.meeting_date).where(t.skipped_meetings.c.team_id == row.id)
+        ).scalars()
+        return _team(row, frozenset(days))
+
+    def team_for_workspace(self, workspace: str) -> Team | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.teams).where(t.teams.c.workspace == workspace).order_by(t.teams.c.id).limit(1)
+            ).first()
+            return self._load_team(conn, row)
+
+    def get_team(self, team_id: int) -> Team | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.teams).where(t.teams.c.id == team_id)).first()
+            return self._load_team(conn, row)
+
+    def find_team(self, key: str) -> Team | None:
+        """A team by id or by name (case-insensitive)."""
+        with self.engine.connect() as conn:
+            query = select(t.teams).where(func.lower(t.teams.c.name) == key.lower())
+            if key.isdigit():
+                query = select(t.teams).where(t.teams.c.id == int(key))
+            row = conn.execute(query.order_by(t.teams.c.id).limit(1)).first()
+            return self._load_team(conn, row)
+
+    def list_teams(self) -> list[Team]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.teams).order_by(t.teams.c.id)).all()
+            return [self._load_team(conn, row) for row in rows]
+
+    def create_team(self, workspace: str, name: str, timezone: str, now: datetime) -> Team:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(t.teams).values(
+                        workspace=workspace, name=name, timezone=timezone,
+                        created_at=now, updated_at=now,
+                    )
+                )
+        except IntegrityError:
+            pass  # another process created it first: use theirs
+        team = self.team_for_workspace(workspace)
+        assert team is not None
+        return team
+
+    def update_team(self, team_id: int, changes: dict[str, Any], now: datetime) -> Team:
+        unknown = set(changes) - _TEAM_FIELDS
+        if unknown:
+            raise KeyError(f"not team fields: {sorted(unknown)}")
+        with self.engine.begin() as conn:
+            conn.execute(update(t.teams).where(t.teams.c.id == team_id).values(**changes, updated_at=now))
+        team = self.get_team(team_id)
+        assert team is not None
+        return team
+
+    def add_skip(self, team_id: int, day: date, now: datetime) -> bool:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(t.skipped_meetings).values(team_id=team_id, meeting_date=day, created_at=now))
+            return True
+        except IntegrityError:
+            return False
+
+    # -- members -------------------------------------------------------------
+    def get_member(self, team_id: int, user_ref: str) -> Member | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.members).where(t.members.c.team_id == team_id, t.members.c.user_ref == user_ref)
+            ).first()
+        return _member(row) if row else None
+
+    def get_member_by_id(self, member_id: int) -> Member | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.members).where(t.members.c.id == member_id)).first()
+        return _member(row) if row else None
+
+    def find_member(self, team_id: int, name: str) -> Member | None:
+        """A member by display name or platform id, case-insensitive."""
+        needle = name.strip().lstrip("@").lower()
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.members)
+                .where(
+                    t.members.c.team_id == team_id,
+                    (func.lower(t.members.c.display_name) == needle) | (func.lower(t.members.c.user_ref) == needle),
+                )
+                .order_by(t.members.c.id)
+                .limit(1)
+            ).first()
+        return _member(row) if row else None
+
+    def list_members(self, team_id: int) -> list[Member]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.members).where(t.members.c.team_id == team_id).order_by(t.members.c.id))
+            return [_member(r) for r in rows]
+
+    def create_member(
+        self, team_id: int, user_ref: str, display_name: str, tz: str | None, now: datetime
+    ) -> Member:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(t.members).values(
+                        team_id=team_id, user_ref=user_ref, display_name=display_name,
+                        timezone=tz, joined_at=now,
+                    )
+                )
+        except IntegrityError:
+            pass  # joined concurrently through another request
+        member = self.get_member(team_id, user_ref)
+        assert member is not None
+        return member
+
+    def update_member(self, member_id: int, changes: dict[str, Any]) -> Member:
+        allowed = {"display_name", "timezone"}
+        if set(changes) - allowed:
+            raise KeyError(f"not member fields: {sorted(set(changes) - allowed)}")
+        with self.engine.begin() as conn:
+            conn.execute(update(t.members).where(t.members.c.id == member_id).values(**changes))
+        member = self.get_member_by_id(member_id)
+        assert member is not None
+        return member
+
+    # -- big-picture questions ---------------------------------------------------
+    def current_question(self, member_id: int) -> QuestionVersion | None:
+        history = self.question_history(member_id, 1)
+        return history[0] if history else None
+
+    def add_question(self, member_id: int, text: str, now: datetime) -> QuestionVersion:
+        with self.engine.begin() as conn:
+            conn.execute(insert(t.member_questions).values(member_id=member_id, text=text, set_at=now))
+        return QuestionVersion(text=text, set_at=now)
+
+    def question_history(self, member_id: int, limit: int) -> list[QuestionVersion]:
+        q = t.member_questions
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(q.c.text, q.c.set_at)
+                .where(q.c.member_id == member_id)
+                .order_by(q.c.set_at.desc(), q.c.id.desc())
+                .limit(limit)
+            )
+            return [QuestionVersion(text=r.text, set_at=r.set_at) for r in rows]
+
+    # -- recaps --------------------------------------------------------------
+    def get_recap(self, member_id: int, meeting_at: datetime) -> Recap | None:
+        r = t.recaps
+        with self.engine.connect() as conn:
+            row = conn.execute(select(r).where(r.c.member_id == member_id, r.c.meeting_at == meeting_at)).first()
+        return _recap(row) if row else None
+
+    def save_recap(self, recap: Recap) -> tuple[Recap, bool]:
+        """Insert this cycle's recap, or replace it; returns (stored, replaced).
+
+        A replacement keeps the first submission time and the streak.
+        """
+        r = t.recaps
+        values = dict(
+            question=recap.question, question_changed=recap.question_changed,
+            progress=recap.progress, failures=recap.failures, questions=recap.questions,
+            figuring_it_out=recap.figuring_it_out, late=recap.late, updated_at=recap.updated_at,
+        )
+        key = and_(r.c.member_id == recap.member_id, r.c.meeting_at == recap.meeting_at)
+        with self.engine.begin() as conn:
+            updated = conn.execute(update(r).where(key).values(**values)).rowcount
+            if not updated:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            insert(r).values(
+                                team_id=recap.team_id, member_id=recap.member_id, meeting_at=recap.meeting_at,
+                                streak=recap.streak, submitted_at=recap.submitted_at, **values,
+                            )
+                        )
+                except IntegrityError:  # a concurrent first submission won: replace it
+                    conn.execute(update(r).where(key).values(**values))
+                    updated = 1
+            row = conn.execute(select(r).where(key)).one()
+        return _recap(row), bool(updated)
+
+    def move_recaps(self, team_id: int, from_meeting: datetime, to_meeting: datetime) -> int:
+        """Refile a cancelled meeting's recaps under the next one (unless already there)."""
+        r = t.recaps
+        taken = select(r.c.member_id).where(r.c.team_id == team_id, r.c.meeting_at == to_meeting)
+        with self.engine.begin() as conn:
+            return conn.execute(
+                update(r)
+                .where(r.c.team_id == team_id, r.c.meeting_at == from_meeting, r.c.member_id.not_in(taken))
+                .values(meeting_at=to_meeting)
+            ).rowcount
+
+    def latest_recap_before(
+        self, member_id: int, before: datetime, not_before: datetime | None = None
+    ) -> Recap | None:
+        r = t.recaps
+        query = select(r).where(r.c.member_id == member_id, r.c.meeting_at < before)
+        if not_before is not None:
+            query = query.where(r.c.meeting_at >= not_before)
+        with self.engine.connect() as conn:
+            row = conn.execute(query.order_by(r.c.meeting_at.desc()).limit(1)).first()
+        return _recap(row) if row else None
+
+    def recaps_for_meeting(self, team_id: int, meeting_at: datetime) -> list[Recap]:
+        r = t.recaps
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(r).where(r.c.team_id == team_id, r.c.meeting_at == meeting_at))
+            return [_recap(row) for row in rows]
+
+    def recaps_between(self, team_id: int, start: datetime, end: datetime) -> list[Recap]:
+        """Recaps with start <= meeting_at < end (index range on team, meeting)."""
+        r = t.recaps
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(r).where(r.c.team_id == team_id, r.c.meeting_at >= start, r.c.meeting_at < end)
+            )
+            return [_recap(row) for row in rows]
+
+    def recent_recaps(self, member_id: int, limit: int) -> list[Recap]:
+        r = t.recaps
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(r).where(r.c.member_id == member_id).order_by(r.c.meeting_at.desc()).limit(limit)
+            )
+            return [_recap(row) for row in rows]
+
+    # -- away ----------------------------------------------------------------
+    def add_away(self, away: Away, now: datetime) -> Away:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(t.away_periods).values(
+                    member_id=away.member_id, start_date=away.start, end_date=away.until,
+                    reason=away.reason, created_at=now,
+                )
+            )
+        return away
+
+    def end_away(self, member_id: int, today: date) -> int:
+        """End every away period still running on `today`; drop future ones."""
+        a = t.away_periods
+        yesterday = today - timedelta(days=1)
+        with self.engine.begin() as conn:
+            future = conn.execute(
+                a.delete().where(a.c.member_id == member_id, a.c.start_date >= today)
+            ).rowcount
+            current = conn.execute(
+                update(a)
+                .where(a.c.member_id == member_id, a.c.start_date < today, a.c.end_date >= today)
+                .values(end_date=yesterday)
+            ).rowcount
+        return future + current
+
+    def team_aways(self, team_id: int, from_day: date) -> list[Away]:
+        a, m = t.away_periods, t.members
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(a)
+                .join(m, m.c.id == a.c.member_id)
+                .where(m.c.team_id == team_id, a.c.end_date >= from_day)
+                .order_by(a.c.start_date)
+            )
+            return [_away(row) for row in rows]
+
+    def member_aways(self, member_id: int, from_day: date) -> list[Away]:
+        a = t.away_periods
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(a).where(a.c.member_id == member_id, a.c.end_date >= from_day).order_by(a.c.start_date)
+            )
+            return [_away(row) for row in rows]

@@ -1,0 +1,174 @@
+"""SQLAlchemy 2.0 tables, kept apart from the core's dataclasses.
+
+Constraint names come from one naming convention so that Alembic batch
+migrations on SQLite can find and alter them later.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware datetimes as naive UTC; reads them back as aware UTC.
+
+    SQLite has no time zones and PostgreSQL's `timestamp` drops them; one
+    convention on both keeps comparisons and unique keys identical.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):  # defensive: raw SQLite text
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=timezone.utc)
+
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workspace", String(120), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("channel", String(120)),
+    Column("meeting_weekday", Integer),
+    Column("meeting_time", String(5)),
+    Column("every_weeks", Integer, nullable=False, server_default="1"),
+    Column("anchor_date", Date),
+    Column("digest_lead_minutes", Integer, nullable=False, server_default="120"),
+    Column("reminder_lead_minutes", Integer, nullable=False, server_default="1440"),
+    Column("north_star", Text),
+    Column("admins", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("workspace", "name"),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("user_ref", String(120), nullable=False),
+    Column("display_name", String(80), nullable=False),
+    Column("timezone", String(64)),
+    Column("joined_at", UTCDateTime, nullable=False),
+    UniqueConstraint("team_id", "user_ref"),
+)
+
+member_questions = Table(
+    "member_questions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("set_at", UTCDateTime, nullable=False),
+    Index("ix_member_questions_member_set", "member_id", "set_at"),
+)
+
+recaps = Table(
+    "recaps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("meeting_at", UTCDateTime, nullable=False),
+    Column("question", Text, nullable=False, server_default=""),
+    Column("question_changed", Boolean, nullable=False, server_default="0"),
+    Column("progress", Text, nullable=False, server_default=""),
+    Column("failures", Text, nullable=False, server_default=""),
+    Column("questions", Text, nullable=False, server_default=""),
+    Column("figuring_it_out", Boolean, nullable=False, server_default="0"),
+    Column("late", Boolean, nullable=False, server_default="0"),
+    Column("streak", Integer, nullable=False, server_default="1"),
+    Column("submitted_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("member_id", "meeting_at"),
+    Index("ix_recaps_team_meeting", "team_id", "meeting_at"),
+)
+
+away_periods = Table(
+    "away_periods",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("reason", String(200), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_away_periods_member_end", "member_id", "end_date"),
+)
+
+skipped_meetings = Table(
+    "skipped_meetings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("meeting_date", Date, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("team_id", "meeting_date"),
+)
+
+# The exactly-once ledger: one row per (team, meeting), claimed by an INSERT
+# that does nothing on conflict. Only the claimer posts.
+digest_posts = Table(
+    "digest_posts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("meeting_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # claimed | posted | missed
+    Column("claimed_by", String(120), nullable=False, server_default=""),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("posted_at", UTCDateTime),
+    Column("posted_late", Boolean, nullable=False, server_default="0"),
+    Column("channel", String(120)),
+    Column("message_refs", Text, nullable=False, server_default=""),
+    UniqueConstraint("team_id", "meeting_at"),
+)
+
+reminder_sends = Table(
+    "reminder_sends",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("meeting_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    UniqueConstraint("member_id", "meeting_at"),
+)

@@ -1,0 +1,48 @@
+"""Alembic environment: batch mode for SQLite, our MetaData as the target."""
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine, text
+
+from bot.store.tables import metadata
+
+config = context.config
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=metadata,
+        literal_binds=True,
+        render_as_batch=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        is_sqlite = connection.dialect.name == "sqlite"
+        if is_sqlite:
+            # A batch migration copies tables; with foreign keys on, the DROP
+            # of the old copy could cascade and delete rows.
+            connection.execute(text("PRAGMA foreign_keys=OFF"))
+            connection.commit()
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=is_sqlite,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        if is_sqlite:
+            connection.execute(text("PRAGMA foreign_keys=ON"))
+            connection.commit()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
