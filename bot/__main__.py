@@ -68,25 +68,20 @@ def _print_digest(app, team_key: str | None, meeting: str | None) -> int:
 
 
 def _run_console(app) -> int:
-    from .adapters.console import ConsoleAdapter
+    from .app import attach_adapters, serve
 
-    console = ConsoleAdapter(app.core)
-    app.runners.append(console.run)
-    return asyncio.run(composition_serve(app))
+    attach_adapters(app, console=True)
+    return asyncio.run(serve(app))
 
 
 def _run(app) -> int:
+    from .app import attach_adapters, serve
+
     settings = app.settings
     if not (settings.slack_enabled or settings.discord_enabled):
         logging.getLogger("recapbot").info("no Slack or Discord token set: starting the console")
-        return _run_console(app)
-    return asyncio.run(composition_serve(app))
-
-
-async def composition_serve(app) -> int:
-    from .app import serve
-
-    return await serve(app)
+    attach_adapters(app)
+    return asyncio.run(serve(app))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from .config import Settings
-from .core.ports import Clock, SystemClock
+from .core.ports import Chat, Clock, SystemClock
 from .core.service import Core
 from .store.db import make_engine, upgrade
 from .store.repo import SqlRepository
@@ -25,6 +25,8 @@ class App:
     core: Core
     # Each runner is a coroutine that serves until cancelled (an adapter, the scheduler).
     runners: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    # The adapters that can post, by platform ("console", "slack", "discord"); see core.ports.Chat.
+    chats: dict[str, Chat] = field(default_factory=dict)
 
 
 def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> App:
@@ -36,6 +38,25 @@ def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) 
         default_timezone=settings.timezone, default_team_name=settings.team_name,
     )
     return App(settings=settings, engine=engine, core=core)
+
+
+def attach_adapters(app: App, console: bool = False) -> None:
+    """Attach each adapter whose tokens are set; the console when asked or when none is."""
+    settings = app.settings
+    if settings.slack_enabled and not console:
+        from .adapters.slack import attach as attach_slack
+
+        attach_slack(app)
+    if settings.discord_enabled and not console:
+        from .adapters.discord_bot import attach as attach_discord
+
+        attach_discord(app)
+    if console or not app.chats:
+        from .adapters.console import ConsoleAdapter
+
+        adapter = ConsoleAdapter(app.core)
+        app.chats["console"] = adapter
+        app.runners.append(adapter.run)
 
 
 async def serve(app: App) -> int:

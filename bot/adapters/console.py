@@ -6,6 +6,7 @@ input alike. `/as <name>` switches who is typing; a new name joins the team.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 import getpass
 import sys
 from typing import TextIO
@@ -13,11 +14,11 @@ from typing import TextIO
 from ..core.commands import CommandHandler
 from ..core.errors import FieldErrors, UserError
 from ..core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
-from ..core.model import Actor, Digest, RecapDraft
+from ..core.model import Actor, Digest, DigestEntry, Member, RecapDraft, Team
 from ..core.replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
 from ..core.service import Core
 from ..core.texts import submitted, when
-from ..render.markdown import render_digest
+from ..render.markdown import entry_lines, render_digest
 
 WORKSPACE = "console:local"
 BANNER = "recapbot console. Type /recap help for commands, /as <name> to switch person, /quit to leave."
@@ -35,13 +36,19 @@ class ConsoleAdapter:
         self._stopping = False
 
     # -- the Chat port (used by the scheduler) ---------------------------------
-    async def post(self, channel: str, message: object) -> list[str]:
-        body = render_digest(message) if isinstance(message, Digest) else str(message)
-        self.write(f"[posted to {channel}]\n{body}")
-        return [f"console:{channel}"]
+    async def post_digest(self, team: Team, digest: Digest, key: str) -> list[str]:
+        self.write(f"[digest posted to {team.channel or 'the console'}]\n{render_digest(digest)}")
+        return [f"console:{key}"]
 
-    async def dm(self, user_ref: str, message: object) -> None:
-        self.write(f"[direct message to {user_ref}] {message}")
+    async def post_late_update(self, team: Team, refs: list[str], entry: DigestEntry, key: str) -> list[str]:
+        self.write("[late update, in the digest's thread]\n" + "\n".join(entry_lines(entry)))
+        return [f"console:{key}"]
+
+    async def remind(self, team: Team, member: Member, meeting_local: datetime) -> None:
+        self.write(
+            f"[reminder to {member.display_name}] The digest for the meeting on {when(meeting_local)} "
+            "goes out soon and you have not written yet. Type /recap to write your recap."
+        )
 
     # -- the loop --------------------------------------------------------------
     def actor(self) -> Actor:

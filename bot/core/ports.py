@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Protocol
 
-from .model import Away, Member, QuestionVersion, Recap, Team
+from .model import Away, Digest, DigestEntry, Member, QuestionVersion, Recap, Team
 
 
 class Clock(Protocol):
@@ -67,8 +67,19 @@ class Repository(Protocol):
 
 
 class Chat(Protocol):
-    """The small surface an adapter offers the scheduler: post and DM."""
+    """What the scheduler needs from a platform adapter.
 
-    async def post(self, channel: str, message: Any) -> list[str]: ...
-    async def dm(self, user_ref: str, message: Any) -> None: ...
+    Message refs are opaque strings the adapter understands later (for
+    example "C123:1700000000.000100" on Slack); the first ref of a digest is
+    the thread root that late updates reply under. `key` is stable per
+    (team, meeting) so a retried post can be de-duplicated by the platform.
+    """
 
+    async def post_digest(self, team: Team, digest: Digest, key: str) -> list[str]: ...
+    async def post_late_update(self, team: Team, refs: list[str], entry: DigestEntry, key: str) -> list[str]: ...
+    async def remind(self, team: Team, member: Member, meeting_local: datetime) -> None: ...
+
+
+def platform_of(workspace: str) -> str:
+    """'slack:T123' -> 'slack': which adapter serves a team."""
+    return workspace.split(":", 1)[0]

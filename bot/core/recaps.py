@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from . import cycles
@@ -79,6 +80,8 @@ class RecapService:
     repo: Repository
     clock: Clock
     teams: TeamService
+    # Called after every stored submission (the scheduler threads late updates).
+    submit_listeners: list[Callable[[SubmitResult], None]] = field(default_factory=list)
 
     def form(self, actor: Actor) -> RecapForm:
         """The recap form, pre-filled with the current question or this cycle's answers."""
@@ -118,7 +121,10 @@ class RecapService:
             streak=streak, submitted_at=now, updated_at=now,
         )
         stored, replaced = self.repo.save_recap(recap)
-        return SubmitResult(recap=stored, cycle=cycle, replaced=replaced, question_changed=changed)
+        result = SubmitResult(recap=stored, cycle=cycle, replaced=replaced, question_changed=changed)
+        for listener in self.submit_listeners:
+            listener(result)
+        return result
 
     # -- the big-picture question ---------------------------------------------
     def set_question(self, actor: Actor, text: str) -> tuple[QuestionVersion, bool]:
