@@ -1,0 +1,35 @@
+PYTHON ?= python3
+VENV ?= .venv
+PYTEST_ARGS ?=
+
+STAMP := $(VENV)/.installed
+
+.PHONY: install run console test bench clean
+
+# Create the virtualenv on a fresh clone and (re)install whenever
+# pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --upgrade pip
+	$(VENV)/bin/pip install -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+
+run: install
+	$(VENV)/bin/recapbot db upgrade
+	$(VENV)/bin/recapbot run
+
+console: install
+	$(VENV)/bin/recapbot console
+
+test: install
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(VENV)/bin/python bench/run.py
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+	rm -f $(STAMP)
