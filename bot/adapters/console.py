@@ -148,20 +148,30 @@ class ConsoleAdapter:
         self.write("Error: still not valid after three tries; nothing was saved.")
 
     def _ask(self, label: str, prefill: str) -> str:
-        self.write(label)
+        """One answer. On a terminal the pre-filled text is editable (readline);
+        elsewhere an empty answer keeps it."""
+        self.write(label + (f" [{_preview(prefill)}]" if prefill and self.stdin is not sys.stdin else ""))
+        if self.stdin is not sys.stdin:
+            answer = self.stdin.readline().rstrip("\n")
+            return answer or prefill
         try:
             import readline
-
-            readline.set_startup_hook(lambda: readline.insert_text(prefill))
         except ImportError:  # pragma: no cover - platforms without readline
             readline = None
+        if readline is not None:
+            readline.set_startup_hook(lambda: readline.insert_text(prefill))
         try:
-            return input("> ") if self.stdin is sys.stdin else self.stdin.readline().rstrip("\n")
+            return input("> ")
         except EOFError:
             return prefill
         finally:
             if readline is not None:
                 readline.set_startup_hook(None)
+
+
+def _preview(text: str, width: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "\u2026"
 
 
 def _default_user() -> str:

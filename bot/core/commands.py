@@ -151,7 +151,7 @@ class CommandHandler:
         version, changed = self.core.recaps.set_question(actor, text)
         if not changed:
             return TextReply("That is already your big-picture question; nothing changed.")
-        return TextReply(f"Your big-picture question is now: {version.text}\nThe next digest marks it as changed.")
+        return TextReply(f"Your big-picture question is now: {version.text}\nYour next recap starts from it; `/recap history` keeps the earlier ones.")
 
     def _away(self, actor: Actor, cmd: Parsed) -> Reply:
         away = self.core.recaps.away(actor, cmd.words)

@@ -81,6 +81,7 @@ class TeamService:
     def configure(self, actor: Actor, pairs: list[tuple[str, str]]) -> Team:
         """Apply `key=value` settings all together, or none if any is wrong."""
         team = self.team_for(actor.workspace)
+        self.member_for(actor, team)  # whoever uses the bot joins its team
         if not self.can_configure(actor, team):
             raise NotAllowed(
                 "Only workspace admins or this team's admins can change its settings. "

@@ -1,0 +1,213 @@
+"""Submitting recaps through the core, on SQLite and PostgreSQL, on a fake clock."""
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.core.errors import FieldErrors, NotAllowed, UserError
+from bot.core.model import MAX_FIELD_CHARS, RecapDraft
+from tests.conftest import person
+
+UTC = timezone.utc
+ALICE = person("Alice")
+BOB = person("Bob")
+MEETING = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Mon 10:00 Berlin
+NEXT_MEETING = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def team(core):
+    return core.teams.configure(ALICE, [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin")])
+
+
+def recap_count(core, team) -> int:
+    return sum(len(core.repo.recaps_for_meeting(team.id, m)) for m in (MEETING, NEXT_MEETING))
+
+
+def test_submit_files_the_recap_under_the_coming_meeting(core, team):
+    result = core.recaps.submit(ALICE, RecapDraft(question="Can small models plan?", progress="Baseline"))
+    assert result.cycle.meeting_at == MEETING
+    assert not result.replaced and not result.recap.late
+    stored = core.repo.recaps_for_meeting(team.id, MEETING)
+    assert [(r.question, r.progress) for r in stored] == [("Can small models plan?", "Baseline")]
+
+
+def test_second_submit_in_a_cycle_replaces_the_first(core, team, clock):
+    core.recaps.submit(ALICE, RecapDraft(progress="first"))
+    clock.advance(hours=3)
+    result = core.recaps.submit(ALICE, RecapDraft(progress="second", failures="oops"))
+    assert result.replaced
+    stored = core.repo.recaps_for_meeting(team.id, MEETING)
+    assert len(stored) == 1 and stored[0].progress == "second" and stored[0].failures == "oops"
+    form = core.recaps.form(ALICE)
+    assert form.replacing and form.prefill()["progress"] == "second"
+
+
+def test_recap_after_digest_time_is_late_and_after_meeting_goes_to_next_cycle(core, team, clock):
+    clock.set(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))  # digest went out at 07:00 UTC
+    late = core.recaps.submit(ALICE, RecapDraft(progress="late news"))
+    assert late.recap.late and late.cycle.meeting_at == MEETING
+    clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # the meeting starts
+    nxt = core.recaps.submit(BOB, RecapDraft(progress="after the meeting"))
+    assert nxt.cycle.meeting_at == NEXT_MEETING and not nxt.recap.late
+
+
+def test_field_at_limit_is_stored_intact_and_one_more_is_refused(core, team):
+    text = "x" * (MAX_FIELD_CHARS - 1) + "\u00e9"
+    core.recaps.submit(ALICE, RecapDraft(progress=text))
+    assert core.repo.recaps_for_meeting(team.id, MEETING)[0].progress == text
+    with pytest.raises(FieldErrors) as exc:
+        core.recaps.submit(BOB, RecapDraft(progress="ok", failures="y" * (MAX_FIELD_CHARS + 1)))
+    assert "3,001 characters; the limit is 3,000" in exc.value.errors["failures"]
+    assert recap_count(core, team) == 1
+
+
+def test_empty_recap_is_refused_and_stores_nothing(core, team):
+    with pytest.raises(FieldErrors) as exc:
+        core.recaps.submit(ALICE, RecapDraft(question="Only a question", progress="   "))
+    assert "Bring something" in exc.value.message
+    assert recap_count(core, team) == 0
+    assert core.recaps.current_question(ALICE) is None
+
+
+def test_still_figuring_it_out_alone_is_a_valid_recap(core, team):
+    result = core.recaps.submit(ALICE, RecapDraft(figuring_it_out=True))
+    assert result.recap.figuring_it_out
+
+
+def test_control_characters_are_refused(core, team):
+    with pytest.raises(FieldErrors):
+        core.recaps.submit(ALICE, RecapDraft(progress="bad\x00byte"))
+    assert recap_count(core, team) == 0
+
+
+def test_multiline_unicode_text_round_trips(core, team):
+    text = "Line one \u2014 r\u00e9sum\u00e9 \U0001F9EA\n\n- bullet\n\ttabbed"
+    core.recaps.submit(ALICE, RecapDraft(progress=text))
+    assert core.repo.recaps_for_meeting(team.id, MEETING)[0].progress == text
+
+
+def test_question_history_and_change_marker(core, team, clock):
+    core.recaps.submit(ALICE, RecapDraft(question="Q1", progress="p"))
+    clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
+    keep = core.recaps.submit(ALICE, RecapDraft(progress="same question"))  # no question: the current one stands
+    assert keep.recap.question == "Q1" and not keep.question_changed
+    version, changed = core.recaps.set_question(ALICE, "Q2")
+    assert changed
+    clock.set(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+    result = core.recaps.submit(ALICE, RecapDraft(progress="p3"))
+    assert result.recap.question == "Q2" and result.question_changed
+    history = core.recaps.history(ALICE, None, 5)
+    assert [q.text for q in history.questions] == ["Q2", "Q1"]
+    assert [r.question for r in history.recaps] == ["Q2", "Q1", "Q1"]
+
+
+def test_same_question_again_is_not_a_new_version(core, team):
+    core.recaps.set_question(ALICE, "Q1")
+    _, changed = core.recaps.set_question(ALICE, "  Q1 ")
+    assert not changed
+    assert len(core.recaps.history(ALICE, None, 5).questions) == 1
+
+
+def test_streak_counts_consecutive_meetings_and_away_does_not_break_it(core, team, clock):
+    def week(n):
+        clock.set(datetime(2026, 11, 18, 12, 0, tzinfo=UTC).replace(day=18) + (NEXT_MEETING - MEETING) * n)
+
+    for n in range(3):
+        week(n)
+        result = core.recaps.submit(ALICE, RecapDraft(progress=f"week {n}"))
+    assert result.recap.streak == 3
+    week(3)
+    core.recaps.away(ALICE, ["1w", "holiday"])  # away for the meeting of week 3
+    week(4)
+    assert core.recaps.submit(ALICE, RecapDraft(progress="back")).recap.streak == 4
+    week(6)  # missed week 5 without being away
+    assert core.recaps.submit(ALICE, RecapDraft(progress="again")).recap.streak == 1
+
+
+def test_away_and_back(core, team, clock):
+    away = core.recaps.away(ALICE, ["until", "2026-12-10", "NeurIPS"])
+    assert (away.start.isoformat(), away.until.isoformat(), away.reason) == ("2026-11-18", "2026-12-10", "NeurIPS")
+    part = core.upcoming_participation(team)
+    assert list(part.away) == [core.repo.get_member(team.id, "alice").id]
+    assert core.recaps.back(ALICE) == 1
+    assert not core.upcoming_participation(team).away
+    assert core.recaps.back(ALICE) == 0
+
+
+@pytest.mark.parametrize(
+    "words, message",
+    [
+        ([], "Say until when"),
+        (["until"], "Say until which date"),
+        (["until", "2026-13-40"], "Unknown date '2026-13-40'"),
+        (["until", "2026-11-01"], "is in the past"),
+        (["soon"], "Unknown away period 'soon'"),
+        (["0d"], "at least one day"),
+        (["500d"], "at most a year"),
+        (["2w", "x" * 201], "the limit is 200"),
+    ],
+)
+def test_bad_away_is_refused_and_stores_nothing(core, team, words, message):
+    with pytest.raises(UserError) as exc:
+        core.recaps.away(ALICE, words)
+    assert message in exc.value.message
+    member = core.repo.get_member(team.id, "alice")
+    assert core.repo.member_aways(member.id, datetime(2026, 1, 1).date()) == []
+
+
+@pytest.mark.parametrize(
+    "pairs, message",
+    [
+        ([("tz", "Mars/Olympus")], "Unknown timezone 'Mars/Olympus'"),
+        ([("every", "0")], "every must be from 1 to 8"),
+        ([("every", "two")], "every must be a whole number"),
+        ([("meeting", "Moonday 10:00")], "Unknown weekday 'Moonday'"),
+        ([("meeting", "Mon 25:00")], "Unknown time '25:00'"),
+        ([("digest-lead", "soon")], "Unknown digest-lead 'soon'"),
+        ([("first", "2026-12-08")], "not on the meeting's weekday"),
+        ([("colour", "blue")], "Unknown setting 'colour'"),
+        ([("every", "2"), ("tz", "Nowhere/Land")], "Unknown timezone"),
+    ],
+)
+def test_bad_settings_are_refused_and_change_nothing(core, team, pairs, message):
+    with pytest.raises(UserError) as exc:
+        core.teams.configure(ALICE, pairs)
+    assert message in exc.value.message
+    after = core.repo.get_team(team.id)
+    assert after == team
+
+
+def test_only_admins_change_settings(core, team):
+    member = person("Mallory", admin=False)
+    with pytest.raises(NotAllowed):
+        core.teams.configure(member, [("every", "2")])
+    core.teams.configure(ALICE, [("admins", "mallory")])
+    assert core.teams.configure(member, [("every", "2")]).schedule.every_weeks == 2
+
+
+def test_biweekly_setup_anchors_on_the_next_meeting(core, team, clock):
+    team = core.teams.configure(ALICE, [("every", "2")])
+    assert team.schedule.anchor.isoformat() == "2026-11-23"
+    assert core.recaps.submit(ALICE, RecapDraft(progress="p")).cycle.meeting_at == MEETING
+    clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
+    assert core.recaps.submit(ALICE, RecapDraft(progress="p")).cycle.meeting_at.day == 7
+
+
+def test_workspaces_never_see_each_others_teams(core, team):
+    other = person("Alice", workspace="slack:T2")
+    core.recaps.submit(ALICE, RecapDraft(progress="mine"))
+    with pytest.raises(UserError):  # the other workspace's team has no schedule, and no recaps
+        core.recaps.submit(other, RecapDraft(progress="theirs"))
+    other_team = core.teams.team_for("slack:T2")
+    assert other_team.id != team.id
+    assert core.repo.list_members(other_team.id)[0].user_ref == "alice"
+    assert core.repo.recaps_for_meeting(other_team.id, MEETING) == []
+
+
+def test_skipping_a_meeting_moves_its_recaps_to_the_next(core, team):
+    core.recaps.submit(ALICE, RecapDraft(progress="written for the 23rd"))
+    core.skip_meeting(ALICE, datetime(2026, 11, 23).date())
+    assert core.repo.recaps_for_meeting(team.id, MEETING) == []
+    assert [r.progress for r in core.repo.recaps_for_meeting(team.id, NEXT_MEETING)] == ["written for the 23rd"]
+    with pytest.raises(UserError):
+        core.skip_meeting(ALICE, datetime(2026, 11, 24).date())  # not a meeting day

@@ -1,0 +1,73 @@
+"""Migrations from empty on each backend, agreement with the models, and store details."""
+from datetime import datetime, timezone
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from bot.store import tables
+from bot.store.db import make_engine, upgrade
+from bot.store.repo import SqlRepository
+from tests.conftest import BACKENDS, drop_pg_schema, new_pg_schema
+
+NOW = datetime(2026, 11, 18, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+    else:
+        schema, url = new_pg_schema()
+        yield url
+        drop_pg_schema(schema)
+
+
+def test_migrations_from_empty_match_the_models(empty_url):
+    engine = make_engine(empty_url)
+    upgrade(engine)
+    upgrade(engine)  # idempotent: a second start changes nothing
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(ctx, tables.metadata) == []
+        names = set(inspect(conn).get_table_names())
+    assert {"teams", "members", "recaps", "member_questions", "away_periods", "digest_posts",
+            "reminder_sends", "skipped_meetings", "alembic_version"} <= names
+    engine.dispose()
+
+
+def test_constraints_are_named_by_the_convention(empty_url):
+    engine = make_engine(empty_url)
+    upgrade(engine)
+    uniques = {u["name"] for u in inspect(engine).get_unique_constraints("recaps")}
+    assert "uq_recaps_member_id_meeting_at" in uniques
+    engine.dispose()
+
+
+def test_sqlite_file_uses_wal_and_foreign_keys(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+def test_datetimes_round_trip_as_aware_utc(repo):
+    team = repo.create_team("console:local", "Lab", "Europe/Berlin", NOW)
+    member = repo.create_member(team.id, "alice", "alice", None, NOW)
+    assert member.joined_at == NOW and member.joined_at.tzinfo is not None
+
+
+def test_concurrent_first_use_creates_one_team_and_one_member(engine):
+    repo = SqlRepository(engine)
+
+    def join(_):
+        team = repo.team_for_workspace("slack:T1") or repo.create_team("slack:T1", "Lab", "UTC", NOW)
+        return repo.create_member(team.id, "U1", "alice", None, NOW).id
+
+    with ThreadPoolExecutor(4) as pool:
+        ids = set(pool.map(join, range(8)))
+    assert len(ids) == 1
+    assert len(repo.list_teams()) == 1
