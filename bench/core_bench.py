@@ -1,0 +1,144 @@
+"""Core benchmarks on SQLite: digest build+render time vs history, recap store rate, idle memory.
+
+Run with `make bench` (or `.venv/bin/python bench/core_bench.py`). Figures go to bench/README.md.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import insert  # noqa: E402
+
+from bot.core.model import Actor, RecapDraft  # noqa: E402
+from bot.core.service import Core  # noqa: E402
+from bot.render.markdown import render_digest  # noqa: E402
+from bot.store import tables as t  # noqa: E402
+from bot.store.db import make_engine, upgrade  # noqa: E402
+from bot.store.repo import SqlRepository  # noqa: E402
+
+MEMBERS = 500
+TEXT = "Some progress on the experiment, with a few numbers and a link. " * 6
+
+
+class Clock:
+    def __init__(self, now: datetime):
+        self.value = now
+
+    def now(self) -> datetime:
+        return self.value
+
+
+def new_core(path: Path, clock: Clock) -> Core:
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    return Core.build(SqlRepository(engine), clock, default_timezone="Europe/Berlin")
+
+
+def actor(i: int) -> Actor:
+    return Actor(workspace="console:bench", user_ref=f"u{i}", display_name=f"member{i:03d}", is_admin=True)
+
+
+def setup_team(core: Core):
+    team = core.teams.configure(actor(0), [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin")])
+    for i in range(MEMBERS):
+        core.teams.member_for(actor(i), team)
+    return core.repo.get_team(team.id)
+
+
+def seed_history(core: Core, team, cycles_back: int) -> None:
+    """Bulk-insert past cycles (the store rate is measured separately, through the API)."""
+    members = core.repo.list_members(team.id)
+    now = core.clock.now()
+    meeting = core.digests.participation(team, _next(core, team)).cycle.previous_meeting_at
+    rows = []
+    for k in range(cycles_back):
+        at = meeting - timedelta(weeks=k)
+        for m in members:
+            rows.append(dict(team_id=team.id, member_id=m.id, meeting_at=at, question="Q", question_changed=False,
+                             progress=TEXT, failures=TEXT, questions="Why?\nHow?", figuring_it_out=False,
+                             late=False, streak=cycles_back - k, submitted_at=now, updated_at=now))
+    engine = core.repo.engine
+    with engine.begin() as conn:
+        for start in range(0, len(rows), 5000):
+            conn.execute(insert(t.recaps), rows[start:start + 5000])
+
+
+def _next(core: Core, team):
+    from bot.core.teams import upcoming_cycle
+
+    return upcoming_cycle(team, core.clock.now()).meeting_at
+
+
+def time_digest(core: Core, team, runs: int = 15) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        render_digest(core.upcoming_digest(team))
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000
+
+
+def digest_with_history(cycles_back: int, tmp: Path) -> float:
+    clock = Clock(datetime(2026, 11, 18, 12, 0, tzinfo=timezone.utc))
+    core = new_core(tmp / f"h{cycles_back}.db", clock)
+    team = setup_team(core)
+    seed_history(core, team, cycles_back)
+    for i in range(0, MEMBERS, 2):  # half the team has written for the coming meeting
+        core.recaps.submit(actor(i), RecapDraft(progress=TEXT, failures=TEXT, questions="One?\nTwo?"))
+    return time_digest(core, team)
+
+
+def store_rate(tmp: Path) -> float:
+    clock = Clock(datetime(2026, 11, 18, 12, 0, tzinfo=timezone.utc))
+    core = new_core(tmp / "rate.db", clock)
+    setup_team(core)
+    count = 0
+    start = time.perf_counter()
+    for rnd in range(2):  # a first submission and a replacement for every member
+        for i in range(MEMBERS):
+            core.recaps.submit(actor(i), RecapDraft(progress=f"{TEXT} {rnd}", questions="Why?"))
+            count += 1
+    return count / (time.perf_counter() - start)
+
+
+def idle_rss(tmp: Path) -> float:
+    """Resident memory of `recapbot run` (no tokens: console + scheduler) after it settles."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    env["DATABASE_URL"] = f"sqlite:///{tmp / 'idle.db'}"
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tmp)
+    try:
+        time.sleep(4)  # a benchmark, not a test: let start-up finish
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+        return kb / 1024
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=20)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        h10 = digest_with_history(10, tmp)
+        h104 = digest_with_history(104, tmp)
+        rate = store_rate(tmp)
+        rss = idle_rss(tmp)
+    print(f"digest build+render, {MEMBERS} members, 10 cycles of history : {h10:6.1f} ms (median of 15)")
+    print(f"digest build+render, {MEMBERS} members, 104 cycles of history: {h104:6.1f} ms (median of 15)")
+    print(f"recaps stored through RecapService.submit: {rate:6.0f} per second")
+    print(f"recapbot run idle resident memory: {rss:6.1f} MB")
+    ok = h104 <= 100 and h104 <= h10 * 1.25 and rate >= 300 and rss < 120
+    print("targets (<=100 ms, no slower with history, >=300/s, <120 MB):", "met" if ok else "NOT met")
+
+
+if __name__ == "__main__":
+    main()
