@@ -211,3 +211,26 @@ def test_skipping_a_meeting_moves_its_recaps_to_the_next(core, team):
     assert [r.progress for r in core.repo.recaps_for_meeting(team.id, NEXT_MEETING)] == ["written for the 23rd"]
     with pytest.raises(UserError):
         core.skip_meeting(ALICE, datetime(2026, 11, 24).date())  # not a meeting day
+
+
+def test_submissions_around_the_spring_change_use_local_wall_time(core, clock):
+    team = core.teams.configure(ALICE, [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin")])
+    # Sunday 2026-03-29 07:30 UTC is 09:30 CEST, just after the clocks jumped.
+    clock.set(datetime(2026, 3, 29, 7, 30, tzinfo=UTC))
+    result = core.recaps.submit(ALICE, RecapDraft(progress="weekend work"))
+    assert result.cycle.meeting_at == datetime(2026, 3, 30, 8, 0, tzinfo=UTC)  # Mon 10:00 CEST
+    assert result.cycle.digest_at == datetime(2026, 3, 30, 6, 0, tzinfo=UTC)
+    clock.set(datetime(2026, 3, 30, 6, 30, tzinfo=UTC))  # 08:30 CEST: digest out, meeting ahead
+    assert core.recaps.submit(BOB, RecapDraft(progress="late")).recap.late
+
+
+def test_sunday_0230_new_york_team_across_both_changes(core, clock):
+    ny = person("Nia", workspace="slack:TNY")
+    core.teams.configure(ny, [("meeting", "Sun 02:30"), ("tz", "America/New_York"), ("digest-lead", "1h")])
+    clock.set(datetime(2026, 3, 6, 12, 0, tzinfo=UTC))
+    spring = core.recaps.submit(ny, RecapDraft(progress="p"))
+    assert spring.cycle.meeting_at == datetime(2026, 3, 8, 7, 0, tzinfo=UTC)  # gap: 03:00 EDT
+    clock.set(datetime(2026, 10, 30, 12, 0, tzinfo=UTC))
+    autumn = core.recaps.submit(ny, RecapDraft(progress="p"))
+    assert autumn.cycle.meeting_at == datetime(2026, 11, 1, 7, 30, tzinfo=UTC)  # 02:30 EST
+    assert autumn.cycle.digest_at == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
