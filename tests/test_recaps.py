@@ -214,7 +214,7 @@ def test_skipping_a_meeting_moves_its_recaps_to_the_next(core, team):
 
 
 def test_submissions_around_the_spring_change_use_local_wall_time(core, clock):
-    team = core.teams.configure(ALICE, [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin")])
+    core.teams.configure(ALICE, [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin")])
     # Sunday 2026-03-29 07:30 UTC is 09:30 CEST, just after the clocks jumped.
     clock.set(datetime(2026, 3, 29, 7, 30, tzinfo=UTC))
     result = core.recaps.submit(ALICE, RecapDraft(progress="weekend work"))

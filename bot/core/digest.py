@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import cycles
@@ -133,8 +133,3 @@ class DigestBuilder:
             streaks[mid] = live_streak(latest.get(mid), need)
         return streaks
 
-
-def first_meeting_on_or_after(team: Team, day: date) -> datetime:
-    schedule = require_schedule(team)
-    start = datetime.combine(day, datetime.min.time(), ZoneInfo(schedule.timezone)) - timedelta(seconds=1)
-    return cycles.next_meeting(schedule, start, team.skipped)

@@ -134,11 +134,6 @@ class Cycle:
     reminder_at: datetime
     previous_meeting_at: datetime | None
 
-    def local_meeting(self) -> datetime:
-        from zoneinfo import ZoneInfo
-
-        return self.meeting_at.astimezone(ZoneInfo(self.team.timezone))
-
 
 @dataclass(frozen=True)
 class DigestEntry:
@@ -175,4 +170,4 @@ class Digest:
     streaks: tuple[tuple[str, int], ...]
     submitted: int
     expected: int
-    generated_at: datetime = field(compare=False, default=None)  # type: ignore[assignment]
+    generated_at: datetime | None = field(compare=False, default=None)
