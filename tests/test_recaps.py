@@ -234,3 +234,11 @@ def test_sunday_0230_new_york_team_across_both_changes(core, clock):
     autumn = core.recaps.submit(ny, RecapDraft(progress="p"))
     assert autumn.cycle.meeting_at == datetime(2026, 11, 1, 7, 30, tzinfo=UTC)  # 02:30 EST
     assert autumn.cycle.digest_at == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
+
+
+def test_moving_the_meeting_keeps_the_recaps_written_for_it(core, team):
+    core.recaps.submit(ALICE, RecapDraft(progress="written for Monday"))
+    team = core.teams.configure(ALICE, [("meeting", "Tue 14:00")])
+    digest = core.upcoming_digest(team)
+    assert digest.meeting_local.strftime("%a %d %H:%M") == "Tue 24 14:00"
+    assert [e.recap.progress for e in digest.entries] == ["written for Monday"]

@@ -88,9 +88,15 @@ class TeamService:
                 "Ask one of them, or see the current settings with `/recap setup`."
             )
         changes = self._changes(team, pairs)
-        team = self.repo.update_team(team.id, changes, self.clock.now())
+        now = self.clock.now()
+        before = cycles.next_meeting(team.schedule, now, team.skipped) if team.schedule else None
+        team = self.repo.update_team(team.id, changes, now)
         if {"meeting_weekday", "meeting_time", "timezone", "every_weeks", "anchor_date",
                 "digest_lead_minutes", "reminder_lead_minutes"} & changes.keys():
+            after = cycles.next_meeting(team.schedule, now, team.skipped) if team.schedule else None
+            if before and after and before != after:
+                # Recaps already written for the coming meeting follow it to its new time.
+                self.repo.move_recaps(team.id, before, after)
             for listener in self.schedule_listeners:
                 listener(team)
         return team
