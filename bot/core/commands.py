@@ -128,6 +128,18 @@ class CommandHandler:
         except UserError as exc:
             return TextReply(exc.message, ok=False)
 
+    def run(self, actor: Actor, name: str, words: list[str] | None = None, rest: str | None = None) -> Reply:
+        """Run a command whose arguments are already split (typed options, as on Discord),
+        so values with spaces or quotes need no quoting round-trip; same rules as `handle`."""
+        try:
+            if name not in BY_NAME:
+                raise UserError(f"Unknown command {name!r}. " + short_help())
+            words = list(words or [])
+            parsed = Parsed(name, words, " ".join(words) if rest is None else rest.strip())
+            return getattr(self, "_" + name.replace("-", "_"))(actor, parsed)
+        except UserError as exc:
+            return TextReply(exc.message, ok=False)
+
     # -- one method per command ------------------------------------------------
     def _submit(self, actor: Actor, cmd: Parsed) -> Reply:
         if not cmd.words:

@@ -1,0 +1,49 @@
+"""The discord.py client: default intents only, dependencies passed in, commands synced at start."""
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+from ...core.commands import CommandHandler
+from ...core.service import Core
+from .buttons import OpenFormButton
+from .commands import RecapGroup
+from .replies import log, tell_failure
+
+
+class RecapTree(app_commands.CommandTree):
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """Any failure inside a command: a traceback in the log, a short apology to the person."""
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.error("/%s failed in guild %s for user %s", command, interaction.guild_id,
+                  getattr(interaction.user, "id", "?"), exc_info=error)
+        await tell_failure(interaction)
+
+
+class RecapBot(discord.Client):
+    """Slash commands, modals and buttons only: no message content, no members, no presences."""
+
+    def __init__(self, core: Core, guild_ids: tuple[int, ...] = (), **options):
+        options.setdefault("intents", discord.Intents.default())
+        super().__init__(**options)
+        self.core = core
+        self.handler = CommandHandler(core)
+        self.guild_ids = tuple(guild_ids)
+        self.tree = RecapTree(self)
+        self.tree.add_command(RecapGroup(core, self.handler))
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(OpenFormButton)  # reminder buttons keep working across restarts
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Listed guilds update at once (labs, development); otherwise global (up to an hour)."""
+        if not self.guild_ids:
+            synced = await self.tree.sync()
+            log.info("synced %d global command(s)", len(synced))
+            return
+        for guild_id in self.guild_ids:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d command(s) to guild %s", len(synced), guild_id)

@@ -1,0 +1,238 @@
+"""The `/recap` slash command group: typed options in, the core's command set underneath.
+
+Callbacks stay thin: they turn options into the core's words
+(`CommandHandler.run`), so every rule and every message stays in the core.
+Anything that touches the database defers first (3 s budget); `submit` is
+the exception, because a modal must be the first answer.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+
+from ...core.commands import BY_NAME, HISTORY_DEFAULT, HISTORY_MAX, CommandHandler, full_help
+from ...core.model import MAX_FIELD_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, WEEKDAYS, Actor
+from ...core.parsing import suggest_timezones
+from ...core.recaps import meeting_dates
+from ...core.service import Core
+from .buttons import open_form
+from .replies import GUILD_ONLY, actor_for, send, send_text, show, workspace_of
+
+Choice = app_commands.Choice
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MAX_CHOICES = 25
+_MENTION = re.compile(r"<@!?(\d+)>")
+
+
+def summary(name: str) -> str:
+    """Each subcommand's description is the core's summary of it (one source for every platform)."""
+    text = BY_NAME[name].summary
+    return text[:1].upper() + text[1:]
+
+
+class TextChannelOption(app_commands.Transformer):
+    """A text or announcement channel, taken as Discord resolved it: no channel cache needed,
+    so the option works even before the guild is cached."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text, discord.ChannelType.news]
+
+    async def transform(self, interaction: discord.Interaction, value: app_commands.AppCommandChannel):
+        return value
+
+
+DigestChannel = app_commands.Transform[app_commands.AppCommandChannel, TextChannelOption]
+
+
+class RecapGroup(app_commands.Group):
+    def __init__(self, core: Core, handler: CommandHandler | None = None):
+        super().__init__(name="recap", description="Research recaps: write yours, see who's in, preview the digest")
+        self.core = core
+        self.handler = handler or CommandHandler(core)
+
+    # -- plumbing ------------------------------------------------------------------
+    async def _actor(self, interaction: discord.Interaction) -> Actor | None:
+        actor = actor_for(interaction)
+        if actor is None:
+            await send(interaction, GUILD_ONLY)
+        return actor
+
+    async def _run(self, interaction: discord.Interaction, name: str, words: list[str] | None = None,
+                   rest: str | None = None) -> None:
+        actor = await self._actor(interaction)
+        if actor is None:
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        reply = await asyncio.to_thread(self.handler.run, actor, name, words or [], rest)
+        await show(interaction, reply)
+
+    # -- commands --------------------------------------------------------------------
+    @app_commands.command(name="submit", description=summary("submit"))
+    async def submit(self, interaction: discord.Interaction) -> None:
+        actor = await self._actor(interaction)
+        if actor is not None:
+            await open_form(interaction, self.core, self.handler, actor)
+
+    @app_commands.command(name="question", description=summary("question"))
+    @app_commands.describe(text="Your new big-picture question; leave it out to see the current one")
+    async def question(self, interaction: discord.Interaction,
+                       text: app_commands.Range[str, 1, MAX_FIELD_CHARS] | None = None) -> None:
+        await self._run(interaction, "question", rest=text or "")
+
+    @app_commands.command(name="away", description=summary("away"))
+    @app_commands.describe(until="Last day away: a date like 2026-12-10, or a span like 2w or 10d",
+                           reason="Why, shown in the digest (optional)")
+    async def away(self, interaction: discord.Interaction, until: app_commands.Range[str, 1, 40],
+                   reason: app_commands.Range[str, 1, MAX_REASON_CHARS] | None = None) -> None:
+        words = until.split()
+        if reason:
+            words.append(reason)  # one word: the core keeps the reason exactly as typed
+        await self._run(interaction, "away", words)
+
+    @app_commands.command(name="back", description=summary("back"))
+    async def back(self, interaction: discord.Interaction) -> None:
+        await self._run(interaction, "back")
+
+    @app_commands.command(name="status", description=summary("status"))
+    async def status(self, interaction: discord.Interaction) -> None:
+        await self._run(interaction, "status")
+
+    @app_commands.command(name="digest", description=summary("digest"))
+    async def digest(self, interaction: discord.Interaction) -> None:
+        await self._run(interaction, "digest")
+
+    @app_commands.command(name="history", description=summary("history"))
+    @app_commands.describe(member="Whose recaps (default: yours)", count=f"How many recaps, 1 to {HISTORY_MAX} (default 5)")
+    async def history(self, interaction: discord.Interaction, member: discord.User | None = None,
+                      count: app_commands.Range[int, 1, HISTORY_MAX] | None = None) -> None:
+        words = ([str(member.id)] if member else []) + [str(count or HISTORY_DEFAULT)]
+        await self._run(interaction, "history", words)
+
+    @app_commands.command(name="timezone", description=summary("timezone"))
+    @app_commands.describe(zone="An IANA timezone such as Europe/Berlin; leave it out to see yours")
+    async def timezone(self, interaction: discord.Interaction,
+                       zone: app_commands.Range[str, 1, 64] | None = None) -> None:
+        await self._run(interaction, "timezone", [zone] if zone else [])
+
+    @app_commands.command(name="schedule", description=summary("schedule"))
+    async def schedule(self, interaction: discord.Interaction) -> None:
+        await self._run(interaction, "schedule")
+
+    @app_commands.command(name="setup", description=summary("setup"))
+    @app_commands.describe(
+        channel="The channel the digest is posted to",
+        weekday="Meeting day",
+        time="Meeting time, 24-hour HH:MM in the team's timezone",
+        timezone="The team's IANA timezone, e.g. Europe/Berlin",
+        every="Meet every N weeks (1 to 8)",
+        first="With every of 2 or more: the date of one meeting, YYYY-MM-DD",
+        digest_lead="How long before the meeting the digest goes out, e.g. 2h",
+        reminder_lead="How long before the digest reminders go out, e.g. 24h",
+        north_star="The team's long-term question, shown on the digest",
+        admins="Who may change settings besides Manage Server: @mentions or names, comma-separated",
+        name="The team's name, shown on the digest",
+        clear="Remove a setting",
+    )
+    @app_commands.choices(clear=[Choice(name="north star", value="north-star"), Choice(name="admins", value="admins")])
+    async def setup(
+        self, interaction: discord.Interaction,
+        channel: DigestChannel | None = None,
+        weekday: app_commands.Range[str, 1, 12] | None = None,
+        time: app_commands.Range[str, 1, 8] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        every: int | None = None,
+        first: app_commands.Range[str, 1, 10] | None = None,
+        digest_lead: app_commands.Range[str, 1, 20] | None = None,
+        reminder_lead: app_commands.Range[str, 1, 20] | None = None,
+        north_star: app_commands.Range[str, 1, MAX_FIELD_CHARS] | None = None,
+        admins: app_commands.Range[str, 1, 1000] | None = None,
+        name: app_commands.Range[str, 1, MAX_NAME_CHARS] | None = None,
+        clear: Choice[str] | None = None,
+    ) -> None:
+        actor = await self._actor(interaction)
+        if actor is None:
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        pairs: list[tuple[str, str]] = []
+        if channel is not None:
+            pairs.append(("channel", channel.mention))  # "<#id>": renders as a link, and chat.py reads the id
+        if weekday or time:
+            pairs.append(("meeting", await self._meeting(actor, weekday, time)))
+        for key, value in (("tz", timezone), ("every", None if every is None else str(every)), ("first", first),
+                           ("digest-lead", digest_lead), ("reminder-lead", reminder_lead),
+                           ("north-star", north_star), ("name", name)):
+            if value is not None:
+                pairs.append((key, value))
+        if admins is not None:
+            pairs.append(("admins", _MENTION.sub(r"\1", admins)))
+        if clear is not None:
+            pairs.append((clear.value, ""))
+        words = [f"{key}={value}" for key, value in pairs]
+        reply = await asyncio.to_thread(self.handler.run, actor, "setup", words)
+        await show(interaction, reply)
+
+    async def _meeting(self, actor: Actor, weekday: str | None, time: str | None) -> str:
+        """Day and time travel together in the core; fill the one left out from the current schedule."""
+        if not (weekday and time):
+            team = await asyncio.to_thread(self.core.teams.team_for, actor.workspace)
+            if team.schedule is not None:
+                weekday = weekday or WEEKDAYS[team.schedule.weekday]
+                time = time or f"{team.schedule.at:%H:%M}"
+        return f"{(weekday or '').strip()} {(time or '').replace(' ', '')}".strip()
+
+    @app_commands.command(name="skip-meeting", description=summary("skip-meeting"))
+    @app_commands.describe(date="The meeting to cancel, YYYY-MM-DD")
+    async def skip_meeting(self, interaction: discord.Interaction, date: app_commands.Range[str, 1, 10]) -> None:
+        await self._run(interaction, "skip-meeting", [date])
+
+    @app_commands.command(name="help", description=summary("help"))
+    async def help(self, interaction: discord.Interaction) -> None:
+        await send_text(interaction, full_help())  # no database, no guild needed
+
+    # -- autocomplete ----------------------------------------------------------------
+    @timezone.autocomplete("zone")
+    async def _zone_choices(self, interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+        return await zone_choices(current)
+
+    @setup.autocomplete("timezone")
+    async def _team_zone_choices(self, interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+        return await zone_choices(current)
+
+    @setup.autocomplete("weekday")
+    async def _weekday_choices(self, interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+        return weekday_choices(current)
+
+    @skip_meeting.autocomplete("date")
+    async def _meeting_choices(self, interaction: discord.Interaction, current: str) -> list[Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        days = await asyncio.to_thread(self._upcoming_days, workspace_of(interaction.guild_id))
+        return [Choice(name=f"{WEEKDAYS[d.weekday()]} {d:%Y-%m-%d}", value=f"{d:%Y-%m-%d}")
+                for d in days if current.strip() in f"{d:%Y-%m-%d}"][:MAX_CHOICES]
+
+    def _upcoming_days(self, workspace: str) -> list[date]:
+        team = self.core.repo.team_for_workspace(workspace)
+        if team is None or team.schedule is None:
+            return []
+        zone = ZoneInfo(team.timezone)
+        return [m.astimezone(zone).date() for m in meeting_dates(team, self.core.clock.now(), 8)]
+
+
+async def zone_choices(current: str) -> list[Choice[str]]:
+    zones = await asyncio.to_thread(suggest_timezones, current, MAX_CHOICES)
+    return [Choice(name=zone, value=zone) for zone in zones]
+
+
+def weekday_choices(current: str) -> list[Choice[str]]:
+    needle = current.strip().lower()
+    return [Choice(name=day, value=short) for day, short in zip(DAY_NAMES, WEEKDAYS) if day.lower().startswith(needle)]

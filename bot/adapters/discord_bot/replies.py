@@ -1,0 +1,128 @@
+"""Who is asking, and how a core Reply reaches them on Discord.
+
+Every personal answer is ephemeral and carries no pings (allowed_mentions
+none): recap text is whatever people typed, `@everyone` included.
+"""
+from __future__ import annotations
+
+import io
+import logging
+
+import discord
+
+from ...core.model import Actor, RecapDraft
+from ...core.replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
+from ...core.texts import settings as settings_text
+from ...render.embeds import CONTENT_MAX, Message, render_digest, split_text
+
+log = logging.getLogger("recapbot.discord")
+
+NO_PINGS = discord.AllowedMentions.none()
+GUILD_ONLY = "recapbot works inside a server: use `/recap` in a channel of your research group's server."
+FAILED = "Something went wrong on our side; nothing was lost. Please try again in a moment."
+
+
+def workspace_of(guild_id: int) -> str:
+    return f"discord:{guild_id}"
+
+
+def guild_of(workspace: str) -> int:
+    """'discord:123' -> 123."""
+    platform, _, ident = workspace.partition(":")
+    if platform != "discord" or not ident.isdigit():
+        raise ValueError(f"not a Discord workspace: {workspace!r}")
+    return int(ident)
+
+
+def is_admin(interaction: discord.Interaction) -> bool:
+    """Manage Server in this guild (what Discord itself requires to manage a server)."""
+    perms = getattr(interaction.user, "guild_permissions", None)
+    try:
+        if perms is not None:
+            return bool(perms.manage_guild)
+    except AttributeError:  # guild not cached: fall back on what Discord resolved for us
+        pass
+    return bool(interaction.permissions.manage_guild)
+
+
+def actor_for(interaction: discord.Interaction) -> Actor | None:
+    """The core's view of the person, or None outside a server (DMs)."""
+    if interaction.guild_id is None:
+        return None
+    user = interaction.user
+    return Actor(
+        workspace=workspace_of(interaction.guild_id),
+        user_ref=str(user.id),
+        display_name=user.display_name,
+        timezone=None,  # Discord does not tell; members set it with /recap timezone
+        is_admin=is_admin(interaction),
+    )
+
+
+async def send(interaction: discord.Interaction, content: str | None = None, *,
+               embeds: list[discord.Embed] | None = None, view: discord.ui.View | None = None,
+               file: discord.File | None = None) -> None:
+    """An ephemeral answer: the first response, or a follow-up once responded or deferred."""
+    kwargs: dict = {"ephemeral": True, "allowed_mentions": NO_PINGS}
+    if content is not None:
+        kwargs["content"] = content
+    if embeds:
+        kwargs["embeds"] = embeds
+    if view is not None:
+        kwargs["view"] = view
+    if file is not None:
+        kwargs["file"] = file
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
+
+
+async def send_text(interaction: discord.Interaction, text: str, view: discord.ui.View | None = None) -> None:
+    """Long answers (history, help) go out as several messages of at most 2,000 characters."""
+    pieces = split_text(text, CONTENT_MAX)
+    for i, piece in enumerate(pieces):
+        await send(interaction, piece, view=view if i == len(pieces) - 1 else None)
+
+
+async def send_messages(interaction: discord.Interaction, messages: list[Message]) -> None:
+    for message in messages:
+        await send(interaction, message.content, embeds=message.embeds)
+
+
+async def show(interaction: discord.Interaction, reply: Reply) -> None:
+    """Render any core reply except a form (opening a modal needs an undeferred interaction)."""
+    if isinstance(reply, TextReply):
+        await send_text(interaction, reply.text)
+    elif isinstance(reply, SettingsReply):
+        hint = ("\nChange settings with the options of `/recap setup` (meeting day and time, timezone, channel...)."
+                if reply.can_edit else
+                "\nOnly members with Manage Server or this team's admins can change these settings.")
+        # The core's own text ends with key=value usage meant for text platforms; show the settings alone.
+        await send_text(interaction, settings_text(reply.team) + hint)
+    elif isinstance(reply, DigestReply):
+        rendered = render_digest(reply.digest)
+        if reply.note:
+            rendered.root.content = f"_{reply.note}_\n{rendered.root.content}"
+        await send_messages(interaction, rendered.all)
+    elif isinstance(reply, FormReply):  # pragma: no cover - submit opens its modal before any defer
+        await send(interaction, "Use `/recap submit` to open the form.")
+
+
+async def tell_failure(interaction: discord.Interaction, draft: RecapDraft | None = None) -> None:
+    """The short apology after an unexpected error; a draft comes back as a file."""
+    file = answers_file(draft) if draft is not None else None
+    text = FAILED + (" Your answers are attached so you can paste them back." if file else "")
+    try:
+        await send(interaction, text, file=file)
+    except discord.HTTPException:
+        log.warning("could not tell %s about a failure", getattr(interaction.user, "id", "?"), exc_info=True)
+
+
+def answers_file(draft: RecapDraft) -> discord.File:
+    parts = [("Big-picture question", draft.question), ("Progress", draft.progress),
+             ("What didn't work", draft.failures), ("Questions", draft.questions)]
+    text = "\n\n".join(f"## {label}\n{value}" for label, value in parts if value)
+    if draft.figuring_it_out:
+        text += "\n\n(Still figuring it out)"
+    return discord.File(io.BytesIO(text.encode("utf-8")), filename="my-recap.md")

@@ -1,0 +1,220 @@
+"""Digest -> Discord messages (content + embeds), split to Discord's limits.
+
+Discord rejects a whole message when one limit is crossed (2,000 chars of
+content, 10 embeds, 6,000 chars across them, 4,096 per description, 256 per
+title or author), so every piece is measured before it is placed and long
+text is split, never cut: concatenating the pieces of a field gives it back.
+Lengths are counted in UTF-16 code units, which is never less than the
+character count whichever way Discord counts, so emoji cannot push a message
+over a limit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import discord
+
+from ..core.model import WEEKDAYS, Digest, DigestEntry
+from .markdown import meeting_title, participation_lines
+
+CONTENT_MAX = 2000
+EMBEDS_PER_MESSAGE = 10
+EMBED_TOTAL_MAX = 6000
+DESCRIPTION_MAX = 4096
+TITLE_MAX = 256
+AUTHOR_MAX = 256
+THREAD_NAME_MAX = 100
+# Below this much room a piece starts a new message rather than leave a sliver.
+MIN_PIECE = 400
+
+COLOUR = discord.Colour.blurple()
+LATE_COLOUR = discord.Colour.orange()
+
+
+def units(text: str | None) -> int:
+    """Length as Discord's clients count it at worst (UTF-16 code units)."""
+    if not text:
+        return 0
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _prefix_within(text: str, limit: int) -> int:
+    """The longest prefix length (in code points) whose UTF-16 size is <= limit."""
+    if units(text) <= limit:
+        return len(text)
+    if units(text[:limit]) == min(limit, len(text)):  # no astral characters up to the limit
+        return limit
+    lo, hi = 0, min(limit, len(text))  # binary search on the prefix's size
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if units(text[:mid]) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def take(text: str, limit: int) -> tuple[str, str]:
+    """Split off a head of at most `limit` units, at a paragraph, line or word break if one
+    lies in the second half; head + tail == text always."""
+    if limit <= 0:
+        return "", text
+    end = _prefix_within(text, limit)
+    if end >= len(text):
+        return text, ""
+    window = text[:end]
+    for sep in ("\n\n", "\n", " "):
+        at = window.rfind(sep)
+        if at >= end // 2:
+            cut = at + len(sep)
+            return text[:cut], text[cut:]
+    return window, text[end:]
+
+
+def split_text(text: str, limit: int = CONTENT_MAX) -> list[str]:
+    """Split text into pieces of at most `limit` units each; ''.join(pieces) == text."""
+    pieces = []
+    rest = text
+    while rest:
+        head, rest = take(rest, limit)
+        pieces.append(head)
+    return pieces or [""]
+
+
+def embed_units(embed: discord.Embed) -> int:
+    """What Discord counts toward the 6,000-character budget of one message."""
+    total = units(embed.title) + units(embed.description)
+    total += sum(units(f.name) + units(f.value) for f in embed.fields)
+    total += units(embed.footer.text) + units(embed.author.name)
+    return total
+
+
+@dataclass
+class Message:
+    """One message to send: `content` (may be None) and up to 10 embeds."""
+
+    content: str | None = None
+    embeds: list[discord.Embed] = field(default_factory=list)
+
+    @property
+    def embed_units(self) -> int:
+        return sum(embed_units(e) for e in self.embeds)
+
+
+@dataclass
+class DigestMessages:
+    """A digest as messages: `root` is posted to the channel, the rest into its thread."""
+
+    root: Message
+    thread_name: str
+    header_rest: list[Message]
+    members: list[list[Message]]
+
+    @property
+    def thread(self) -> list[Message]:
+        return [*self.header_rest, *(m for entry in self.members for m in entry)]
+
+    @property
+    def all(self) -> list[Message]:
+        return [self.root, *self.thread]
+
+
+def _pack(sections: list[tuple[str, str]], author: str | None, colour: discord.Colour) -> list[Message]:
+    """Place (title, text) sections into embeds and messages within every limit.
+
+    Each section gets its own embed (title = label, description = text); a
+    section too big for the room left is split across embeds titled
+    "label (continued)". `author` heads the first embed of every message so a
+    continuation still says whose it is.
+    """
+    author = fit(author, AUTHOR_MAX) if author else None
+    messages: list[Message] = []
+    current = Message()
+
+    def flush() -> None:
+        nonlocal current
+        if current.embeds:
+            messages.append(current)
+        current = Message()
+
+    for label, text in sections:
+        first = True
+        rest = text
+        while first or rest:
+            title = fit(label if first else f"{label} (continued)", TITLE_MAX)
+            head_author = author if not current.embeds else None
+            room = EMBED_TOTAL_MAX - current.embed_units - units(title) - units(head_author)
+            budget = min(DESCRIPTION_MAX, room)
+            if current.embeds and (len(current.embeds) >= EMBEDS_PER_MESSAGE or budget < min(units(rest), MIN_PIECE)):
+                flush()
+                continue
+            piece, rest = take(rest, budget)
+            embed = discord.Embed(title=title, description=piece or None, colour=colour)
+            if head_author:
+                embed.set_author(name=head_author)
+            current.embeds.append(embed)
+            first = False
+    flush()
+    return messages
+
+
+def fit(text: str, limit: int) -> str:
+    """Short labels (names, titles): an ellipsis rather than a rejected message."""
+    if units(text) <= limit:
+        return text
+    return text[: _prefix_within(text, limit - 1)] + "\u2026"
+
+
+def entry_sections(entry: DigestEntry) -> list[tuple[str, str]]:
+    recap = entry.recap
+    sections = []
+    if recap.question:
+        sections.append(("Big-picture question" + (" (changed)" if recap.question_changed else ""), recap.question))
+    for label, text in (("Progress", recap.progress), ("What didn't work", recap.failures),
+                        ("Questions for the group", recap.questions)):
+        if text:
+            sections.append((label, text))
+    if not sections:
+        sections.append(("Still figuring it out", ""))
+    return sections
+
+
+def entry_author(entry: DigestEntry) -> str:
+    notes = []
+    if entry.recap.late:
+        notes.append("late update")
+    if entry.recap.figuring_it_out:
+        notes.append("still figuring it out")
+    if entry.streak > 1:
+        notes.append(f"streak {entry.streak}")
+    return entry.member.display_name + "".join(f" \u00b7 {n}" for n in notes)
+
+
+def render_entry(entry: DigestEntry) -> list[Message]:
+    """One member's recap: one message when it fits, more when it does not."""
+    colour = LATE_COLOUR if entry.recap.late else COLOUR
+    return _pack(entry_sections(entry), entry_author(entry), colour)
+
+
+def render_digest(digest: Digest) -> DigestMessages:
+    title = fit(meeting_title(digest), CONTENT_MAX - 200)
+    count = len(digest.entries)
+    lead = f"**{title}**\n" + (
+        f"{count} recap{'s' if count != 1 else ''} in the thread below." if count else "No recaps yet for this meeting."
+    )
+    sections = []
+    if digest.north_star:
+        sections.append(("North star", digest.north_star))
+    sections.append(("Participation", "\n".join(participation_lines(digest))))
+    agenda = "\n".join(f"{i}. {item.text} ({item.asker})" for i, item in enumerate(digest.agenda, 1))
+    sections.append(("Questions for the meeting", agenda or "No questions this time."))
+    header = _pack(sections, None, COLOUR)
+    header[0].content = lead
+    m = digest.meeting_local
+    thread_name = fit(f"Recaps for {WEEKDAYS[m.weekday()]} {m:%d %b %Y}: {digest.team_name}", THREAD_NAME_MAX)
+    return DigestMessages(
+        root=header[0],
+        thread_name=thread_name,
+        header_rest=header[1:],
+        members=[render_entry(entry) for entry in digest.entries],
+    )

@@ -1,0 +1,131 @@
+"""The Chat port through the real discord.py HTTP client, against a Discord-compatible API on loopback."""
+from __future__ import annotations
+
+import discord
+import pytest
+
+from bot.adapters.discord_bot import attach
+from bot.adapters.discord_bot.chat import DigestNotPosted, DiscordChat
+from bot.adapters.discord_bot.client import RecapBot
+from bot.core.model import Actor, RecapDraft
+from discord_fakes import GUILD, OTHER_GUILD
+from fake_discord_api import FakeDiscord
+
+WS = f"discord:{GUILD}"
+
+
+@pytest.fixture
+async def api(monkeypatch):
+    fake = FakeDiscord()
+    base = await fake.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", base)
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def bot(core, api):
+    client = RecapBot(core, guild_ids=(GUILD,))
+    await client.login("test-token")  # runs setup_hook: commands are synced to the guild
+    yield client
+    await client.close()
+
+
+def member(i: int) -> Actor:
+    return Actor(WS, str(100000000000000000 + i), f"Member {i:02d}", is_admin=True)
+
+
+def team_with(core, api, recaps: int, chars: int, channel_guild: int = GUILD):
+    cid = api.add_channel(channel_guild)
+    core.teams.configure(member(0), [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin"), ("channel", f"<#{cid}>")])
+    for i in range(recaps):
+        body = " ".join(f"m{i}w{j}" for j in range(chars))[:chars]
+        core.recaps.submit(member(i), RecapDraft(question=body, progress=body, failures=body, questions=body))
+    return core.repo.team_for_workspace(WS), cid
+
+
+async def test_commands_sync_to_the_listed_guild_at_start(bot, api):
+    [recap] = api.commands[str(GUILD)]
+    assert recap["name"] == "recap" and len(recap["options"]) == 12
+    assert "global" not in api.commands
+
+
+async def test_forty_members_of_3000_chars_post_without_a_rejected_message(bot, api, core):
+    team, cid = team_with(core, api, 40, 3000)
+    digest = core.upcoming_digest(team)
+    refs = await DiscordChat(bot).post_digest(team, digest, "team1:2026-11-23")
+    assert api.rejected == []
+    root_channel, root_id = refs[0].split(":")
+    assert root_channel == cid and len(api.messages[cid]) == 1  # only the header in the channel
+    thread = api.messages[root_id]  # the thread carries the header message's id
+    assert len(refs) == 1 + len(thread) and all(r.startswith(f"{root_id}:") for r in refs[1:])
+    assert api.channels[root_id]["name"].startswith("Recaps for Mon 23 Nov 2026")
+    # every member's progress arrives whole, in order, in the thread
+    text = "".join(e.get("description") or "" for m in thread for e in m["embeds"]
+                   if e.get("title", "").startswith("Progress"))
+    for i in range(40):
+        assert " ".join(f"m{i}w{j}" for j in range(3000))[:3000] in text
+    # no post may ping anyone, whatever people typed
+    posts = [body for method, path, body in api.requests if method == "POST" and path.endswith("/messages")]
+    assert all(body["allowed_mentions"] == {"parse": []} and body["enforce_nonce"] for body in posts)
+
+
+async def test_a_retried_digest_does_not_appear_twice(bot, api, core):
+    team, cid = team_with(core, api, 3, 200)
+    digest = core.upcoming_digest(team)
+    chat = DiscordChat(bot)
+    first = await chat.post_digest(team, digest, "team1:2026-11-23")
+    count = sum(len(m) for m in api.messages.values())
+    again = await chat.post_digest(team, digest, "team1:2026-11-23")
+    assert again == first
+    assert sum(len(m) for m in api.messages.values()) == count
+
+
+async def test_a_late_update_goes_into_the_thread(bot, api, core):
+    team, cid = team_with(core, api, 2, 100)
+    chat = DiscordChat(bot)
+    refs = await chat.post_digest(team, core.upcoming_digest(team), "k")
+    core.recaps.submit(member(7), RecapDraft(progress="arrived late"))
+    entry = next(e for e in core.upcoming_digest(team).entries if e.member.display_name == "Member 07")
+    late = await chat.post_late_update(team, refs, entry, "k:late:7")
+    thread_id = refs[0].split(":")[1]
+    assert late[0].startswith(f"{thread_id}:")
+    assert api.messages[thread_id][-1]["embeds"][0]["description"] == "arrived late"
+
+
+async def test_a_channel_of_another_server_is_refused(bot, api, core):
+    team, cid = team_with(core, api, 1, 50, channel_guild=OTHER_GUILD)
+    with pytest.raises(DigestNotPosted, match="not in its own server"):
+        await DiscordChat(bot).post_digest(team, core.upcoming_digest(team), "k")
+    assert api.messages[cid] == []
+
+
+async def test_no_channel_is_a_clear_error(bot, api, core):
+    core.teams.configure(member(0), [("meeting", "Mon 10:00")])
+    team = core.repo.team_for_workspace(WS)
+    with pytest.raises(DigestNotPosted, match="no digest channel"):
+        await DiscordChat(bot).post_digest(team, core.upcoming_digest(team), "k")
+
+
+async def test_reminder_is_a_dm_with_a_form_button_and_closed_dms_are_tolerated(bot, api, core):
+    team, _ = team_with(core, api, 0, 0)
+    who = core.teams.member_for(member(3))
+    meeting = core.upcoming_digest(team).meeting_local
+    await DiscordChat(bot).remind(team, who, meeting)
+    dm = f"5{who.user_ref[1:]}"
+    [message] = api.messages[dm]
+    assert "Member 03" in message["content"] and "Mon 23 Nov 2026" in message["content"]
+    button = message["components"][0]["components"][0]
+    assert button["custom_id"] == f"recapbot:form:{GUILD}"
+    api.closed_dms.add(dm)
+    await DiscordChat(bot).remind(team, who, meeting)  # logged, not raised
+
+
+def test_attach_registers_a_runner_and_the_chat(core):
+    from types import SimpleNamespace
+
+    app = SimpleNamespace(core=core, settings=SimpleNamespace(discord_guild_ids=(GUILD,), discord_token="t"),
+                          runners=[], chats={})
+    bot = attach(app)
+    assert isinstance(app.chats["discord"], DiscordChat) and app.chats["discord"].client is bot
+    assert len(app.runners) == 1 and bot.guild_ids == (GUILD,)
