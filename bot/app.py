@@ -57,6 +57,14 @@ def attach_adapters(app: App, console: bool = False) -> None:
         adapter = ConsoleAdapter(app.core)
         app.chats["console"] = adapter
         app.runners.append(adapter.run)
+    attach_scheduler(app)
+
+
+def attach_scheduler(app: App) -> None:
+    """Reminders and digests for the teams of the adapters attached above."""
+    from .scheduling import attach
+
+    attach(app)
 
 
 async def serve(app: App) -> int:

@@ -92,7 +92,7 @@ class TeamService:
         before = cycles.next_meeting(team.schedule, now, team.skipped) if team.schedule else None
         team = self.repo.update_team(team.id, changes, now)
         if {"meeting_weekday", "meeting_time", "timezone", "every_weeks", "anchor_date",
-                "digest_lead_minutes", "reminder_lead_minutes"} & changes.keys():
+                "digest_lead_minutes", "reminder_lead_minutes", "channel"} & changes.keys():
             after = cycles.next_meeting(team.schedule, now, team.skipped) if team.schedule else None
             if before and after and before != after:
                 # Recaps already written for the coming meeting follow it to its new time.

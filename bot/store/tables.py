@@ -173,6 +173,19 @@ reminder_sends = Table(
     UniqueConstraint("member_id", "meeting_at"),
 )
 
+# One row per late recap version posted under a digest, claimed like a digest
+# so that a submission racing the digest's own post shows up once.
+late_update_posts = Table(
+    "late_update_posts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("recap_id", Integer, ForeignKey("recaps.id", ondelete="CASCADE"), nullable=False),
+    Column("version", UTCDateTime, nullable=False),  # the recap's updated_at
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("message_refs", Text, nullable=False, server_default=""),
+    UniqueConstraint("recap_id", "version"),
+)
+
 
 # Slack's multi-workspace OAuth data, in slack_sdk's own table shapes so that
 # its SQLAlchemy installation and state stores read them; declared here so

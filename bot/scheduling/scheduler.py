@@ -1,0 +1,205 @@
+"""The scheduler: one APScheduler date job per team, rebuilt from the database.
+
+APScheduler only wakes us up: jobs live in memory (never a shared job store),
+each at the team's next reminder, digest or retry time, and every wake-up
+runs `run_due`, which reads the clock and the database and does whatever is
+due. Tests call `run_due(now)` directly on a fake clock. Several replicas may
+run this on one database; the ledger (see posting.py) makes each post happen
+once.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Mapping
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from ..core.model import Team
+from ..core.ports import Chat, Clock, platform_of
+from ..core.recaps import SubmitResult
+from ..core.service import Core
+from ..store.ledger import Ledger
+from . import plan
+from .posting import Poster, Report
+
+log = logging.getLogger("recapbot.scheduler")
+
+
+def replica_id() -> str:
+    """Stable for the life of this process and unique across restarts and hosts."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class Scheduler:
+    def __init__(self, core: Core, chats: Mapping[str, Chat], ledger: Ledger, clock: Clock | None = None,
+                 catchup: timedelta = timedelta(hours=12), replica: str | None = None,
+                 shutdown_grace: float = 10.0, **poster_options):
+        self.core = core
+        self.chats = chats  # live: adapters may register after us
+        self.clock = clock or core.clock
+        self.replica = replica or replica_id()
+        self.catchup = catchup
+        self.lookback = catchup + timedelta(days=7)  # how far back missed digests are recorded
+        self.shutdown_grace = shutdown_grace
+        self.poster = Poster(core, ledger, self.replica, catchup, **poster_options)
+        self.aps: AsyncIOScheduler | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._retry_at: dict[int, datetime] = {}
+        self._wakes: dict[int, datetime] = {}  # team id -> the time its job is set for
+
+    # -- wiring ----------------------------------------------------------------
+    def listen(self) -> None:
+        """Hear schedule changes (/recap setup, skip-meeting) and late recaps from the core."""
+        self.core.teams.schedule_listeners.append(self.on_schedule_change)
+        self.core.recaps.submit_listeners.append(self.on_submit)
+
+    async def start(self, aps: bool = True) -> Report:
+        """Catch up on what came due while we were down, then plan every team's next wake-up."""
+        self._loop = asyncio.get_running_loop()
+        if aps:
+            self.aps = AsyncIOScheduler(timezone=timezone.utc, job_defaults={
+                "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+            self.aps.start()
+        return await self._track(self.run_due())
+
+    async def stop(self) -> None:
+        """Stop waking up; let a post in progress finish within the grace, else abandon it cleanly."""
+        if self.aps is not None and self.aps.running:
+            self.aps.shutdown(wait=False)
+        self.aps = None
+        tasks = list(self._tasks)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=self.shutdown_grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def serve(self) -> None:
+        """The app's runner: start, then stay until cancelled (SIGTERM), then stop cleanly."""
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()
+
+    async def settle(self) -> None:
+        """Wait until the work the listeners started is done (tests, shutdown)."""
+        await asyncio.sleep(0)  # let call_soon_threadsafe callbacks create their tasks
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- the work --------------------------------------------------------------
+    async def run_due(self, now: datetime | None = None, team_ids: list[int] | None = None) -> Report:
+        """Do whatever is due at `now` for every team (or the given ones) this process can post for."""
+        now = now or self.clock.now()
+        if team_ids is None:
+            teams = await asyncio.to_thread(self.core.repo.list_teams)
+        else:
+            teams = [t for t in await asyncio.gather(
+                *(asyncio.to_thread(self.core.repo.get_team, i) for i in team_ids)) if t is not None]
+        report = Report()
+        for team in teams:
+            try:
+                report.merge(await self._run_team(team, now))
+            except Exception:  # noqa: BLE001 - a database hiccup for one team must not stop the others
+                log.exception("team %s: scheduled work failed; trying again in a minute", team.id)
+                self._retry_at[team.id] = now + timedelta(minutes=1)
+                self._plan(team, now)
+        return report
+
+    async def _run_team(self, team: Team, now: datetime, digests: bool = True) -> Report:
+        report = Report()
+        chat = self.chats.get(platform_of(team.workspace))
+        if team.schedule is None or chat is None:
+            return report  # no meetings, or served by an adapter this process does not run
+        if self._retry_at.get(team.id, now) <= now:
+            self._retry_at.pop(team.id, None)
+        try:
+            due = plan.due(team, now, self.lookback)
+            if digests and due.digests and team.channel is None and platform_of(team.workspace) != "console":
+                # Nowhere to post: leave the digest unclaimed, so setting a channel within the
+                # catch-up window still gets it out at the next wake-up or start.
+                log.warning("team %s has no digest channel; set one with /recap setup channel=#...", team.id)
+                digests = False
+            if digests:
+                for meeting in due.digests:
+                    await self.poster.digest(team, chat, meeting, now, report)
+            if due.reminder_meeting is not None:
+                await self.poster.reminders(team, chat, due.reminder_meeting, now, report)
+        finally:
+            if report.retry_at is not None:
+                self._retry_at[team.id] = min(report.retry_at, self._retry_at.get(team.id, report.retry_at))
+            self._plan(team, now)
+        return report
+
+    def next_wake(self, team: Team, now: datetime) -> datetime | None:
+        """When this team's job fires next: its next reminder or digest, or an earlier retry."""
+        times = [at for at in (plan.next_wake(team, now), self._retry_at.get(team.id)) if at is not None]
+        return min(times) if times else None
+
+    def _plan(self, team: Team, now: datetime) -> None:
+        at = self.next_wake(team, now)
+        job_id = f"team:{team.id}"
+        if at is None:
+            self._wakes.pop(team.id, None)
+            if self.aps is not None and self.aps.get_job(job_id):
+                self.aps.remove_job(job_id)
+            return
+        self._wakes[team.id] = at
+        if self.aps is not None:
+            # APScheduler counts system time; an injected clock may be elsewhere (tests, benchmarks).
+            run_date = at + (datetime.now(timezone.utc) - self.clock.now())
+            self.aps.add_job(self._wake, "date", run_date=run_date, id=job_id, args=[team.id], replace_existing=True)
+
+    def wake_time(self, team_id: int) -> datetime | None:
+        return self._wakes.get(team_id)
+
+    async def _wake(self, team_id: int) -> None:
+        await self._track(self.run_due(team_ids=[team_id]))
+
+    async def _track(self, work: Awaitable[Report]) -> Report:
+        """Run work as a task `stop` can wait for; APScheduler cancelling its job does not cut it short."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return await asyncio.shield(task)
+
+    def _spawn(self, work: Awaitable[Report]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("scheduler task failed", exc_info=task.exception())
+
+    # -- listeners (called by the core, from any thread) ------------------------
+    def _call_on_loop(self, fn, *args) -> None:
+        if self._loop is None or self._loop.is_closed():
+            return  # not started: the next start reads everything from the database
+        self._loop.call_soon_threadsafe(fn, *args)
+
+    def on_schedule_change(self, team: Team) -> None:
+        """Re-plan the team's job; reminders whose window is already open go out now."""
+        self._call_on_loop(self._spawn, self._changed(team))
+
+    async def _changed(self, team: Team) -> Report:
+        return await self._run_team(team, self.clock.now(), digests=False)
+
+    def on_submit(self, result: SubmitResult) -> None:
+        if result.recap.late:
+            self._call_on_loop(self._spawn, self._late(result))
+
+    async def _late(self, result: SubmitResult) -> Report:
+        team = result.cycle.team
+        chat = self.chats.get(platform_of(team.workspace))
+        if chat is None:
+            return Report()
+        return await self.poster.late_recap(team, chat, result.recap, self.clock.now())
