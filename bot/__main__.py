@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations run at every start
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job change otherwise
     from . import app as composition
 
     if args.command == "db":

@@ -102,3 +102,14 @@ def test_run_without_tokens_starts_the_console(tmp_path):
 def test_db_upgrade_command(tmp_path):
     result = recapbot(["db", "upgrade"], tmp_path)
     assert result.returncode == 0 and "up to date" in result.stdout
+
+
+def test_sigterm_stops_a_console_waiting_for_input(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "RECAPBOT_", "DATABASE_"))}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
+    proc.stdin.write("/recap help\n")
+    proc.stdin.flush()
+    assert "keeps the group up to date" in proc.stdout.readline()  # it is up and answering
+    proc.terminate()  # stdin stays open: the read is blocked
+    assert proc.wait(timeout=20) == 0

@@ -6,9 +6,10 @@ input alike. `/as <name>` switches who is typing; a new name joins the team.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 import getpass
 import sys
+import threading
+from datetime import datetime
 from typing import TextIO
 
 from ..core.commands import CommandHandler
@@ -60,19 +61,39 @@ class ConsoleAdapter:
 
     async def run(self) -> int:
         """Read commands until end of input or /quit."""
-        loop = asyncio.get_running_loop()
         if self.interactive:
             self.write(BANNER)
         while not self._stopping:
             if self.interactive:
                 self.stdout.write(f"{self.user}> ")
                 self.stdout.flush()
-            line = await loop.run_in_executor(None, self.stdin.readline)
+            line = await self._next_line()
             if not line:
                 break
             if self.handle_line(line) is False:
                 break
         return 0
+
+    async def _next_line(self) -> str:
+        """One line, read by a daemon thread started for it: a SIGTERM (which cancels
+        this task) never waits for a blocked terminal read, and nothing reads ahead
+        of the form's own prompts."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str] = loop.create_future()
+
+        def deliver(line: str) -> None:
+            if not future.done():
+                future.set_result(line)
+
+        def read() -> None:
+            line = self.stdin.readline()
+            try:
+                loop.call_soon_threadsafe(deliver, line)
+            except RuntimeError:  # the loop closed while we waited: shutting down
+                pass
+
+        threading.Thread(target=read, name="console-stdin", daemon=True).start()
+        return await future
 
     def stop(self) -> None:
         self._stopping = True
