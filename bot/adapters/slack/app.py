@@ -1,0 +1,189 @@
+"""Builds the Slack side: the WebClient (retries, base URL), the Bolt AsyncApp, and its runner.
+
+Tokens come from Settings only (Bolt would otherwise read SLACK_* from the
+environment by itself). One workspace with SLACK_BOT_TOKEN, or many through
+OAuth with installations in our database. Events arrive through Socket Mode
+when SLACK_APP_TOKEN is set, otherwise as signed HTTP requests on
+POST /slack/events. Everything runs on the bot's single event loop.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from ...config import Settings
+from ...core.model import Actor
+from . import commands, home, modal, settings_modal
+from .chat import SlackChat
+from .common import Deps, slack_error
+from .oauth import ThreadedInstallationStore, ThreadedStateStore
+from .server import web_app
+
+log = logging.getLogger("recapbot.slack")
+
+# The bot scopes the manifest asks for; OAuth installs request the same.
+BOT_SCOPES = ["commands", "chat:write", "im:write", "users:read", "channels:join"]
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+
+
+def retry_handlers() -> list:
+    """429 (honours Retry-After), 500/503, and a dropped connection are retried."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=1),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+def build_client(settings: Settings, token: str | None = None,
+                 session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    kwargs = {"base_url": settings.slack_api_url} if settings.slack_api_url else {}
+    return AsyncWebClient(token=token, retry_handlers=retry_handlers(), session=session, **kwargs)
+
+
+class _EnvTokenNotice(logging.Filter):
+    """Bolt peeks at SLACK_BOT_TOKEN in the environment even when given a client, then warns
+    that it ignores it. We pass the client (with the token from Settings) on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def build_bolt(settings: Settings, engine, client: AsyncWebClient) -> tuple[AsyncApp, ThreadedInstallationStore | None]:
+    bolt_log = logging.getLogger("recapbot.slack.bolt")
+    if not any(isinstance(f, _EnvTokenNotice) for f in bolt_log.filters):
+        bolt_log.addFilter(_EnvTokenNotice())
+    common = dict(
+        client=client,
+        signing_secret=settings.slack_signing_secret or "",
+        request_verification_enabled=bool(settings.slack_signing_secret),
+        logger=bolt_log,
+    )
+    if not settings.slack_oauth:
+        bolt = AsyncApp(**common)
+
+        # The manifest subscribes to these for OAuth installs; with one fixed token there
+        # is nothing to delete, but Slack must still get its 200 (or it retries).
+        @bolt.event("app_uninstalled")
+        @bolt.event("tokens_revoked")
+        async def on_revoked(body):
+            log.warning("slack: the app was uninstalled or its tokens revoked in %s", body.get("team_id"))
+
+        return bolt, None
+    store = ThreadedInstallationStore(settings.slack_client_id, engine)
+    oauth_settings = AsyncOAuthSettings(
+        client_id=settings.slack_client_id, client_secret=settings.slack_client_secret,
+        scopes=BOT_SCOPES, installation_store=store, state_store=ThreadedStateStore(engine),
+        install_path=INSTALL_PATH, redirect_uri_path=REDIRECT_PATH,
+    )
+    authorize = AsyncInstallationStoreAuthorize(
+        logger=log, installation_store=store, client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret, cache_enabled=True, client=client,
+    )
+    bolt = AsyncApp(**common, installation_store=store, authorize=authorize,
+                    oauth_flow=AsyncOAuthFlow(client=client, settings=oauth_settings))
+    bolt.enable_token_revocation_listeners()
+    return bolt, store
+
+
+class SlackAdapter:
+    """The Bolt app, its listeners and the Chat port, ready to run on the bot's loop."""
+
+    def __init__(self, app):
+        self.settings: Settings = app.settings
+        self.client = build_client(self.settings, None if self.settings.slack_oauth else self.settings.slack_bot_token)
+        self.bolt, self.store = build_bolt(self.settings, app.engine, self.client)
+        self.deps = Deps(core=app.core, settings=self.settings)
+        for module in (commands, modal, settings_modal, home):
+            module.register(self.bolt, self.deps)
+
+        @self.bolt.error
+        async def on_error(error, body):
+            log.error("slack listener failed: %s", slack_error(error), exc_info=error)
+
+        self.chat = SlackChat(self.client_for)
+        self.port: int | None = None
+        self.started = asyncio.Event()
+        self._token_team: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        app.core.recaps.submit_listeners.append(self._on_submit)
+
+    # -- the App Home follows every submission, however it was made -----------------
+    def _on_submit(self, result) -> None:
+        """Core listener (runs in the core's thread): refresh the member's Home tab on our loop."""
+        workspace = result.cycle.team.workspace
+        loop = self._loop
+        if not workspace.startswith("slack:") or loop is None or loop.is_closed():
+            return
+        team_id = workspace.split(":", 1)[1]
+        asyncio.run_coroutine_threadsafe(self._refresh_home(team_id, result.recap.member_id), loop)
+
+    async def _refresh_home(self, team_id: str, member_id: int) -> None:
+        try:
+            member = await asyncio.to_thread(self.deps.core.repo.get_member_by_id, member_id)
+            client = await self.client_for(team_id)
+            # The member as stored: no users.info call, and nothing about them changes.
+            actor = Actor(f"slack:{team_id}", member.user_ref, member.display_name, member.timezone)
+            await home.publish(self.deps, client, team_id, member.user_ref, actor)
+        except Exception as exc:  # noqa: BLE001 - a stale Home tab is not worth failing for
+            log.warning("slack: home refresh failed: %s", slack_error(exc))
+
+    # -- clients per workspace (for the scheduler's posts) --------------------------
+    async def client_for(self, team_id: str) -> AsyncWebClient:
+        if self.store is not None:
+            bot = await self.store.async_find_bot(enterprise_id=None, team_id=team_id)
+            if bot is None or not bot.bot_token:
+                raise LookupError(f"recapbot is not installed in Slack workspace {team_id}")
+            return build_client(self.settings, bot.bot_token, self.client.session)
+        if self._token_team is None:
+            self._token_team = (await self.client.auth_test())["team_id"]
+        if self._token_team != team_id:
+            raise LookupError(f"SLACK_BOT_TOKEN belongs to workspace {self._token_team}, not {team_id}")
+        return self.client
+
+    # -- the runner ---------------------------------------------------------------
+    async def run(self) -> None:
+        """Serve until cancelled: HTTP (events, OAuth pages, /healthz) and, with an app token, Socket Mode."""
+        settings = self.settings
+        self._loop = asyncio.get_running_loop()
+        session = aiohttp.ClientSession()
+        self.client.session = session
+        runner = web.AppRunner(web_app(self.bolt, events=not settings.slack_socket_mode), access_log=None)
+        await runner.setup()
+        handler = None
+        try:
+            site = web.TCPSite(runner, settings.http_host, settings.http_port)
+            await site.start()
+            self.port = runner.addresses[0][1]
+            mode = "Socket Mode" if settings.slack_socket_mode else "HTTP mode"
+            log.info("slack: %s, %s, listening on %s:%s", mode,
+                     "OAuth (many workspaces)" if settings.slack_oauth else "one workspace",
+                     settings.http_host, self.port)
+            if settings.slack_socket_mode:
+                from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+                handler = AsyncSocketModeHandler(self.bolt, app_token=settings.slack_app_token, web_client=self.client)
+                await handler.connect_async()
+            self.started.set()
+            await asyncio.Event().wait()
+        finally:
+            if handler is not None:
+                await handler.close_async()
+            await runner.cleanup()
+            self._loop = None
+            self.client.session = None
+            await session.close()

@@ -1,0 +1,60 @@
+"""`/recap ...`: acknowledge at once, then run the core's command and show its reply.
+
+Every answer is private (ephemeral, through the command's response_url). The
+form and the settings open as modals right after the acknowledgement, while
+the trigger_id is still valid.
+"""
+from __future__ import annotations
+
+from ...core.replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
+from ...render.blocks import all_digest_messages, escape
+from . import settings_modal
+from .common import Deps, Replier, from_slack_text, report_failure, team_id_of, user_id_of
+from .modal import open_recap_form
+
+COMMAND = "/recap"
+REFUSAL = ("Only workspace admins or owners, or this team's admins, can change these settings. "
+           "Ask one of them if something should change.")
+
+
+def register(app, deps: Deps) -> None:
+    @app.command(COMMAND)
+    async def on_recap(ack, body, client, context, respond):
+        await ack()
+        user_id = user_id_of(body, context)
+        replier = Replier(client, user_id, respond)
+        try:
+            team_id = team_id_of(body, context)
+            actor = await deps.actor(client, team_id, user_id)
+            reply = await deps.call(deps.handler.handle, actor, from_slack_text(body.get("text") or ""))
+            await show(deps, client, body, actor, reply, replier)
+        except Exception as exc:  # noqa: BLE001 - after the ack: log it and tell the person
+            await report_failure("/recap", exc, replier)
+
+
+async def show(deps: Deps, client, body: dict, actor, reply: Reply, replier: Replier) -> None:
+    trigger_id = body.get("trigger_id")
+    response_url = body.get("response_url")
+    channel_id = body.get("channel_id")
+    if isinstance(reply, FormReply):
+        await open_recap_form(deps, client, trigger_id, actor, reply.form, replier, response_url, channel_id)
+    elif isinstance(reply, SettingsReply):
+        if reply.can_edit:
+            await settings_modal.open_settings(deps, client, trigger_id, actor, reply.team, replier,
+                                               response_url, channel_id)
+        else:
+            await replier.text(reply.text + "\n\n" + REFUSAL)
+    elif isinstance(reply, DigestReply):
+        messages = all_digest_messages(reply.digest)
+        if reply.note:
+            from ...render.blocks import context, pack
+
+            messages = pack([context(f"_{escape(reply.note)}_")], reply.note) + messages
+        await replier.send(messages, note=(
+            f"The preview is {len(messages)} messages long, more than fits here: "
+            "I sent it to you as a direct message."
+        ))
+    elif isinstance(reply, TextReply):
+        await replier.text(reply.text if reply.ok else ":warning: " + reply.text)
+    else:  # pragma: no cover - a new reply type must be handled here
+        raise TypeError(f"unknown reply {type(reply).__name__}")

@@ -1,0 +1,146 @@
+"""The App Home tab: your question, this cycle's status, your streak, your last recaps.
+
+Published when the person opens the tab and after every recap they submit
+(whichever way: the modal, `/recap submit --progress ...`; see SlackAdapter).
+Its "Write my recap" button (also in reminder DMs) opens the recap modal.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, DividerBlock, HeaderBlock, PlainTextObject
+from slack_sdk.models.views import View
+
+from ...core.errors import UserError
+from ...core.model import Actor, Recap
+from ...core.service import Core
+from ...core.streaks import live_streak, required_previous
+from ...core.teams import upcoming_cycle
+from ...core.texts import relative, when
+from ...render.blocks import context, escape, labelled_sections, section
+from .common import Deps, Replier, report_failure, team_id_of, user_id_of
+from .modal import OPEN_ACTION, notice_view, open_recap_form
+
+log = logging.getLogger("recapbot.slack")
+
+PREVIEW_CHARS = 400  # per answer in the home tab; `/recap history` shows everything
+
+
+@dataclass(frozen=True)
+class HomeState:
+    team_name: str
+    question: str | None
+    meeting: datetime | None  # in the member's zone
+    digest: datetime | None
+    digest_relative: str
+    submitted: bool
+    streak: int
+    recent: list[Recap]
+    zone: ZoneInfo
+    problem: str | None = None
+
+
+def home_state(core: Core, actor: Actor) -> HomeState:
+    """What the home tab shows, read from the core (synchronous: run it in a thread)."""
+    teams, repo = core.teams, core.repo
+    team = teams.team_for(actor.workspace)
+    member = teams.member_for(actor, team)
+    zone = teams.member_zone(member, team)
+    now = core.clock.now()
+    current = repo.current_question(member.id)
+    recent = repo.recent_recaps(member.id, 3)
+    try:
+        cycle = upcoming_cycle(team, now)
+    except UserError as exc:
+        return HomeState(team.name, current.text if current else None, None, None, "", False,
+                         recent[0].streak if recent else 0, recent, zone, problem=exc.message)
+    mine = repo.get_recap(member.id, cycle.meeting_at)
+    if mine is not None:
+        streak = mine.streak
+    else:
+        aways = repo.member_aways(member.id, cycle.meeting_at.date() - timedelta(days=400))
+        needed = required_previous(team, cycle.meeting_at, aways)
+        streak = live_streak(repo.latest_recap_before(member.id, cycle.meeting_at), needed)
+    return HomeState(
+        team_name=team.name, question=current.text if current else None,
+        meeting=cycle.meeting_at.astimezone(zone), digest=cycle.digest_at.astimezone(zone),
+        digest_relative=relative(cycle.digest_at, now), submitted=mine is not None,
+        streak=streak, recent=recent, zone=zone,
+    )
+
+
+def _preview(text: str) -> str:
+    """A visible, marked shortening (never a silent cut): the full text is one command away."""
+    if len(text) <= PREVIEW_CHARS:
+        return escape(text)
+    return escape(text[:PREVIEW_CHARS].rstrip()) + "\u2026 _(`/recap history` shows all)_"
+
+
+def home_view(state: HomeState) -> View:
+    blocks: list = [HeaderBlock(text=PlainTextObject(text="Your research recaps"))]
+    blocks += labelled_sections("*Your big-picture question*",
+                                escape(state.question) if state.question else
+                                "_Not set yet: write it in your next recap, or `/recap question <text>`._")
+    if state.problem:
+        blocks.append(section(":calendar: " + escape(state.problem)))
+    elif state.submitted:
+        blocks.append(section(
+            f":white_check_mark: *Submitted* for the meeting on {escape(when(state.meeting))}. "
+            f"You can edit it until the digest goes out {escape(when(state.digest))} ({state.digest_relative})."))
+    else:
+        blocks.append(section(
+            f":hourglass_flowing_sand: *Not submitted yet* for the meeting on {escape(when(state.meeting))}. "
+            f"The digest goes out {escape(when(state.digest))} ({state.digest_relative})."))
+    blocks.append(context(f":fire: Streak: *{state.streak}* meeting{'s' if state.streak != 1 else ''} in a row"))
+    label = "Edit my recap" if state.submitted else "Write my recap"
+    blocks.append(ActionsBlock(block_id="home_actions", elements=[
+        ButtonElement(text=label, action_id=OPEN_ACTION, value="home", style="primary")]))
+    blocks.append(DividerBlock())
+    blocks.append(section("*Your last recaps*" if state.recent else "*Your last recaps*\n_None yet._"))
+    for recap in state.recent:
+        lines = [f"*{escape(when(recap.meeting_at.astimezone(state.zone)))}*" + (" _(late)_" if recap.late else "")]
+        for name, value in (("Question", recap.question), ("Progress", recap.progress),
+                            ("What didn't work", recap.failures), ("Questions", recap.questions)):
+            if value:
+                lines.append(f"*{name}:* {_preview(value)}")
+        if recap.figuring_it_out:
+            lines.append("_Still figuring it out._")
+        blocks.append(section("\n".join(lines)))
+    return View(type="home", blocks=blocks)
+
+
+async def publish(deps: Deps, client, team_id: str, user_id: str, actor: Actor | None = None) -> None:
+    actor = actor or await deps.actor(client, team_id, user_id)
+    state = await deps.call(home_state, deps.core, actor)
+    await client.views_publish(user_id=user_id, view=home_view(state))
+
+
+def register(app, deps: Deps) -> None:
+    @app.event("app_home_opened")
+    async def on_home_opened(event, body, client, context):
+        if event.get("tab", "home") != "home":
+            return
+        try:
+            await publish(deps, client, team_id_of(body, context), event["user"])
+        except Exception as exc:  # noqa: BLE001 - events are already acknowledged
+            await report_failure("app_home_opened", exc, None)
+
+    @app.action(OPEN_ACTION)
+    async def on_open_form(ack, body, client, context):
+        await ack()
+        user_id = user_id_of(body, context)
+        replier = Replier(client, user_id)
+        try:
+            actor = await deps.actor(client, team_id_of(body, context), user_id)
+            try:
+                form = await deps.call(deps.core.recaps.form, actor)
+            except UserError as exc:
+                await client.views_open(trigger_id=body["trigger_id"], view=notice_view("Recap", exc.message))
+                return
+            channel = (body.get("channel") or {}).get("id")
+            await open_recap_form(deps, client, body["trigger_id"], actor, form, replier, None, channel)
+        except Exception as exc:  # noqa: BLE001
+            await report_failure("recap button", exc, replier)

@@ -1,0 +1,177 @@
+"""The recap form as a Slack modal: open it, and take its submission.
+
+The modal opens right after the acknowledgement (a trigger_id lasts 3 s).
+A submission is checked by the core *before* it is acknowledged, because
+Slack only shows inline errors (`response_action: errors`) in the answer to
+the submission itself; the modal stays open and nothing typed is lost. A
+stored recap is confirmed privately (the App Home refreshes on its own).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import (
+    CheckboxesElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+)
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
+from ...core.errors import FieldErrors, UserError
+from ...core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
+from ...core.model import Actor, RecapDraft
+from ...core.texts import submitted, when
+from ...render.blocks import context, escape, section
+from .common import Deps, Replier, report_failure, team_id_of, user_id_of
+
+log = logging.getLogger("recapbot.slack")
+
+CALLBACK_ID = "recap_submit"
+OPEN_ACTION = "recap_open"  # the button in the App Home and in reminders
+FIGURING_BLOCK = "figuring"
+VALUE = "value"
+EXPIRED_TRIGGER = ("Slack did not let me open the form in time. Type `/recap` again; nothing was lost.")
+FAILED = "Something went wrong on our side; what you typed is still here. Please press Submit again in a moment."
+
+
+def metadata(response_url: str | None, channel_id: str | None) -> str:
+    """Where to confirm: kept in the view's private_metadata (at most 3,000 characters)."""
+    data = {k: v for k, v in (("r", response_url), ("c", channel_id)) if v}
+    text = json.dumps(data)
+    return text if len(text) <= 3000 else "{}"
+
+
+def read_metadata(view: dict) -> dict:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def recap_view(form: RecapForm, private_metadata: str = "") -> View:
+    values = form.prefill()
+    blocks: list[Any] = [context(
+        f"For the meeting on *{escape(when(form.meeting_local))}*. "
+        f"The digest goes out {escape(when(form.digest_local))}."
+    )]
+    if form.replacing:
+        blocks.append(section(
+            ":pencil2: You already sent a recap for this meeting. Your answers are filled in below; "
+            "submitting *replaces* them."
+        ))
+    for spec in TEXT_FIELDS:
+        element = PlainTextInputElement(
+            action_id=VALUE, multiline=spec.multiline, max_length=spec.max_chars,
+            placeholder=spec.placeholder[:150], initial_value=values[spec.key] or None,
+        )
+        blocks.append(InputBlock(block_id=spec.key, label=spec.label, element=element, optional=True))
+    option = Option(value="yes", label=FIGURING_LABEL)
+    blocks.append(InputBlock(
+        block_id=FIGURING_BLOCK, label="Not much to report?", optional=True,
+        element=CheckboxesElement(action_id=VALUE, options=[option],
+                                  initial_options=[option] if form.figuring_it_out else None),
+    ))
+    return View(
+        type="modal", callback_id=CALLBACK_ID,
+        title=PlainTextObject(text="Your recap"),
+        submit=PlainTextObject(text="Replace" if form.replacing else "Submit"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=blocks, private_metadata=private_metadata,
+    )
+
+
+def notice_view(title: str, markdown_text: str) -> View:
+    """A modal that only says something (when the form cannot be shown)."""
+    from ...render.blocks import MAX_SECTION_CHARS, split_text, to_mrkdwn
+
+    blocks = [section(chunk) for chunk in split_text(to_mrkdwn(markdown_text), MAX_SECTION_CHARS)[:90]]
+    return View(type="modal", title=PlainTextObject(text=title[:24]), close=PlainTextObject(text="Close"),
+                blocks=blocks)
+
+
+def draft_from(view: dict) -> RecapDraft:
+    values = (view.get("state") or {}).get("values") or {}
+
+    def text(key: str) -> str:
+        return ((values.get(key) or {}).get(VALUE) or {}).get("value") or ""
+
+    selected = ((values.get(FIGURING_BLOCK) or {}).get(VALUE) or {}).get("selected_options") or []
+    return RecapDraft(
+        question=text("question"), progress=text("progress"), failures=text("failures"),
+        questions=text("questions"), figuring_it_out=bool(selected),
+    )
+
+
+async def open_recap_form(deps: Deps, client: AsyncWebClient, trigger_id: str, actor: Actor,
+                          form: RecapForm, replier: Replier, response_url: str | None = None,
+                          channel_id: str | None = None) -> None:
+    """views.open with the form; an expired trigger becomes a friendly private message."""
+    view = recap_view(form, metadata(response_url, channel_id))
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        if exc.response.get("error") == "expired_trigger_id":
+            log.warning("slack views.open: expired_trigger_id (user %s)", actor.user_ref)
+            await replier.text(EXPIRED_TRIGGER)
+            return
+        raise
+
+
+def _submit(deps: Deps, actor: Actor, draft: RecapDraft) -> str:
+    result = deps.core.recaps.submit(actor, draft)
+    teams = deps.core.teams
+    team = teams.team_for(actor.workspace)
+    zone = teams.member_zone(teams.member_for(actor, team), team)
+    return submitted(result, deps.core.clock.now(), zone)
+
+
+def register(app, deps: Deps) -> None:
+    @app.view(CALLBACK_ID)
+    async def on_recap_submit(ack, body, client, context):
+        team_id, user_id = team_id_of(body, context), user_id_of(body, context)
+        view = body.get("view") or {}
+        draft = draft_from(view)
+        try:
+            actor = await deps.actor(client, team_id, user_id)
+            confirmation = await deps.call(_submit, deps, actor, draft)
+        except FieldErrors as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return
+        except UserError as exc:
+            await ack(response_action="errors", errors={"progress": exc.message})
+            return
+        except Exception as exc:  # noqa: BLE001 - the modal stays open: nothing is lost
+            log.error("slack recap submission failed", exc_info=exc)
+            await ack(response_action="errors", errors={"progress": FAILED})
+            return
+        await ack()
+        meta = read_metadata(view)
+        replier = Replier(client, user_id, _respond_to(meta.get("r")))
+        try:
+            await replier.text(":white_check_mark: " + confirmation)
+        except Exception as exc:  # noqa: BLE001
+            await report_failure("recap confirmation", exc, None)
+
+
+def _respond_to(response_url: str | None):
+    """A respond() bound to the response_url of the /recap that opened the modal."""
+    if not response_url:
+        return None
+
+    async def send(**kwargs):
+        from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+        webhook = AsyncWebhookClient(url=response_url)
+        response = await webhook.send(**kwargs)
+        if response.status_code != 200:
+            raise RuntimeError(f"response_url answered {response.status_code}")
+        return response
+
+    return send

@@ -1,0 +1,286 @@
+"""Digest -> Slack Block Kit messages, split to Slack's limits and never truncated.
+
+Slack rejects a message with more than 50 blocks, a section over 3,000
+characters, or (``msg_blocks_too_long``) roughly 12,000+ characters of block
+text in total. A digest of 40 members with 3,000-character answers is far
+larger than one message, so everything here is built as a list of blocks that
+is then packed into as many messages as needed; long text is split at
+paragraph, line or word boundaries. Blocks are built with slack_sdk's own
+models, whose ``to_dict()`` validates them against Block Kit's rules.
+
+Also here: the core's Markdown subset -> Slack mrkdwn, and the escaping of
+text people typed (so ``<!channel>`` in a recap pings nobody).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from ..core.model import WEEKDAYS, Digest, DigestEntry
+from .markdown import meeting_title
+
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = SectionBlock.text_max_length  # 3,000
+MAX_HEADER_CHARS = HeaderBlock.text_max_length  # 150
+# Total block text per message. Slack's documented figure is vague ("about
+# 12,000"; bolt-js#2509 saw rejections near 13,000): stay clearly below it.
+MAX_MESSAGE_CHARS = 11_000
+MAX_FALLBACK_CHARS = 3_000
+MAX_CONTEXT_CHARS = 2_000
+
+
+# --------------------------------------------------------------------------- text
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def escape(text: str) -> str:
+    """Escape what Slack treats as control characters in mrkdwn (&, <, >)."""
+    return text.translate(_ESCAPES)
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+_HEADING = re.compile(r"^#{1,6}\s+(.*)$", re.MULTILINE)
+_BULLET = re.compile(r"^(\s*)[-*]\s+", re.MULTILINE)
+_CODE = re.compile(r"(`[^`]*`)")
+
+
+def to_mrkdwn(markdown: str) -> str:
+    """The core's Markdown subset (**bold**, _italic_, `code`, "- " lists, # headings) as mrkdwn.
+
+    Everything is escaped first, so names and answers people typed cannot
+    form links or mentions. Code spans are left exactly as they are.
+    """
+    parts = _CODE.split(escape(markdown))
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:  # a `code` span
+            out.append(part)
+            continue
+        part = _HEADING.sub(lambda m: f"*{m[1].strip()}*", part)
+        part = _BOLD.sub(lambda m: f"*{m[1]}*", part)
+        part = _BULLET.sub(lambda m: f"{m[1]}\u2022 ", part)
+        out.append(part)
+    return "".join(out)
+
+
+def to_plain(markdown: str) -> str:
+    """The core's Markdown as plain text (notification fallbacks)."""
+    text = _BOLD.sub(lambda m: m[1], markdown)
+    return _HEADING.sub(lambda m: m[1].strip(), text)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split text into chunks of at most `limit` characters, losing none but blanks at the cuts.
+
+    Cuts prefer a paragraph break, then a line break, then a space, in the
+    second half of the window; otherwise a hard cut that never splits an
+    ``&amp;``-style escape.
+    """
+    if limit < 8:
+        raise ValueError("limit too small to split safely")
+    chunks: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = -1
+        for sep in ("\n\n", "\n", " "):
+            at = window.rfind(sep)
+            if at >= limit // 2:
+                cut = at + len(sep)
+                break
+        if cut == -1:
+            cut = limit
+            amp = window.rfind("&", limit - 5)
+            if amp != -1 and ";" not in window[amp:]:
+                cut = amp
+        chunk, rest = rest[:cut].rstrip(), rest[cut:].lstrip("\n ")
+        if chunk.strip():
+            chunks.append(chunk)
+    if rest.strip():
+        chunks.append(rest.rstrip())
+    return chunks
+
+
+def labelled_sections(label: str, body: str, limit: int = MAX_SECTION_CHARS) -> list[SectionBlock]:
+    """`label` (mrkdwn) over `body` (mrkdwn, already escaped), as sections within the limit."""
+    first_room = limit - len(label) - 1
+    if len(body) <= first_room:
+        return [section(f"{label}\n{body}" if body else label)]
+    pieces = split_text(body, first_room)
+    head, rest = pieces[0], "\n".join(pieces[1:])
+    out = [section(f"{label}\n{head}")]
+    out += [section(chunk) for chunk in split_text(rest, limit)]
+    return out
+
+
+def section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text[:MAX_CONTEXT_CHARS])])
+
+
+# ----------------------------------------------------------------------- packing
+@dataclass
+class SlackMessage:
+    """One chat.postMessage worth: a notification fallback and validated block dicts."""
+
+    text: str
+    blocks: list[dict] = field(default_factory=list)
+
+    def block_chars(self) -> int:
+        return sum(block_text_length(b) for b in self.blocks)
+
+
+def block_text_length(block: dict) -> int:
+    """Characters of text in one block dict (what Slack's per-message limit counts)."""
+    total = 0
+    stack: list = [block]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("type") in ("mrkdwn", "plain_text") and isinstance(item.get("text"), str):
+                total += len(item["text"])
+            else:
+                stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return total
+
+
+def _fallback(text: str) -> str:
+    text = escape(text)
+    return text if len(text) <= MAX_FALLBACK_CHARS else text[: MAX_FALLBACK_CHARS - 1] + "\u2026"
+
+
+def pack(blocks: list[Block], fallback: str, continued: str | None = None,
+         max_blocks: int = MAX_BLOCKS, max_chars: int = MAX_MESSAGE_CHARS) -> list[SlackMessage]:
+    """Pack blocks, in order, into messages within the block-count and text limits.
+
+    Each message after the first starts with a small "continued" context line
+    when `continued` is given, so a reader of the thread knows whose it is.
+    """
+    dicts = [b.to_dict() for b in blocks]  # to_dict() runs slack_sdk's validation
+    messages: list[SlackMessage] = []
+    current: list[dict] = []
+    chars = 0
+    for block in dicts:
+        size = block_text_length(block)
+        if current and (len(current) + 1 > max_blocks or chars + size > max_chars):
+            messages.append(SlackMessage(_fallback(fallback if not messages else f"{fallback} (continued)"), current))
+            current, chars = [], 0
+            if continued:
+                lead = context(f"_{continued}_").to_dict()
+                current.append(lead)
+                chars += block_text_length(lead)
+        current.append(block)
+        chars += size
+    if current:
+        messages.append(SlackMessage(_fallback(fallback if not messages else f"{fallback} (continued)"), current))
+    return messages
+
+
+# ------------------------------------------------------------------------ digest
+def _when(moment) -> str:
+    return f"{WEEKDAYS[moment.weekday()]} {moment:%d %b %Y, %H:%M}"
+
+
+def entry_blocks(entry: DigestEntry) -> list[Block]:
+    """One member's recap: name, streak, then each answer in full."""
+    recap = entry.recap
+    name = escape(entry.member.display_name)
+    head = f"*{name}*" + (" _(late update)_" if recap.late else "")
+    blocks: list[Block] = [section(head)]
+    if entry.streak > 1:
+        blocks.append(context(f":fire: {entry.streak} meetings in a row"))
+    if recap.question:
+        label = "*Big-picture question*" + (" _(changed)_" if recap.question_changed else "")
+        blocks += labelled_sections(label, escape(recap.question))
+    for label, value in (("Progress", recap.progress), ("What didn't work", recap.failures),
+                         ("Questions for the group", recap.questions)):
+        if value:
+            blocks += labelled_sections(f"*{label}*", escape(value))
+    if recap.figuring_it_out:
+        blocks.append(context("_Still figuring it out._"))
+    return blocks
+
+
+def entry_messages(entry: DigestEntry) -> list[SlackMessage]:
+    name = entry.member.display_name
+    suffix = " (late update)" if entry.recap.late else ""
+    return pack(entry_blocks(entry), f"Recap from {name}{suffix}", continued=f"{escape(name)}, continued")
+
+
+def _header(digest: Digest) -> Block:
+    title = meeting_title(digest)
+    if len(title) <= MAX_HEADER_CHARS:
+        return HeaderBlock(text=PlainTextObject(text=title, emoji=True))
+    return section(f"*{escape(title)}*")  # a long team name: a bold section keeps it whole
+
+
+def header_blocks(digest: Digest) -> list[Block]:
+    """The channel message: meeting, north star, agenda of questions, participation."""
+    blocks: list[Block] = [_header(digest)]
+    blocks.append(context(
+        f"{digest.submitted} of {digest.expected} recaps in \u00b7 meeting {_when(digest.meeting_local)} "
+        f"({escape(digest.timezone)}) \u00b7 each recap is in this thread"
+    ))
+    if digest.north_star:
+        blocks += labelled_sections("*North star*", escape(digest.north_star))
+    if not digest.entries:
+        blocks.append(context("_No recaps yet for this meeting._"))
+    blocks.append(DividerBlock())
+    if digest.agenda:
+        lines = [f"{i}. {escape(item.text)} _({escape(item.asker)})_" for i, item in enumerate(digest.agenda, 1)]
+        blocks += labelled_sections("*Questions for the meeting*", "\n".join(lines))
+    else:
+        blocks.append(section("*Questions for the meeting*\nNo questions this time."))
+    blocks += labelled_sections("*Participation*", "\n".join(escape(line) for line in participation(digest)))
+    return blocks
+
+
+def participation(digest: Digest) -> list[str]:
+    lines = [f"Submitted: {digest.submitted} of {digest.expected}"]
+    lines.append("Not yet submitted: " + (", ".join(digest.missing) if digest.missing else "nobody"))
+    if digest.away:
+        lines.append("Away: " + ", ".join(
+            f"{a.name} (until {a.until:%a %d %b})" + (f": {a.reason}" if a.reason else "") for a in digest.away
+        ))
+    streaks = [(n, c) for n, c in digest.streaks if c > 1]
+    if streaks:
+        lines.append("Streaks: " + ", ".join(f"{name} {count}" for name, count in streaks))
+    return lines
+
+
+def digest_fallback(digest: Digest) -> str:
+    return f"{meeting_title(digest)}: {digest.submitted} of {digest.expected} recaps"
+
+
+def digest_messages(digest: Digest) -> tuple[list[SlackMessage], list[list[SlackMessage]]]:
+    """(header messages, one list of messages per member). The first header message is the thread root."""
+    title = meeting_title(digest)
+    header = pack(header_blocks(digest), digest_fallback(digest), continued=f"{escape(title)}, continued")
+    return header, [entry_messages(entry) for entry in digest.entries]
+
+
+def all_digest_messages(digest: Digest) -> list[SlackMessage]:
+    header, entries = digest_messages(digest)
+    return header + [m for messages in entries for m in messages]
+
+
+def text_messages(markdown: str, fallback: str | None = None) -> list[SlackMessage]:
+    """A core text reply as mrkdwn section messages (split, never cut)."""
+    body = to_mrkdwn(markdown)
+    blocks = [section(chunk) for chunk in split_text(body, MAX_SECTION_CHARS)] or [section("(nothing to show)")]
+    return pack(blocks, fallback or to_plain(markdown))

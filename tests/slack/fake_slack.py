@@ -1,0 +1,326 @@
+"""A fake Slack for tests and benchmarks: the Web API on loopback, over real HTTP.
+
+It records every call (method, arguments, token) and answers like Slack:
+`auth.test`, `users.info`, `views.open` (including `expired_trigger_id`),
+`views.publish`, `chat.postMessage` (rejecting messages that break Slack's
+block limits, as Slack does), `conversations.join`, `oauth.v2.access`; any
+method can be made to fail with a status (429 + Retry-After, 500) for a
+number of calls. It also takes posts to response_urls (/response/<id>), and
+`signed()` builds requests the way Slack signs them.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+SIGNING_SECRET = "test-signing-secret"
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+MAX_BLOCK_TEXT = 12000  # what we treat as Slack's msg_blocks_too_long threshold
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    status: int = 200
+    response: dict = field(default_factory=dict)
+
+
+def _text_length(node: Any) -> int:
+    total = 0
+    if isinstance(node, dict):
+        if node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"), str):
+            return len(node["text"])
+        for value in node.values():
+            total += _text_length(value)
+    elif isinstance(node, list):
+        for item in node:
+            total += _text_length(item)
+    return total
+
+
+def check_blocks(blocks: list[dict], max_blocks: int = MAX_BLOCKS) -> str | None:
+    """Slack's own verdict on a message's blocks: None if fine, else its error code."""
+    if len(blocks) > max_blocks:
+        return "invalid_blocks"
+    for block in blocks:
+        kind = block.get("type")
+        text = (block.get("text") or {}).get("text", "")
+        if kind == "section" and (not text.strip() or len(text) > MAX_SECTION):
+            return "invalid_blocks"
+        if kind == "header" and len(text) > MAX_HEADER:
+            return "invalid_blocks"
+    if _text_length(blocks) > MAX_BLOCK_TEXT:
+        return "msg_blocks_too_long"
+    return None
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.responses: list[dict] = []  # posts to response_urls, with "_id"
+        self.rejected: list[Call] = []
+        self.tokens: dict[str, str] = {}  # token -> team_id
+        self.users: dict[tuple[str, str], dict] = {}  # (team_id, user_id) -> users.info "user"
+        self.expired_triggers: set[str] = set()
+        self.failures: dict[str, list[tuple[int, dict, dict]]] = {}
+        self.oauth_codes: dict[str, dict] = {}  # code -> oauth.v2.access answer
+        self.app_tokens: set[str] = set()  # xapp- tokens for Socket Mode
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_acks: list[dict] = []
+        self._ts = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- set-up -----------------------------------------------------------------
+    def add_team(self, team_id: str, token: str) -> None:
+        self.tokens[token] = team_id
+
+    def add_user(self, team_id: str, user_id: str, name: str, tz: str = "Europe/Berlin",
+                 admin: bool = False, owner: bool = False) -> None:
+        self.users[(team_id, user_id)] = {
+            "id": user_id, "team_id": team_id, "name": name.lower(), "real_name": name,
+            "tz": tz, "tz_offset": 3600, "is_admin": admin, "is_owner": owner,
+            "profile": {"display_name": name, "real_name": name},
+        }
+
+    def fail(self, method: str, times: int = 1, status: int = 429, headers: dict | None = None,
+             body: dict | None = None) -> None:
+        """Make the next `times` calls of `method` fail with this status."""
+        self.failures.setdefault(method, []).extend(
+            [(status, headers or {}, body or {"ok": False, "error": "ratelimited"})] * times)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, n: int | str) -> str:
+        return f"{self.url}/response/{n}"
+
+    # -- queries ----------------------------------------------------------------
+    def called(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and c.status == 200]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait until `method` was answered `count` times (an event, not a guess at time)."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.called(method)) >= count), timeout)
+        return self.called(method)
+
+    async def wait_responses(self, count: int = 1, timeout: float = 5.0) -> list[dict]:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.responses) >= count), timeout)
+        return self.responses
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # -- server -------------------------------------------------------------------
+    async def start(self) -> "FakeSlack":
+        app = web.Application(client_max_size=10 * 1024 * 1024)
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{id}", self._response)
+        app.router.add_get("/link", self._socket)
+        async def close_sockets(_app):
+            for ws in self.sockets:
+                await ws.close()
+
+        app.on_shutdown.append(close_sockets)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- Socket Mode: apps.connections.open hands out ws://.../link ------------------
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await self._notify()
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "connection_info": {"app_id": "A0RECAP"}, "debug_info": {"host": "fake"}})
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+                await self._notify()
+        return ws
+
+    async def wait_socket(self, timeout: float = 5.0) -> web.WebSocketResponse:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: bool(self.sockets)), timeout)
+        return self.sockets[-1]
+
+    async def wait_socket_ack(self, envelope_id: str, timeout: float = 5.0) -> dict:
+        def found():
+            return next((a for a in self.socket_acks if a.get("envelope_id") == envelope_id), None)
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: found() is not None), timeout)
+        return found()
+
+    async def _response(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        body["_id"] = request.match_info["id"]
+        self.responses.append(body)
+        await self._notify()
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        raw = await request.read()
+        if raw:
+            if request.content_type == "application/json":
+                args.update(json.loads(raw))
+            else:
+                args.update(dict(parse_qsl(raw.decode())))
+        for key in ("blocks", "view"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        auth = request.headers.get("Authorization", "")
+        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else args.get("token")
+        call = Call(method, args, token)
+        self.calls.append(call)
+        queued = self.failures.get(method)
+        if queued:
+            status, headers, body = queued.pop(0)
+            call.status, call.response = status, body
+            await self._notify()
+            return web.json_response(body, status=status, headers=headers)
+        answer = self._answer(method, args, token)
+        call.response = answer
+        if not answer.get("ok"):
+            self.rejected.append(call)
+        await self._notify()
+        return web.json_response(answer)
+
+    def _answer(self, method: str, args: dict, token: str | None) -> dict:
+        if method == "oauth.v2.access":
+            return self.oauth_codes.get(args.get("code", ""), {"ok": False, "error": "invalid_code"})
+        if method == "apps.connections.open":
+            if token not in self.app_tokens:
+                return {"ok": False, "error": "invalid_auth"}
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
+        team = self.tokens.get(token or "")
+        if team is None:
+            return {"ok": False, "error": "invalid_auth"}
+        if method == "auth.test":
+            return {"ok": True, "team_id": team, "team": team, "user_id": f"B{team}", "bot_id": f"B{team}",
+                    "user": "recapbot", "url": f"https://{team.lower()}.slack.com/"}
+        if method == "users.info":
+            user = self.users.get((team, args.get("user", "")))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "views.open":
+            if args.get("trigger_id") in self.expired_triggers:
+                return {"ok": False, "error": "expired_trigger_id"}
+            return self._view_answer(args.get("view") or {}, 100)
+        if method in ("views.publish", "views.update"):
+            return self._view_answer(args.get("view") or {}, 100)
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            error = check_blocks(args.get("blocks") or [])
+            if error:
+                return {"ok": False, "error": error}
+            if len(args.get("text") or "") > 40000:
+                return {"ok": False, "error": "msg_too_long"}
+            channel = args.get("channel", "")
+            if channel.startswith(("U", "W")):
+                channel = "D" + channel[1:]
+            return {"ok": True, "channel": channel, "ts": f"{int(time.time())}.{next(self._ts):06d}"}
+        if method == "conversations.join":
+            return {"ok": True, "channel": {"id": args.get("channel")}}
+        return {"ok": False, "error": "unknown_method"}
+
+    @staticmethod
+    def _view_answer(view: dict, max_blocks: int) -> dict:
+        if not view.get("blocks") or len(view["blocks"]) > max_blocks:
+            return {"ok": False, "error": "invalid_arguments"}
+        if view.get("type") == "modal" and len((view.get("title") or {}).get("text", "")) > 24:
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True, "view": {"id": "V" + str(abs(hash(json.dumps(view, sort_keys=True))) % 10**8), **view}}
+
+
+# -- building signed requests like Slack --------------------------------------------
+def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+
+_trigger = itertools.count(1)
+
+
+def slash_body(fake: FakeSlack, team: str, user: str, text: str, channel: str = "C0LAB",
+               trigger_id: str | None = None) -> tuple[str, str]:
+    """A form-encoded slash command as Slack sends it; returns (body, trigger_id)."""
+    trigger = trigger_id or f"trig.{next(_trigger)}"
+    fields = {
+        "token": "legacy-verification-token", "team_id": team, "team_domain": team.lower(),
+        "channel_id": channel, "channel_name": "lab", "user_id": user, "user_name": user.lower(),
+        "command": "/recap", "text": text, "api_app_id": "A0RECAP", "is_enterprise_install": "false",
+        "response_url": fake.response_url(trigger), "trigger_id": trigger,
+    }
+    return urlencode(fields), trigger
+
+
+def interaction_body(payload: dict) -> str:
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def view_submission(team: str, user: str, view: dict, values: dict) -> dict:
+    """A view_submission payload for a view we opened (its callback_id and private_metadata)."""
+    return {
+        "type": "view_submission", "team": {"id": team, "domain": team.lower()},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
+        "api_app_id": "A0RECAP", "token": "legacy-verification-token", "trigger_id": f"trig.{next(_trigger)}",
+        "view": {
+            "id": "V0001", "team_id": team, "type": "modal", "callback_id": view["callback_id"],
+            "private_metadata": view.get("private_metadata", ""), "hash": "1.abc",
+            "title": view.get("title"), "blocks": view.get("blocks"),
+            "state": {"values": values},
+        },
+        "response_urls": [], "is_enterprise_install": False, "enterprise": None,
+    }
+
+
+def block_action(team: str, user: str, action_id: str, value: str = "home") -> dict:
+    return {
+        "type": "block_actions", "team": {"id": team, "domain": team.lower()},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
+        "api_app_id": "A0RECAP", "token": "legacy-verification-token", "trigger_id": f"trig.{next(_trigger)}",
+        "container": {"type": "view", "view_id": "VHOME"},
+        "actions": [{"action_id": action_id, "block_id": "home_actions", "value": value, "type": "button",
+                     "action_ts": f"{time.time():.6f}"}],
+        "is_enterprise_install": False, "enterprise": None,
+    }
+
+
+def event_body(team: str, event: dict) -> str:
+    return json.dumps({
+        "token": "legacy-verification-token", "team_id": team, "api_app_id": "A0RECAP",
+        "event": event, "type": "event_callback", "event_id": f"Ev{next(_trigger)}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": team, "user_id": f"B{team}", "is_bot": True, "is_enterprise_install": False}],
+    })

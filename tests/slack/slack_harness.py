@@ -1,0 +1,108 @@
+"""Slack test helpers: Slack-shaped signed requests to the real adapter, and its start/stop."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+from fake_slack import (
+    SIGNING_SECRET,
+    FakeSlack,
+    block_action,
+    event_body,
+    interaction_body,
+    sign,
+    slash_body,
+    view_submission,
+)
+
+from bot.adapters.slack import attach
+from bot.app import App
+from bot.config import Settings
+from bot.core.model import Actor
+
+T1, T2 = "T0LAB", "T0OTHER"
+TOKEN1, TOKEN2 = "xoxb-T0LAB-secret", "xoxb-T0OTHER-secret"
+ADMIN, ANN, BOB = "U0ADMIN", "U0ANN", "U0BOB"
+
+
+def slack_actor(user: str, team: str = T1, admin: bool = False) -> Actor:
+    return Actor(workspace=f"slack:{team}", user_ref=user, display_name=user, timezone="Europe/Berlin",
+                 is_admin=admin)
+
+
+def configure_team(core, team: str = T1, channel: str = "C0LAB") -> None:
+    core.teams.configure(slack_actor(ADMIN, team, admin=True),
+                         [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin"), ("channel", channel)])
+
+
+class Harness:
+    """Sends Slack-shaped, Slack-signed requests to the running adapter."""
+
+    def __init__(self, fake: FakeSlack, adapter, app: App, session: aiohttp.ClientSession):
+        self.fake, self.adapter, self.app, self.session = fake, adapter, app, session
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.adapter.port}"
+
+    async def post(self, body: str, content_type: str = "application/x-www-form-urlencoded",
+                   headers: dict | None = None, path: str = "/slack/events") -> tuple[int, str]:
+        headers = sign(body) if headers is None else headers
+        async with self.session.post(self.url + path, data=body.encode(),
+                                     headers={"Content-Type": content_type, **headers}) as resp:
+            return resp.status, await resp.text()
+
+    async def command(self, user: str, text: str = "", team: str = T1, **kwargs) -> tuple[int, str]:
+        body, trigger = slash_body(self.fake, team, user, text, **kwargs)
+        status, _ = await self.post(body)
+        return status, trigger
+
+    async def submit(self, view: dict, values: dict, user: str, team: str = T1) -> tuple[int, dict | None]:
+        status, text = await self.post(interaction_body(view_submission(team, user, view, values)))
+        return status, (json.loads(text) if text.strip() else None)
+
+    async def click(self, action_id: str, user: str, team: str = T1) -> int:
+        status, _ = await self.post(interaction_body(block_action(team, user, action_id)))
+        return status
+
+    async def event(self, event: dict, team: str = T1) -> int:
+        status, _ = await self.post(event_body(team, event), content_type="application/json")
+        return status
+
+
+def recap_values(question: str = "", progress: str = "", failures: str = "", questions: str = "",
+                 figuring: bool = False) -> dict:
+    def text(value: str) -> dict:
+        return {"value": {"type": "plain_text_input", "value": value or None}}
+
+    return {
+        "question": text(question), "progress": text(progress), "failures": text(failures),
+        "questions": text(questions),
+        "figuring": {"value": {"type": "checkboxes", "selected_options": (
+            [{"value": "yes", "text": {"type": "plain_text", "text": "Still figuring it out"}}] if figuring else [])}},
+    }
+
+
+def make_settings(fake: FakeSlack, **overrides) -> Settings:
+    values = dict(slack_bot_token=TOKEN1, slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url,
+                  http_host="127.0.0.1", http_port=0, timezone="Europe/Berlin")
+    values.update(overrides)
+    return Settings(**values)
+
+
+async def start(app: App):
+    adapter = attach(app)
+    task = asyncio.create_task(app.runners[-1]())
+    started = asyncio.create_task(adapter.started.wait())
+    done, _ = await asyncio.wait({task, started}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        task.result()  # raises the start-up error
+    return adapter, task
+
+
+async def stop(task) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+

@@ -1,0 +1,110 @@
+"""Many workspaces through OAuth: install flow, installations in our database, no cross-talk."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import aiohttp
+import pytest
+from slack_harness import ANN, T1, T2, TOKEN1, TOKEN2, Harness, configure_team, make_settings, recap_values, start, stop
+from slack_sdk.oauth.installation_store import Installation
+from sqlalchemy import select
+
+from bot.app import App
+from bot.store import tables
+
+EVE = "U0EVE"
+# slack_sdk's oauth.v2.access call uses aiohttp's BasicAuth, which aiohttp now warns about.
+pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
+
+
+def oauth_settings(fake):
+    return make_settings(fake, slack_bot_token=None, slack_client_id="111.222", slack_client_secret="shh",
+                         slack_state_secret="state-secret")
+
+
+def install(adapter, team: str, token: str) -> None:
+    adapter.store.sync.save(Installation(
+        app_id="A0RECAP", enterprise_id=None, team_id=team, team_name=team, bot_token=token,
+        bot_id=f"B{team}", bot_user_id=f"B{team}", bot_scopes="commands,chat:write", user_id="U0INSTALLER",
+        installed_at=datetime.now(timezone.utc).timestamp(),
+    ))
+
+
+@pytest.fixture
+async def multi(fake, engine, core):
+    configure_team(core, T1)
+    configure_team(core, T2, channel="C0OTHER")
+    app = App(settings=oauth_settings(fake), engine=engine, core=core)
+    adapter, task = await start(app)
+    async with aiohttp.ClientSession() as session:
+        yield Harness(fake, adapter, app, session)
+    await stop(task)
+
+
+async def test_a_user_of_another_workspace_sees_and_touches_only_their_own(multi, core):
+    install(multi.adapter, T1, TOKEN1)
+    install(multi.adapter, T2, TOKEN2)
+    await multi.command(ANN, team=T1)
+    (opened,) = await multi.fake.wait_for("views.open")
+    assert opened.token == TOKEN1
+    await multi.submit(opened.args["view"], recap_values(progress="Ann's secret result"), ANN, team=T1)
+
+    # Eve, in the other workspace, submits through a view that claims to be T1's: the payload's team decides.
+    status, answer = await multi.submit(opened.args["view"], recap_values(progress="Eve's work"), EVE, team=T2)
+    assert status == 200 and answer is None
+    await multi.command(EVE, "status", team=T2)
+    responses = await multi.fake.wait_responses(3)  # two confirmations, then the status
+    status_text = next(str(r) for r in responses if "Next meeting" in str(r))
+    assert "Eve" in status_text and "Ann" not in status_text and "Ada" not in status_text
+
+    lab = core.repo.team_for_workspace(f"slack:{T1}")
+    other = core.repo.team_for_workspace(f"slack:{T2}")
+    assert [e.member.user_ref for e in core.upcoming_digest(lab).entries] == [ANN]
+    assert [e.member.user_ref for e in core.upcoming_digest(other).entries] == [EVE]
+    eve_calls = [c for c in multi.fake.calls if c.args.get("user") == EVE or c.args.get("user_id") == EVE]
+    assert eve_calls and all(c.token == TOKEN2 for c in eve_calls)
+
+    # The scheduler's posts use each workspace's own token.
+    await multi.adapter.chat.post_digest(other, core.upcoming_digest(other), "k2")
+    posts = multi.fake.called("chat.postMessage")
+    assert posts and all(p.token == TOKEN2 and p.args["channel"] == "C0OTHER" for p in posts)
+
+
+async def test_a_workspace_without_an_installation_gets_nothing(multi, core):
+    install(multi.adapter, T1, TOKEN1)
+    status, _ = await multi.command(EVE, "status", team=T2)
+    assert status == 200  # Bolt answers with its "please install" text
+    assert multi.fake.called("users.info") == []
+    assert core.repo.get_member(core.repo.team_for_workspace(f"slack:{T2}").id, EVE) is None
+    with pytest.raises(LookupError):
+        await multi.adapter.chat.client_for(T2)
+
+
+async def test_install_flow_stores_the_installation_in_our_database(multi, engine):
+    multi.fake.oauth_codes["code-1"] = {
+        "ok": True, "app_id": "A0RECAP", "authed_user": {"id": "U0INSTALLER"},
+        "scope": "commands,chat:write,im:write,users:read,channels:join", "token_type": "bot",
+        "access_token": TOKEN2, "bot_user_id": f"B{T2}", "team": {"id": T2, "name": "Other lab"},
+        "enterprise": None, "is_enterprise_install": False,
+    }
+    async with multi.session.get(multi.url + "/slack/install") as resp:
+        assert resp.status == 200
+        page = await resp.text()
+        cookie = resp.headers["Set-Cookie"].split(";", 1)[0]
+    assert "oauth/v2/authorize?state=" in page and "client_id=111.222" in page
+    state = cookie.split("=", 1)[1]
+    async with multi.session.get(multi.url + f"/slack/oauth_redirect?code=code-1&state={state}",
+                                 headers={"Cookie": cookie}) as resp:
+        assert resp.status == 200, await resp.text()
+    with engine.connect() as conn:
+        rows = conn.execute(select(tables.metadata.tables["slack_bots"].c.team_id)).scalars().all()
+    assert rows == [T2]
+    client = await multi.adapter.chat.client_for(T2)
+    assert client.token == TOKEN2
+
+    # A forged state is refused and stores nothing more.
+    async with multi.session.get(multi.url + "/slack/oauth_redirect?code=code-1&state=forged",
+                                 headers={"Cookie": "slack-app-oauth-state=forged"}) as resp:
+        assert resp.status == 401
+    with engine.connect() as conn:
+        assert len(conn.execute(select(tables.metadata.tables["slack_installations"].c.id)).all()) == 1
