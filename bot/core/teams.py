@@ -198,15 +198,7 @@ def require_schedule(team: Team) -> Schedule:
 
 def upcoming_cycle(team: Team, now: datetime) -> Cycle:
     """The cycle a submission made now belongs to: the first meeting after now."""
-    schedule = require_schedule(team)
-    meeting = cycles.next_meeting(schedule, now, team.skipped)
-    return Cycle(
-        team=team,
-        meeting_at=meeting,
-        digest_at=cycles.digest_time(schedule, meeting),
-        reminder_at=cycles.reminder_time(schedule, meeting),
-        previous_meeting_at=cycles.previous_meeting(schedule, meeting, team.skipped),
-    )
+    return cycle_for_meeting(team, cycles.next_meeting(require_schedule(team), now, team.skipped))
 
 
 def cycle_for_meeting(team: Team, meeting_at: datetime) -> Cycle:
