@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from slack_harness import ANN, T1, TOKEN1, slack_actor
 
 from bot.core.model import RecapDraft
@@ -60,10 +61,37 @@ async def test_reminder_is_a_dm_with_a_button_that_opens_the_form(slack, core):
 
 
 async def test_posting_for_another_workspace_with_a_single_token_is_refused(slack, core):
-    import pytest
-
     other = core.teams.team_for("slack:T0ELSEWHERE")
     other = core.repo.update_team(other.id, {"channel": "C0X"}, core.clock.now())
     with pytest.raises(LookupError):
         await slack.adapter.chat.post_digest(other, core.upcoming_digest(_team(core)), "k")
     assert slack.fake.called("chat.postMessage") == []
+
+
+async def test_a_digest_that_failed_part_way_resumes_without_posting_twice(slack, core):
+    for i in range(3):
+        slack.fake.add_user(T1, f"U{i:04d}", f"Member {i}")
+        core.recaps.submit(slack_actor(f"U{i:04d}"), RecapDraft(progress=f"work of member {i}"))
+    team = _team(core)
+    digest = core.upcoming_digest(team)
+    posted = []
+    original = slack.fake._answer
+
+    def fail_third_post(method, args, token):  # Slack accepts two messages, then errors for good
+        if method == "chat.postMessage":
+            posted.append(args)
+            if len(posted) == 3:
+                return {"ok": False, "error": "fatal_error"}
+        return original(method, args, token)
+
+    slack.fake._answer = fail_third_post
+    with pytest.raises(Exception):
+        await slack.adapter.chat.post_digest(team, digest, "digest:1:20261123T0900Z")
+    slack.fake._answer = original
+    refs = await slack.adapter.chat.post_digest(team, digest, "digest:1:20261123T0900Z")
+    posts = [c for c in slack.fake.called("chat.postMessage") if c.response.get("ok")]  # what people see
+    headers = [p for p in posts if "thread_ts" not in p.args]
+    assert len(headers) == 1  # the header went out once, the thread continued under it
+    assert len(refs) == 4 and len(set(refs)) == 4
+    for i in range(3):
+        assert sum(f"work of member {i}" in str(p.args["blocks"]) for p in posts) == 1

@@ -41,6 +41,9 @@ def split_ref(ref: str) -> tuple[str, str]:
 class SlackChat:
     def __init__(self, client_for: ClientFor):
         self.client_for = client_for
+        # key -> refs already posted for a digest whose post failed part-way. Slack cannot
+        # de-duplicate a resent message, so a retry resumes after what is already there.
+        self._partial: dict[str, list[str]] = {}
 
     async def _post(self, client: AsyncWebClient, channel: str, message: SlackMessage,
                     thread_ts: str | None = None) -> str:
@@ -55,12 +58,18 @@ class SlackChat:
             raise ValueError(f"team {team.id} has no digest channel; an admin sets it with /recap setup")
         client = await self.client_for(team_id_of_workspace(team.workspace))
         header, entries = digest_messages(digest)
-        root = await self._post(client, team.channel, header[0])
-        channel, root_ts = split_ref(root)
-        refs = [root]
-        for message in header[1:] + [m for messages in entries for m in messages]:
-            refs.append(await self._post(client, channel, message, thread_ts=root_ts))
-        log.info("slack digest %s posted: %d messages in %s", key, len(refs), channel)
+        messages = header + [m for per_member in entries for m in per_member]
+        refs = self._partial.setdefault(key, [])
+        if refs:
+            log.info("slack digest %s: resuming after %d messages already posted", key, len(refs))
+        for message in messages[len(refs):]:
+            if not refs:
+                refs.append(await self._post(client, team.channel, message))
+            else:
+                channel, root_ts = split_ref(refs[0])
+                refs.append(await self._post(client, channel, message, thread_ts=root_ts))
+        del self._partial[key]
+        log.info("slack digest %s posted: %d messages in %s", key, len(refs), split_ref(refs[0])[0])
         return refs
 
     async def post_late_update(self, team: Team, refs: list[str], entry: DigestEntry, key: str) -> list[str]:
