@@ -207,6 +207,11 @@ class CommandHandler:
             member = self.core.teams.member_for(actor, team)
             mine = member.timezone or f"{team.timezone} (the team's)"
             return TextReply(f"Your timezone: {mine}. Change it with `/recap timezone Europe/Berlin`.")
+        if actor.timezone:
+            raise UserError(
+                f"Your timezone follows your profile in this chat app (now {actor.timezone}); "
+                "change it there and recapbot picks it up."
+            )
         if len(cmd.words) != 1:
             raise UserError("Use `/recap timezone Area/City`, e.g. `/recap timezone America/New_York`.")
         member = self.core.teams.set_member_timezone(actor, cmd.words[0])
