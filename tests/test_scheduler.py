@@ -292,3 +292,13 @@ async def test_the_app_runs_the_scheduler_after_its_adapters(sqlite_url, clock):
     assert s.on_submit in app.core.recaps.submit_listeners
     assert s.on_schedule_change in app.core.teams.schedule_listeners
     app.engine.dispose()
+
+
+async def test_meetings_from_before_the_team_existed_leave_no_ledger_rows(core, engine, clock, chat):
+    clock.set(DIGEST_AT + timedelta(minutes=30))  # the team is set up after this meeting's digest time
+    team = setup_team(core)
+    s = scheduler(core, engine, chat, clock)
+    await s.start(aps=False)
+    assert chat.digests == []
+    assert s.poster.ledger.digest_post(team.id, MEETING) is None
+    assert s.poster.ledger.digest_post(team.id, MEETING - timedelta(days=7)) is None

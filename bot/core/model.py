@@ -53,6 +53,7 @@ class Team:
     north_star: str | None = None
     admins: tuple[str, ...] = ()
     skipped: frozenset[date] = frozenset()
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)

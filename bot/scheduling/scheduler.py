@@ -15,10 +15,12 @@ import os
 import secrets
 import socket
 from collections.abc import Awaitable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from ..core import cycles
 from ..core.model import Team
 from ..core.ports import Chat, Clock, platform_of
 from ..core.recaps import SubmitResult
@@ -122,6 +124,9 @@ class Scheduler:
             self._retry_at.pop(team.id, None)
         try:
             due = plan.due(team, now, self.lookback)
+            if team.created_at is not None:  # meetings from before the team existed are nobody's
+                due = replace(due, digests=tuple(
+                    m for m in due.digests if cycles.digest_time(team.schedule, m) >= team.created_at))
             if digests and due.digests and team.channel is None and platform_of(team.workspace) != "console":
                 # Nowhere to post: leave the digest unclaimed, so setting a channel within the
                 # catch-up window still gets it out at the next wake-up or start.

@@ -40,6 +40,7 @@ def _team(row: Row, skipped: frozenset[date]) -> Team:
         north_star=row.north_star,
         admins=admins,
         skipped=skipped,
+        created_at=row.created_at,
     )
 
 
