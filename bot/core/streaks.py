@@ -43,6 +43,15 @@ def streak_at_submit(repo: Repository, team: Team, member: Member, meeting_at: d
     return last.streak + 1 if last else 1
 
 
+def member_streak(repo: Repository, team: Team, member: Member, meeting_at: datetime) -> int:
+    """A member's streak at a meeting: their recap's, or the one carried in if they have not written."""
+    mine = repo.get_recap(member.id, meeting_at)
+    if mine is not None:
+        return mine.streak
+    aways = repo.member_aways(member.id, meeting_at.date() - timedelta(days=400))
+    return live_streak(repo.latest_recap_before(member.id, meeting_at), required_previous(team, meeting_at, aways))
+
+
 def live_streak(recent: Recap | None, needed: datetime | None) -> int:
     """A member's streak going into a meeting they have not written for yet."""
     if recent is None or needed is None or recent.meeting_at < needed:

@@ -27,7 +27,7 @@ from slack_sdk.models.blocks import (
 )
 
 from ..core.model import WEEKDAYS, Digest, DigestEntry
-from .markdown import meeting_title
+from .markdown import meeting_title, participation_lines
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = SectionBlock.text_max_length  # 3,000
@@ -246,21 +246,8 @@ def header_blocks(digest: Digest) -> list[Block]:
         blocks += labelled_sections("*Questions for the meeting*", "\n".join(lines))
     else:
         blocks.append(section("*Questions for the meeting*\nNo questions this time."))
-    blocks += labelled_sections("*Participation*", "\n".join(escape(line) for line in participation(digest)))
+    blocks += labelled_sections("*Participation*", "\n".join(escape(line) for line in participation_lines(digest)))
     return blocks
-
-
-def participation(digest: Digest) -> list[str]:
-    lines = [f"Submitted: {digest.submitted} of {digest.expected}"]
-    lines.append("Not yet submitted: " + (", ".join(digest.missing) if digest.missing else "nobody"))
-    if digest.away:
-        lines.append("Away: " + ", ".join(
-            f"{a.name} (until {a.until:%a %d %b})" + (f": {a.reason}" if a.reason else "") for a in digest.away
-        ))
-    streaks = [(n, c) for n, c in digest.streaks if c > 1]
-    if streaks:
-        lines.append("Streaks: " + ", ".join(f"{name} {count}" for name, count in streaks))
-    return lines
 
 
 def digest_fallback(digest: Digest) -> str:

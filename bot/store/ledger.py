@@ -2,7 +2,7 @@
 
 Every scheduler replica on a database races through these rows, never through
 a shared job store. A claim is an INSERT that does nothing on conflict with a
-unique key, so exactly one replica sees rowcount 1 and posts; a claim left
+unique key, so exactly one replica gets its row back (RETURNING) and posts; a claim left
 behind by a replica that died mid-post is taken over by an UPDATE guarded by
 its age, which again only one replica can win.
 """

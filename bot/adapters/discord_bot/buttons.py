@@ -17,7 +17,7 @@ from ...core.model import Actor
 from ...core.replies import FormReply
 from ...core.service import Core
 from .modal import RecapModal
-from .replies import actor_for, log, send, show, tell_failure, workspace_of
+from .replies import actor_for, guild_of, log, send, show, tell_failure, workspace_of
 
 # A modal must be the first answer, within 3 s: past this, offer a button instead.
 FORM_DEADLINE = 2.0
@@ -26,7 +26,7 @@ SLOW_FORM = "The form took a moment too long to load. Press the button to open i
 
 async def open_form(interaction: discord.Interaction, core: Core, handler: CommandHandler, actor: Actor) -> None:
     """Answer with the pre-filled modal, or a friendly reply when there is no form to open."""
-    guild_id = int(actor.workspace.split(":", 1)[1])
+    guild_id = guild_of(actor.workspace)
     try:
         reply = await asyncio.wait_for(asyncio.to_thread(handler.run, actor, "submit", []), FORM_DEADLINE)
     except asyncio.TimeoutError:

@@ -7,7 +7,7 @@ the trigger_id is still valid.
 from __future__ import annotations
 
 from ...core.replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
-from ...render.blocks import all_digest_messages, escape
+from ...render.blocks import all_digest_messages, context, escape, pack
 from . import settings_modal
 from .common import Deps, Replier, from_slack_text, report_failure, team_id_of, user_id_of
 from .modal import open_recap_form
@@ -47,8 +47,6 @@ async def show(deps: Deps, client, body: dict, actor, reply: Reply, replier: Rep
     elif isinstance(reply, DigestReply):
         messages = all_digest_messages(reply.digest)
         if reply.note:
-            from ...render.blocks import context, pack
-
             messages = pack([context(f"_{escape(reply.note)}_")], reply.note) + messages
         await replier.send(messages, note=(
             f"The preview is {len(messages)} messages long, more than fits here: "

@@ -40,11 +40,10 @@ class Deps:
     core: Core
     settings: Settings
     identity: Identity = field(default_factory=Identity)
-    handler: CommandHandler = None  # type: ignore[assignment]
+    handler: CommandHandler = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.handler is None:
-            self.handler = CommandHandler(self.core)
+        self.handler = CommandHandler(self.core)
 
     async def actor(self, client: AsyncWebClient, team_id: str, user_id: str) -> Actor:
         return await self.identity.actor(client, team_id, user_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, DividerBlock, HeaderBlock, PlainTextObject
@@ -17,7 +17,7 @@ from slack_sdk.models.views import View
 from ...core.errors import UserError
 from ...core.model import Actor, Recap
 from ...core.service import Core
-from ...core.streaks import live_streak, required_previous
+from ...core.streaks import member_streak
 from ...core.teams import upcoming_cycle
 from ...core.texts import relative, when
 from ...render.blocks import context, escape, labelled_sections, section
@@ -57,18 +57,12 @@ def home_state(core: Core, actor: Actor) -> HomeState:
     except UserError as exc:
         return HomeState(team.name, current.text if current else None, None, None, "", False,
                          recent[0].streak if recent else 0, recent, zone, problem=exc.message)
-    mine = repo.get_recap(member.id, cycle.meeting_at)
-    if mine is not None:
-        streak = mine.streak
-    else:
-        aways = repo.member_aways(member.id, cycle.meeting_at.date() - timedelta(days=400))
-        needed = required_previous(team, cycle.meeting_at, aways)
-        streak = live_streak(repo.latest_recap_before(member.id, cycle.meeting_at), needed)
+    submitted = repo.get_recap(member.id, cycle.meeting_at) is not None
     return HomeState(
         team_name=team.name, question=current.text if current else None,
         meeting=cycle.meeting_at.astimezone(zone), digest=cycle.digest_at.astimezone(zone),
-        digest_relative=relative(cycle.digest_at, now), submitted=mine is not None,
-        streak=streak, recent=recent, zone=zone,
+        digest_relative=relative(cycle.digest_at, now), submitted=submitted,
+        streak=member_streak(repo, team, member, cycle.meeting_at), recent=recent, zone=zone,
     )
 
 

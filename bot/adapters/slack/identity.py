@@ -51,10 +51,6 @@ class Identity:
             self._cache.popitem(last=False)
         return actor
 
-    def forget(self, team_id: str, user_id: str) -> None:
-        """Drop a cached answer (a `user_change` event says the profile changed)."""
-        self._cache.pop((team_id, user_id), None)
-
     async def _lookup(self, client: AsyncWebClient, team_id: str, user_id: str) -> Actor | None:
         try:
             response = await client.users_info(user=user_id)

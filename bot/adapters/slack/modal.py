@@ -21,13 +21,14 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
 )
 from slack_sdk.models.views import View
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ...core.errors import FieldErrors, UserError
 from ...core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
 from ...core.model import Actor, RecapDraft
 from ...core.texts import submitted, when
-from ...render.blocks import context, escape, section
+from ...render.blocks import MAX_SECTION_CHARS, context, escape, section, split_text, to_mrkdwn
 from .common import Deps, Replier, report_failure, team_id_of, user_id_of
 
 log = logging.getLogger("recapbot.slack")
@@ -89,8 +90,6 @@ def recap_view(form: RecapForm, private_metadata: str = "") -> View:
 
 def notice_view(title: str, markdown_text: str) -> View:
     """A modal that only says something (when the form cannot be shown)."""
-    from ...render.blocks import MAX_SECTION_CHARS, split_text, to_mrkdwn
-
     blocks = [section(chunk) for chunk in split_text(to_mrkdwn(markdown_text), MAX_SECTION_CHARS)[:90]]
     return View(type="modal", title=PlainTextObject(text=title[:24]), close=PlainTextObject(text="Close"),
                 blocks=blocks)
@@ -109,19 +108,22 @@ def draft_from(view: dict) -> RecapDraft:
     )
 
 
-async def open_recap_form(deps: Deps, client: AsyncWebClient, trigger_id: str, actor: Actor,
-                          form: RecapForm, replier: Replier, response_url: str | None = None,
-                          channel_id: str | None = None) -> None:
-    """views.open with the form; an expired trigger becomes a friendly private message."""
-    view = recap_view(form, metadata(response_url, channel_id))
+async def open_modal(client: AsyncWebClient, trigger_id: str, view: View, replier: Replier,
+                     command: str = "/recap") -> None:
+    """views.open; an expired trigger (3 s, single use) becomes a friendly private message."""
     try:
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:
-        if exc.response.get("error") == "expired_trigger_id":
-            log.warning("slack views.open: expired_trigger_id (user %s)", actor.user_ref)
-            await replier.text(EXPIRED_TRIGGER)
-            return
-        raise
+        if exc.response.get("error") != "expired_trigger_id":
+            raise
+        log.warning("slack views.open: expired_trigger_id (user %s)", replier.user_id)
+        await replier.text(EXPIRED_TRIGGER.replace("`/recap`", f"`{command}`"))
+
+
+async def open_recap_form(deps: Deps, client: AsyncWebClient, trigger_id: str, actor: Actor,
+                          form: RecapForm, replier: Replier, response_url: str | None = None,
+                          channel_id: str | None = None) -> None:
+    await open_modal(client, trigger_id, recap_view(form, metadata(response_url, channel_id)), replier)
 
 
 def _submit(deps: Deps, actor: Actor, draft: RecapDraft) -> str:
@@ -153,21 +155,19 @@ def register(app, deps: Deps) -> None:
             return
         await ack()
         meta = read_metadata(view)
-        replier = Replier(client, user_id, _respond_to(meta.get("r")))
+        replier = Replier(client, user_id, respond_to(meta.get("r")))
         try:
             await replier.text(":white_check_mark: " + confirmation)
         except Exception as exc:  # noqa: BLE001
             await report_failure("recap confirmation", exc, None)
 
 
-def _respond_to(response_url: str | None):
+def respond_to(response_url: str | None):
     """A respond() bound to the response_url of the /recap that opened the modal."""
     if not response_url:
         return None
 
     async def send(**kwargs):
-        from slack_sdk.webhook.async_client import AsyncWebhookClient
-
         webhook = AsyncWebhookClient(url=response_url)
         response = await webhook.send(**kwargs)
         if response.status_code != 200:

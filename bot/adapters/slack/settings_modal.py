@@ -25,12 +25,12 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from ...core import texts
-from ...core.errors import NotAllowed, UserError
+from ...core.errors import UserError
 from ...core.model import MAX_FIELD_CHARS, WEEKDAYS, Actor, Team
 from ...core.parsing import parse_timezone
 from ...render.blocks import context
 from .common import Deps, Replier, report_failure, team_id_of, user_id_of
-from .modal import EXPIRED_TRIGGER, metadata, read_metadata
+from .modal import metadata, open_modal, read_metadata, respond_to
 
 log = logging.getLogger("recapbot.slack")
 
@@ -81,13 +81,7 @@ def settings_view(team: Team, person_tz: str | None, private_metadata: str = "")
 async def open_settings(deps: Deps, client, trigger_id: str, actor: Actor, team: Team, replier: Replier,
                         response_url: str | None, channel_id: str | None) -> None:
     view = settings_view(team, actor.timezone, metadata(response_url, channel_id))
-    try:
-        await client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as exc:
-        if exc.response.get("error") == "expired_trigger_id":
-            await replier.text(EXPIRED_TRIGGER.replace("`/recap`", "`/recap setup`"))
-            return
-        raise
+    await open_modal(client, trigger_id, view, replier, command="/recap setup")
 
 
 def pairs_from(view: dict) -> tuple[list[tuple[str, str]], dict[str, str]]:
@@ -134,10 +128,7 @@ def register(app, deps: Deps) -> None:
         try:
             actor = await deps.actor(client, team_id, user_id)
             team = await deps.call(deps.core.teams.configure, actor, pairs)
-        except NotAllowed as exc:
-            await ack(response_action="errors", errors={"channel": exc.message})
-            return
-        except UserError as exc:
+        except UserError as exc:  # bad values, or NotAllowed
             await ack(response_action="errors", errors={"channel": exc.message})
             return
         except Exception as exc:  # noqa: BLE001 - the modal stays open: nothing is lost
@@ -147,9 +138,7 @@ def register(app, deps: Deps) -> None:
                            "Please press Save again in a moment."})
             return
         await ack()
-        from .modal import _respond_to
-
-        replier = Replier(client, user_id, _respond_to(read_metadata(view).get("r")))
+        replier = Replier(client, user_id, respond_to(read_metadata(view).get("r")))
         try:
             note = await _join(client, team.channel)
             await replier.text("Saved.\n" + texts.settings(team) + (f"\n\n{note}" if note else ""))
