@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert  # noqa: E402
 
-from bot.core.model import Actor, RecapDraft  # noqa: E402
+from bot.core.model import Actor, RecapDraft, Workspace  # noqa: E402
 from bot.core.service import Core  # noqa: E402
 from bot.render.markdown import render_digest  # noqa: E402
 from bot.store import tables as t  # noqa: E402
@@ -43,7 +43,7 @@ def new_core(path: Path, clock: Clock) -> Core:
 
 
 def actor(i: int) -> Actor:
-    return Actor(workspace="console:bench", user_ref=f"u{i}", display_name=f"member{i:03d}", is_admin=True)
+    return Actor(workspace=Workspace("console", "bench"), user_ref=f"u{i}", display_name=f"member{i:03d}", is_admin=True)
 
 
 def setup_team(core: Core):

@@ -50,6 +50,8 @@ class ShiftedClock:
 
 
 class TimingChat:
+    platform = "console"
+    needs_channel = False
     def __init__(self, clock):
         self.clock = clock
         self.calls: list[datetime] = []

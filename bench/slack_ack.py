@@ -26,7 +26,7 @@ from fake_slack import SIGNING_SECRET, FakeSlack, sign, slash_body  # noqa: E402
 from bot.adapters.slack import attach  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.core.model import Actor  # noqa: E402
+from bot.core.model import Actor, Workspace  # noqa: E402
 from bot.core.ports import SystemClock  # noqa: E402
 from bot.core.service import Core  # noqa: E402
 from bot.store.db import make_engine, upgrade  # noqa: E402
@@ -53,7 +53,7 @@ async def main() -> int:
         engine = make_engine(f"sqlite:///{tmp}/bench.db")
         upgrade(engine)
         core = Core.build(SqlRepository(engine), SystemClock())
-        core.teams.configure(Actor(f"slack:{TEAM}", users[0], "Member 0", is_admin=True),
+        core.teams.configure(Actor(Workspace("slack", TEAM), users[0], "Member 0", is_admin=True),
                              [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin"), ("channel", "C0LAB")])
         settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url,
                             http_host="127.0.0.1", http_port=0)

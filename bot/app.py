@@ -55,7 +55,7 @@ def attach_adapters(app: App, console: bool = False) -> None:
         from .adapters.console import ConsoleAdapter
 
         adapter = ConsoleAdapter(app.core)
-        app.chats["console"] = adapter
+        app.chats[adapter.platform] = adapter
         app.runners.append(adapter.run)
     attach_scheduler(app)
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
-from bot.core.model import Actor
+from bot.core.model import Actor, Workspace
 from bot.core.service import Core
 from bot.store import tables
 from bot.store.db import make_engine, upgrade
@@ -155,5 +155,11 @@ def core(repo, clock):
     return Core.build(repo, clock, default_timezone="Europe/Berlin")
 
 
-def person(name: str, workspace: str = "console:local", admin: bool = True) -> Actor:
+CONSOLE = Workspace("console", "local")
+
+
+def person(name: str, workspace: Workspace | str = CONSOLE, admin: bool = True) -> Actor:
+    """Someone using the bot; `workspace` may be given as its key, e.g. "slack:T1"."""
+    if isinstance(workspace, str):
+        workspace = Workspace.parse(workspace)
     return Actor(workspace=workspace, user_ref=name.lower(), display_name=name, is_admin=admin)

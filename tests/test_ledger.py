@@ -6,6 +6,7 @@ import pytest
 
 from bot.store.ledger import Ledger
 from bot.store.db import make_engine
+from tests.conftest import CONSOLE
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
 MEETING = NOW + timedelta(hours=2)
@@ -18,7 +19,7 @@ def ledger(engine):
 
 @pytest.fixture
 def ids(repo):
-    team = repo.create_team("console:local", "Lab", "Europe/Berlin", NOW)
+    team = repo.create_team(CONSOLE, "Lab", "Europe/Berlin", NOW)
     member = repo.create_member(team.id, "alice", "alice", None, NOW)
     return team.id, member.id
 

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.core.errors import FieldErrors, NotAllowed, UserError
-from bot.core.model import MAX_FIELD_CHARS, RecapDraft
+from bot.core.model import MAX_FIELD_CHARS, RecapDraft, Workspace
 from tests.conftest import person
 
 UTC = timezone.utc
@@ -198,7 +198,7 @@ def test_workspaces_never_see_each_others_teams(core, team):
     core.recaps.submit(ALICE, RecapDraft(progress="mine"))
     with pytest.raises(UserError):  # the other workspace's team has no schedule, and no recaps
         core.recaps.submit(other, RecapDraft(progress="theirs"))
-    other_team = core.teams.team_for("slack:T2")
+    other_team = core.teams.team_for(Workspace("slack", "T2"))
     assert other_team.id != team.id
     assert core.repo.list_members(other_team.id)[0].user_ref == "alice"
     assert core.repo.recaps_for_meeting(other_team.id, MEETING) == []

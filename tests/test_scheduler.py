@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.core.commands import CommandHandler
-from bot.core.model import RecapDraft
+from bot.core.model import RecapDraft, Workspace
 from bot.scheduling import Scheduler
 from bot.store.ledger import Ledger
-from tests.conftest import person
+from tests.conftest import CONSOLE, person
 
 UTC = timezone.utc
 
@@ -23,7 +23,10 @@ REMINDER_AT = DIGEST_AT - timedelta(hours=24)  # Sun 07:00 UTC
 class FakeChat:
     """Records what the scheduler posted; can fail a number of times, or hang, like a platform."""
 
-    def __init__(self, fail_digests: int = 0, fail_reminders: int = 0):
+    platform = "console"
+
+    def __init__(self, fail_digests: int = 0, fail_reminders: int = 0, needs_channel: bool = False):
+        self.needs_channel = needs_channel
         self.digests: list[tuple[int, datetime, str]] = []   # (team id, meeting local, key)
         self.digest_docs = []
         self.late: list[tuple[list[str], object]] = []       # (digest refs, entry)
@@ -64,7 +67,7 @@ def command(core, text: str, who: str = "alice") -> str:
 def setup_team(core, **extra: str):
     settings = {"meeting": '"Mon 10:00"', "tz": "Europe/Berlin", "channel": "#lab", **extra}
     command(core, "/recap setup " + " ".join(f"{k}={v}" for k, v in settings.items()))
-    return core.teams.team_for("console:local")
+    return core.teams.team_for(CONSOLE)
 
 
 def submit(core, who: str, progress: str = "did things"):
@@ -179,8 +182,8 @@ async def test_a_team_served_by_an_adapter_this_process_lacks_is_left_alone(core
 async def test_a_chat_team_without_a_channel_gets_its_digest_once_a_channel_is_set(core, engine, clock):
     admin = person("alice", workspace="slack:T1")
     core.teams.configure(admin, [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin")])
-    team = core.teams.team_for("slack:T1")
-    chat = FakeChat()
+    team = core.teams.team_for(Workspace("slack", "T1"))
+    chat = FakeChat(needs_channel=True)
     s = Scheduler(core, {"slack": chat}, Ledger(engine), clock=clock, replica="x")
     await run_at(s, clock, DIGEST_AT)
     assert chat.digests == [] and s.poster.ledger.digest_post(team.id, MEETING) is None  # unclaimed

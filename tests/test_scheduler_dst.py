@@ -8,6 +8,7 @@ import pytest
 
 from bot.core.model import Schedule, Team
 from bot.scheduling import plan
+from tests.conftest import CONSOLE
 from tests.test_scheduler import FakeChat, scheduler, setup_team
 
 UTC = timezone.utc
@@ -18,7 +19,7 @@ def utc(*args) -> datetime:
 
 
 def team_with(schedule: Schedule) -> Team:
-    return Team(id=1, workspace="console:local", name="Lab", timezone=schedule.timezone, schedule=schedule)
+    return Team(id=1, workspace=CONSOLE, name="Lab", timezone=schedule.timezone, schedule=schedule)
 
 
 def wakes(team: Team, start: datetime, count: int) -> list[datetime]:

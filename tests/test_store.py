@@ -5,12 +5,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
+from bot.core.model import Workspace
 from bot.store import tables
 from bot.store.db import make_engine, upgrade
 from bot.store.repo import SqlRepository
-from tests.conftest import BACKENDS, drop_pg_schema, new_pg_schema
+from tests.conftest import BACKENDS, CONSOLE, drop_pg_schema, new_pg_schema
+
+SLACK_T1 = Workspace("slack", "T1")
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=timezone.utc)
 
@@ -55,7 +58,7 @@ def test_sqlite_file_uses_wal_and_foreign_keys(tmp_path):
 
 
 def test_datetimes_round_trip_as_aware_utc(repo):
-    team = repo.create_team("console:local", "Lab", "Europe/Berlin", NOW)
+    team = repo.create_team(CONSOLE, "Lab", "Europe/Berlin", NOW)
     member = repo.create_member(team.id, "alice", "alice", None, NOW)
     assert member.joined_at == NOW and member.joined_at.tzinfo is not None
 
@@ -64,10 +67,25 @@ def test_concurrent_first_use_creates_one_team_and_one_member(engine):
     repo = SqlRepository(engine)
 
     def join(_):
-        team = repo.team_for_workspace("slack:T1") or repo.create_team("slack:T1", "Lab", "UTC", NOW)
+        team = repo.team_for_workspace(SLACK_T1) or repo.create_team(SLACK_T1, "Lab", "UTC", NOW)
         return repo.create_member(team.id, "U1", "alice", None, NOW).id
 
     with ThreadPoolExecutor(4) as pool:
         ids = set(pool.map(join, range(8)))
     assert len(ids) == 1
     assert len(repo.list_teams()) == 1
+
+
+def test_a_workspace_is_stored_as_the_same_key_as_before(engine, repo):
+    """Databases written before the Workspace type keep working: the column still holds "slack:T1"."""
+    with engine.begin() as conn:
+        conn.execute(tables.teams.insert().values(workspace="discord:900", name="Old", timezone="UTC",
+                                                  created_at=NOW, updated_at=NOW))
+    old = repo.team_for_workspace(Workspace("discord", "900"))
+    assert old is not None and old.workspace == Workspace("discord", "900") and old.workspace.platform == "discord"
+    repo.create_team(SLACK_T1, "Lab", "UTC", NOW)
+    with engine.connect() as conn:
+        keys = conn.execute(select(tables.teams.c.workspace).order_by(tables.teams.c.id)).scalars().all()
+    assert keys == ["discord:900", "slack:T1"]
+    with pytest.raises(ValueError):
+        Workspace.parse("no-platform")

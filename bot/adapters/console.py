@@ -15,17 +15,20 @@ from typing import TextIO
 from ..core.commands import CommandHandler
 from ..core.errors import FieldErrors, UserError
 from ..core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
-from ..core.model import Actor, Digest, DigestEntry, Member, RecapDraft, Team
+from ..core.model import Actor, Digest, DigestEntry, Member, RecapDraft, Team, Workspace
 from ..core.replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
 from ..core.service import Core
 from ..core.texts import submitted, when
 from ..render.markdown import entry_lines, render_digest
 
-WORKSPACE = "console:local"
+WORKSPACE = Workspace("console", "local")
 BANNER = "recapbot console. Type /recap help for commands, /as <name> to switch person, /quit to leave."
 
 
 class ConsoleAdapter:
+    platform = WORKSPACE.platform
+    needs_channel = False  # the digest is printed here, whatever the team's channel
+
     def __init__(self, core: Core, stdin: TextIO | None = None, stdout: TextIO | None = None,
                  user: str | None = None, interactive: bool | None = None):
         self.core = core

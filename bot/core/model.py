@@ -43,9 +43,39 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Workspace:
+    """Where a team lives: a Slack workspace, a Discord server, the console.
+
+    `platform` names the adapter that serves it, `id` is that platform's own
+    id (a Slack team id, a Discord guild id). The store keeps it as one string,
+    `key` ("slack:T0123"), read back with `parse`; nothing else builds or
+    splits that string.
+    """
+
+    platform: str
+    id: str
+
+    def __post_init__(self) -> None:
+        if not self.platform or ":" in self.platform or not self.id:
+            raise ValueError(f"not a workspace: platform={self.platform!r}, id={self.id!r}")
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.id}"
+
+    @classmethod
+    def parse(cls, key: str) -> "Workspace":
+        platform, _, ident = key.partition(":")
+        return cls(platform, ident)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+@dataclass(frozen=True)
 class Team:
     id: int
-    workspace: str
+    workspace: Workspace
     name: str
     timezone: str
     channel: str | None = None
@@ -118,7 +148,7 @@ class Recap:
 class Actor:
     """Who is talking to the bot, as an adapter saw them."""
 
-    workspace: str
+    workspace: Workspace
     user_ref: str
     display_name: str
     timezone: str | None = None

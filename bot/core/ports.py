@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Protocol
 
-from .model import Away, Digest, DigestEntry, Member, QuestionVersion, Recap, Team
+from .model import Away, Digest, DigestEntry, Member, QuestionVersion, Recap, Team, Workspace
 
 
 class Clock(Protocol):
@@ -25,11 +25,11 @@ class Repository(Protocol):
     """Persistence the core relies on. Every datetime is aware UTC."""
 
     # teams
-    def team_for_workspace(self, workspace: str) -> Team | None: ...
+    def team_for_workspace(self, workspace: Workspace) -> Team | None: ...
     def get_team(self, team_id: int) -> Team | None: ...
     def find_team(self, key: str) -> Team | None: ...
     def list_teams(self) -> list[Team]: ...
-    def create_team(self, workspace: str, name: str, timezone: str, now: datetime) -> Team: ...
+    def create_team(self, workspace: Workspace, name: str, timezone: str, now: datetime) -> Team: ...
     def update_team(self, team_id: int, changes: dict[str, Any], now: datetime) -> Team: ...
     def add_skip(self, team_id: int, day: date, now: datetime) -> bool: ...
 
@@ -69,17 +69,20 @@ class Repository(Protocol):
 class Chat(Protocol):
     """What the scheduler needs from a platform adapter.
 
+    `platform` is the `Workspace.platform` of the teams it serves;
+    `needs_channel` says whether a digest needs the team's channel set (a chat
+    app does; the console prints it wherever it runs).
+
     Message refs are opaque strings the adapter understands later (for
     example "C123:1700000000.000100" on Slack); the first ref of a digest is
     the thread root that late updates reply under. `key` is stable per
     (team, meeting) so a retried post can be de-duplicated by the platform.
     """
 
+    platform: str
+    needs_channel: bool
+
     async def post_digest(self, team: Team, digest: Digest, key: str) -> list[str]: ...
     async def post_late_update(self, team: Team, refs: list[str], entry: DigestEntry, key: str) -> list[str]: ...
     async def remind(self, team: Team, member: Member, meeting_local: datetime) -> None: ...
 
-
-def platform_of(workspace: str) -> str:
-    """'slack:T123' -> 'slack': which adapter serves a team."""
-    return workspace.split(":", 1)[0]

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from . import cycles
 from .errors import NotAllowed, UserError
-from .model import MAX_FIELD_CHARS, MAX_NAME_CHARS, Actor, Cycle, Member, Schedule, Team
+from .model import MAX_FIELD_CHARS, MAX_NAME_CHARS, Actor, Cycle, Member, Schedule, Team, Workspace
 from .parsing import (
     parse_date,
     parse_duration,
@@ -45,7 +45,7 @@ class TeamService:
     schedule_listeners: list[Callable[[Team], None]] = field(default_factory=list)
 
     # -- who is who ------------------------------------------------------------
-    def team_for(self, workspace: str) -> Team:
+    def team_for(self, workspace: Workspace) -> Team:
         team = self.repo.team_for_workspace(workspace)
         if team is None:
             team = self.repo.create_team(workspace, self.default_team_name, self.default_timezone, self.clock.now())

@@ -22,7 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from ..core import cycles
 from ..core.model import Team
-from ..core.ports import Chat, Clock, platform_of
+from ..core.ports import Chat, Clock
 from ..core.recaps import SubmitResult
 from ..core.service import Core
 from ..store.ledger import Ledger
@@ -117,7 +117,7 @@ class Scheduler:
 
     async def _run_team(self, team: Team, now: datetime, digests: bool = True) -> Report:
         report = Report()
-        chat = self.chats.get(platform_of(team.workspace))
+        chat = self.chats.get(team.workspace.platform)
         if team.schedule is None or chat is None:
             return report  # no meetings, or served by an adapter this process does not run
         if self._retry_at.get(team.id, now) <= now:
@@ -127,7 +127,7 @@ class Scheduler:
             if team.created_at is not None:  # meetings from before the team existed are nobody's
                 due = replace(due, digests=tuple(
                     m for m in due.digests if cycles.digest_time(team.schedule, m) >= team.created_at))
-            if digests and due.digests and team.channel is None and platform_of(team.workspace) != "console":
+            if digests and due.digests and team.channel is None and chat.needs_channel:
                 # Nowhere to post: leave the digest unclaimed, so setting a channel within the
                 # catch-up window still gets it out at the next wake-up or start.
                 log.warning("team %s has no digest channel; set one with /recap setup channel=#...", team.id)
@@ -204,7 +204,7 @@ class Scheduler:
 
     async def _late(self, result: SubmitResult) -> Report:
         team = result.cycle.team
-        chat = self.chats.get(platform_of(team.workspace))
+        chat = self.chats.get(team.workspace.platform)
         if chat is None:
             return Report()
         return await self.poster.late_recap(team, chat, result.recap, self.clock.now())

@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 
-from ..core.model import Away, Member, QuestionVersion, Recap, Schedule, Team
+from ..core.model import Away, Member, QuestionVersion, Recap, Schedule, Team, Workspace
 from . import tables as t
 
 
@@ -32,7 +32,7 @@ def _team(row: Row, skipped: frozenset[date]) -> Team:
     admins = tuple(a for a in (row.admins or "").split(",") if a)
     return Team(
         id=row.id,
-        workspace=row.workspace,
+        workspace=Workspace.parse(row.workspace),  # stored as its key, "slack:T0123"
         name=row.name,
         timezone=row.timezone,
         channel=row.channel,
@@ -97,10 +97,10 @@ class SqlRepository:
         ).scalars()
         return _team(row, frozenset(days))
 
-    def team_for_workspace(self, workspace: str) -> Team | None:
+    def team_for_workspace(self, workspace: Workspace) -> Team | None:
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(t.teams).where(t.teams.c.workspace == workspace).order_by(t.teams.c.id).limit(1)
+                select(t.teams).where(t.teams.c.workspace == workspace.key).order_by(t.teams.c.id).limit(1)
             ).first()
             return self._load_team(conn, row)
 
@@ -123,12 +123,12 @@ class SqlRepository:
             rows = conn.execute(select(t.teams).order_by(t.teams.c.id)).all()
             return [self._load_team(conn, row) for row in rows]
 
-    def create_team(self, workspace: str, name: str, timezone: str, now: datetime) -> Team:
+    def create_team(self, workspace: Workspace, name: str, timezone: str, now: datetime) -> Team:
         try:
             with self.engine.begin() as conn:
                 conn.execute(
                     insert(t.teams).values(
-                        workspace=workspace, name=name, timezone=timezone,
+                        workspace=workspace.key, name=name, timezone=timezone,
                         created_at=now, updated_at=now,
                     )
                 )

@@ -7,11 +7,11 @@ import pytest
 from bot.adapters.discord_bot import attach
 from bot.adapters.discord_bot.chat import DigestNotPosted, DiscordChat
 from bot.adapters.discord_bot.client import RecapBot
-from bot.core.model import Actor, RecapDraft
+from bot.core.model import Actor, RecapDraft, Workspace
 from discord_fakes import GUILD, OTHER_GUILD
 from fake_discord_api import FakeDiscord
 
-WS = f"discord:{GUILD}"
+WS = Workspace("discord", str(GUILD))
 
 
 @pytest.fixture

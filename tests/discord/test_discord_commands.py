@@ -14,7 +14,7 @@ from bot.adapters.discord_bot import buttons
 from bot.adapters.discord_bot.buttons import OpenFormButton
 from bot.adapters.discord_bot.client import RecapBot
 from bot.adapters.discord_bot.modal import RecapModal
-from bot.core.model import MAX_FIELD_CHARS
+from bot.core.model import MAX_FIELD_CHARS, Workspace
 from bot.core.service import Core
 from bot.store.db import make_engine
 from bot.store.repo import SqlRepository
@@ -105,9 +105,9 @@ async def test_outside_a_server_gets_a_polite_pointer(bot):
 async def test_setup_needs_manage_server(bot, core):
     refused = await run(bot, "setup", weekday="Mon", time="10:00")
     assert "Only workspace admins" in refused.texts()
-    assert core.repo.team_for_workspace(f"discord:{GUILD}").schedule is None
+    assert core.repo.team_for_workspace(Workspace("discord", str(GUILD))).schedule is None
     await configure(bot)
-    team = core.repo.team_for_workspace(f"discord:{GUILD}")
+    team = core.repo.team_for_workspace(Workspace("discord", str(GUILD)))
     assert team.schedule.describe() == "Mon 10:00 Europe/Berlin, every week"
     i = await run(bot, "setup", **ADMIN)  # no options: show settings
     assert "Settings for" in i.texts() and "key=value" not in i.texts()
@@ -119,13 +119,13 @@ async def test_setup_channel_is_stored_as_a_mention_chat_can_read(bot, core):
     resolved = {"channels": {cid: {"id": cid, "type": 0, "name": "lab", "permissions": "0"}}}
     i = await run(bot, "setup", resolved=resolved, channel=(7, cid), **ADMIN)
     assert "Saved." in i.texts()
-    assert core.repo.team_for_workspace(f"discord:{GUILD}").channel == f"<#{cid}>"
+    assert core.repo.team_for_workspace(Workspace("discord", str(GUILD))).channel == f"<#{cid}>"
 
 
 async def test_changing_only_the_time_keeps_the_day(bot, core):
     await configure(bot)
     await run(bot, "setup", time="14:30", **ADMIN)
-    assert core.repo.team_for_workspace(f"discord:{GUILD}").schedule.describe().startswith("Mon 14:30")
+    assert core.repo.team_for_workspace(Workspace("discord", str(GUILD))).schedule.describe().startswith("Mon 14:30")
 
 
 async def test_every_answer_is_ephemeral_and_deferred_first(bot):
@@ -148,7 +148,7 @@ async def test_timezone_is_set_per_member_and_autocompletes(bot, core):
     await configure(bot)
     i = await run(bot, "timezone", zone="America/New_York")
     assert "America/New_York" in i.texts()
-    team = core.repo.team_for_workspace(f"discord:{GUILD}")
+    team = core.repo.team_for_workspace(Workspace("discord", str(GUILD)))
     assert core.repo.get_member(team.id, "100000000000000001").timezone == "America/New_York"
     wrong = await run(bot, "timezone", zone="Mars/Olympus")
     assert "Unknown timezone" in wrong.texts()
@@ -211,7 +211,7 @@ async def test_submit_opens_a_prefilled_modal_and_a_second_one_replaces(bot, cor
     assert modal.inputs["progress"].default == "First try"  # the earlier answers were pre-filled
     assert modal.title.startswith("Update your recap")
     assert "Updated your recap" in again.texts()
-    team = core.repo.team_for_workspace(f"discord:{GUILD}")
+    team = core.repo.team_for_workspace(Workspace("discord", str(GUILD)))
     digest = core.upcoming_digest(team)
     [entry] = digest.entries
     assert entry.recap.progress == "Second try" and entry.recap.figuring_it_out
@@ -276,8 +276,8 @@ async def test_guilds_do_not_see_each_other(bot, core):
     seen = preview.texts() + status.texts() + "".join(
         (e.description or "") for m in preview.sent() for e in m.get("embeds", []))
     assert "secret of guild one" not in seen and "Alice" not in seen
-    one = core.repo.team_for_workspace(f"discord:{GUILD}")
-    two = core.repo.team_for_workspace(f"discord:{OTHER_GUILD}")
+    one = core.repo.team_for_workspace(Workspace("discord", str(GUILD)))
+    two = core.repo.team_for_workspace(Workspace("discord", str(OTHER_GUILD)))
     assert one.id != two.id and two.schedule.describe().startswith("Tue 09:00")
 
 

@@ -19,7 +19,7 @@ from fake_slack import (
 from bot.adapters.slack import attach
 from bot.app import App
 from bot.config import Settings
-from bot.core.model import Actor
+from bot.core.model import Actor, Workspace
 
 T1, T2 = "T0LAB", "T0OTHER"
 TOKEN1, TOKEN2 = "xoxb-T0LAB-secret", "xoxb-T0OTHER-secret"
@@ -27,7 +27,7 @@ ADMIN, ANN, BOB = "U0ADMIN", "U0ANN", "U0BOB"
 
 
 def slack_actor(user: str, team: str = T1, admin: bool = False) -> Actor:
-    return Actor(workspace=f"slack:{team}", user_ref=user, display_name=user, timezone="Europe/Berlin",
+    return Actor(workspace=Workspace("slack", team), user_ref=user, display_name=user, timezone="Europe/Berlin",
                  is_admin=admin)
 
 

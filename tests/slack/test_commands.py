@@ -7,11 +7,11 @@ import time
 from slack_harness import ADMIN, ANN, BOB, T1, TOKEN1, recap_values, slack_actor
 from fake_slack import sign, slash_body
 
-from bot.core.model import MAX_FIELD_CHARS
+from bot.core.model import MAX_FIELD_CHARS, Workspace
 
 
 def _member_recap(core, user):
-    team = core.repo.team_for_workspace(f"slack:{T1}")
+    team = core.repo.team_for_workspace(Workspace("slack", T1))
     member = core.repo.get_member(team.id, user)
     return member and core.repo.recent_recaps(member.id, 5)
 
@@ -48,7 +48,7 @@ async def test_forged_stale_and_missing_signatures_get_401_and_change_nothing(sl
         assert status == 401
     assert slack.fake.calls == []
     assert slack.fake.responses == []
-    team = core.repo.team_for_workspace(f"slack:{T1}")
+    team = core.repo.team_for_workspace(Workspace("slack", T1))
     assert core.repo.get_member(team.id, ANN) is None
 
 
@@ -149,7 +149,7 @@ async def test_setup_channel_mention_is_translated_to_the_channel_id(slack, core
     await slack.command(ADMIN, "setup channel=<#C0NEWLAB|new-lab>")
     (message,) = await slack.fake.wait_responses(1)
     assert "Saved" in _texts(message)
-    assert core.repo.team_for_workspace(f"slack:{T1}").channel == "C0NEWLAB"
+    assert core.repo.team_for_workspace(Workspace("slack", T1)).channel == "C0NEWLAB"
 
 
 async def test_setup_by_a_member_is_politely_refused(slack, core):
@@ -159,7 +159,7 @@ async def test_setup_by_a_member_is_politely_refused(slack, core):
     assert slack.fake.called("views.open") == []
     await slack.command(ANN, "setup channel=<#C0HIJACK|x>")
     await slack.fake.wait_responses(2)
-    assert core.repo.team_for_workspace(f"slack:{T1}").channel == "C0LAB"
+    assert core.repo.team_for_workspace(Workspace("slack", T1)).channel == "C0LAB"
 
 
 async def test_setup_modal_for_an_admin_saves_the_settings(slack, core):
@@ -181,7 +181,7 @@ async def test_setup_modal_for_an_admin_saves_the_settings(slack, core):
     values["tz"]["value"]["value"] = "America/New_York"
     status, answer = await slack.submit(view, values, ADMIN)
     assert status == 200 and answer is None
-    team = core.repo.team_for_workspace(f"slack:{T1}")
+    team = core.repo.team_for_workspace(Workspace("slack", T1))
     assert (team.channel, team.timezone, team.schedule.weekday, team.schedule.every_weeks) == \
         ("C0DIGEST", "America/New_York", 2, 2)
     assert f"{team.schedule.at:%H:%M}" == "14:30"

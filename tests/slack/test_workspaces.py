@@ -10,6 +10,7 @@ from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import select
 
 from bot.app import App
+from bot.core.model import Workspace
 from bot.store import tables
 
 EVE = "U0EVE"
@@ -57,8 +58,8 @@ async def test_a_user_of_another_workspace_sees_and_touches_only_their_own(multi
     status_text = next(str(r) for r in responses if "Next meeting" in str(r))
     assert "Eve" in status_text and "Ann" not in status_text and "Ada" not in status_text
 
-    lab = core.repo.team_for_workspace(f"slack:{T1}")
-    other = core.repo.team_for_workspace(f"slack:{T2}")
+    lab = core.repo.team_for_workspace(Workspace("slack", T1))
+    other = core.repo.team_for_workspace(Workspace("slack", T2))
     assert [e.member.user_ref for e in core.upcoming_digest(lab).entries] == [ANN]
     assert [e.member.user_ref for e in core.upcoming_digest(other).entries] == [EVE]
     eve_calls = [c for c in multi.fake.calls if c.args.get("user") == EVE or c.args.get("user_id") == EVE]
@@ -75,7 +76,7 @@ async def test_a_workspace_without_an_installation_gets_nothing(multi, core):
     status, _ = await multi.command(EVE, "status", team=T2)
     assert status == 200  # Bolt answers with its "please install" text
     assert multi.fake.called("users.info") == []
-    assert core.repo.get_member(core.repo.team_for_workspace(f"slack:{T2}").id, EVE) is None
+    assert core.repo.get_member(core.repo.team_for_workspace(Workspace("slack", T2)).id, EVE) is None
     with pytest.raises(LookupError):
         await multi.adapter.chat.client_for(T2)
 

@@ -19,7 +19,8 @@ def attach(app: "App") -> RecapBot:
     """Register the bot's runner and its Chat; the bot shares the app's event loop."""
     settings = app.settings
     bot = RecapBot(app.core, guild_ids=settings.discord_guild_ids)
-    app.chats["discord"] = DiscordChat(bot)
+    chat = DiscordChat(bot)
+    app.chats[chat.platform] = chat
 
     async def run() -> None:
         async with bot:

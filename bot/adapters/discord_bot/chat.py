@@ -18,7 +18,7 @@ from ...core.model import Digest, DigestEntry, Member, Team
 from ...core.texts import when
 from ...render.embeds import Message, render_digest, render_entry
 from .buttons import OpenFormView
-from .replies import NO_PINGS, guild_of, log
+from .replies import NO_PINGS, PLATFORM, guild_of, log
 
 THREAD_ARCHIVE_MINUTES = 10080  # a week: the thread stays open until the next meeting
 THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
@@ -39,6 +39,9 @@ def ref(message: discord.Message) -> str:
 
 
 class DiscordChat:
+    platform = PLATFORM
+    needs_channel = True
+
     def __init__(self, client: discord.Client):
         self.client = client
 

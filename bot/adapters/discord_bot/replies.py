@@ -10,7 +10,7 @@ import logging
 
 import discord
 
-from ...core.model import Actor, RecapDraft
+from ...core.model import Actor, RecapDraft, Workspace
 from ...core.replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
 from ...core.texts import settings as settings_text
 from ...render.embeds import CONTENT_MAX, Message, render_digest, split_text
@@ -22,16 +22,17 @@ GUILD_ONLY = "recapbot works inside a server: use `/recap` in a channel of your 
 FAILED = "Something went wrong on our side; nothing was lost. Please try again in a moment."
 
 
-def workspace_of(guild_id: int) -> str:
-    return f"discord:{guild_id}"
+PLATFORM = "discord"
 
 
-def guild_of(workspace: str) -> int:
-    """'discord:123' -> 123."""
-    platform, _, ident = workspace.partition(":")
-    if platform != "discord" or not ident.isdigit():
-        raise ValueError(f"not a Discord workspace: {workspace!r}")
-    return int(ident)
+def workspace_of(guild_id: int) -> Workspace:
+    return Workspace(PLATFORM, str(guild_id))
+
+
+def guild_of(workspace: Workspace) -> int:
+    if workspace.platform != PLATFORM or not workspace.id.isdigit():
+        raise ValueError(f"not a Discord server: {workspace}")
+    return int(workspace.id)
 
 
 def is_admin(interaction: discord.Interaction) -> bool:

@@ -11,6 +11,6 @@ def attach(app):
     from .app import SlackAdapter
 
     adapter = SlackAdapter(app)
-    app.chats["slack"] = adapter.chat
+    app.chats[adapter.chat.platform] = adapter.chat
     app.runners.append(adapter.run)
     return adapter

@@ -29,6 +29,7 @@ from ...core.model import Actor
 from . import commands, home, modal, settings_modal
 from .chat import SlackChat
 from .common import Deps, slack_error
+from .identity import PLATFORM, workspace_of
 from .oauth import ThreadedInstallationStore, ThreadedStateStore
 from .server import web_app
 
@@ -127,17 +128,16 @@ class SlackAdapter:
         """Core listener (runs in the core's thread): refresh the member's Home tab on our loop."""
         workspace = result.cycle.team.workspace
         loop = self._loop
-        if not workspace.startswith("slack:") or loop is None or loop.is_closed():
+        if workspace.platform != PLATFORM or loop is None or loop.is_closed():
             return
-        team_id = workspace.split(":", 1)[1]
-        asyncio.run_coroutine_threadsafe(self._refresh_home(team_id, result.recap.member_id), loop)
+        asyncio.run_coroutine_threadsafe(self._refresh_home(workspace.id, result.recap.member_id), loop)
 
     async def _refresh_home(self, team_id: str, member_id: int) -> None:
         try:
             member = await asyncio.to_thread(self.deps.core.repo.get_member_by_id, member_id)
             client = await self.client_for(team_id)
             # The member as stored: no users.info call, and nothing about them changes.
-            actor = Actor(f"slack:{team_id}", member.user_ref, member.display_name, member.timezone)
+            actor = Actor(workspace_of(team_id), member.user_ref, member.display_name, member.timezone)
             await home.publish(self.deps, client, team_id, member.user_ref, actor)
         except Exception as exc:  # noqa: BLE001 - a stale Home tab is not worth failing for
             log.warning("slack: home refresh failed: %s", slack_error(exc))

@@ -16,19 +16,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from ...core.model import Digest, DigestEntry, Member, Team
 from ...core.texts import when
 from ...render.blocks import SlackMessage, digest_messages, entry_messages, escape, pack, section
+from .identity import PLATFORM
 from .modal import OPEN_ACTION
 
 log = logging.getLogger("recapbot.slack")
 
 # team_id -> a WebClient holding that workspace's bot token
 ClientFor = Callable[[str], Awaitable[AsyncWebClient]]
-
-
-def team_id_of_workspace(workspace: str) -> str:
-    platform, _, team_id = workspace.partition(":")
-    if platform != "slack" or not team_id:
-        raise ValueError(f"not a Slack workspace: {workspace!r}")
-    return team_id
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -39,6 +33,9 @@ def split_ref(ref: str) -> tuple[str, str]:
 
 
 class SlackChat:
+    platform = PLATFORM
+    needs_channel = True
+
     def __init__(self, client_for: ClientFor):
         self.client_for = client_for
         # key -> refs already posted for a digest whose post failed part-way. Slack cannot
@@ -56,7 +53,7 @@ class SlackChat:
     async def post_digest(self, team: Team, digest: Digest, key: str) -> list[str]:
         if not team.channel:
             raise ValueError(f"team {team.id} has no digest channel; an admin sets it with /recap setup")
-        client = await self.client_for(team_id_of_workspace(team.workspace))
+        client = await self.client_for(team.workspace.id)
         header, entries = digest_messages(digest)
         messages = header + [m for per_member in entries for m in per_member]
         refs = self._partial.setdefault(key, [])
@@ -73,12 +70,12 @@ class SlackChat:
         return refs
 
     async def post_late_update(self, team: Team, refs: list[str], entry: DigestEntry, key: str) -> list[str]:
-        client = await self.client_for(team_id_of_workspace(team.workspace))
+        client = await self.client_for(team.workspace.id)
         channel, root_ts = split_ref(refs[0])
         return [await self._post(client, channel, message, thread_ts=root_ts) for message in entry_messages(entry)]
 
     async def remind(self, team: Team, member: Member, meeting_local: datetime) -> None:
-        client = await self.client_for(team_id_of_workspace(team.workspace))
+        client = await self.client_for(team.workspace.id)
         text = (f"The digest for the meeting on {when(meeting_local)} goes out soon, "
                 "and your recap is not in yet.")
         blocks = [

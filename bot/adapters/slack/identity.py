@@ -15,14 +15,16 @@ from collections.abc import Callable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from ...core.model import Actor
+from ...core.model import Actor, Workspace
 
 log = logging.getLogger(__name__)
 
+PLATFORM = "slack"
 
-def workspace_of(team_id: str) -> str:
-    """The core's workspace key for a Slack team."""
-    return f"slack:{team_id}"
+
+def workspace_of(team_id: str) -> Workspace:
+    """The core's workspace for a Slack team id."""
+    return Workspace(PLATFORM, team_id)
 
 
 class Identity:
