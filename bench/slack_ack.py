@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT / "tests" / "slack"))
 import aiohttp  # noqa: E402
 from fake_slack import SIGNING_SECRET, FakeSlack, sign, slash_body  # noqa: E402
 
-from bot.adapters.slack import attach  # noqa: E402
 from bot.app import App  # noqa: E402
+from bot.app import attach_slack as attach  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.model import Actor, Workspace  # noqa: E402
 from bot.core.ports import SystemClock  # noqa: E402

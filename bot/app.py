@@ -6,10 +6,12 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
 from .config import Settings
+from .core.events import Events, RecapSubmitted, ScheduleChanged
 from .core.ports import Chat, Clock, SystemClock
 from .core.service import Core
 from .store.db import make_engine, upgrade
@@ -44,8 +46,6 @@ def attach_adapters(app: App, console: bool = False) -> None:
     """Attach each adapter whose tokens are set; the console when asked or when none is."""
     settings = app.settings
     if settings.slack_enabled and not console:
-        from .adapters.slack import attach as attach_slack
-
         attach_slack(app)
     if settings.discord_enabled and not console:
         from .adapters.discord_bot import attach as attach_discord
@@ -60,11 +60,33 @@ def attach_adapters(app: App, console: bool = False) -> None:
     attach_scheduler(app)
 
 
-def attach_scheduler(app: App) -> None:
-    """Reminders and digests for the teams of the adapters attached above."""
-    from .scheduling import attach
+def attach_slack(app: App):
+    """Slack's runner and Chat; its App Home follows every submission, however it was made."""
+    from .adapters.slack.app import SlackAdapter
 
-    attach(app)
+    adapter = SlackAdapter(app)
+    app.chats[adapter.chat.platform] = adapter.chat
+    app.runners.append(adapter.run)
+    app.core.events.subscribe(RecapSubmitted, adapter.on_recap_submitted)
+    return adapter
+
+
+def attach_scheduler(app: App):
+    """Reminders and digests for the teams of the adapters attached above."""
+    from .scheduling import Scheduler
+    from .store.ledger import Ledger
+
+    scheduler = Scheduler(app.core, app.chats, Ledger(app.engine), clock=app.core.clock,
+                          catchup=timedelta(hours=app.settings.catchup_hours))
+    subscribe_scheduler(app.core.events, scheduler)
+    app.runners.append(scheduler.serve)
+    return scheduler
+
+
+def subscribe_scheduler(events: Events, scheduler) -> None:
+    """The scheduler re-plans when meetings move and threads recaps written after the digest."""
+    events.subscribe(ScheduleChanged, scheduler.on_schedule_changed)
+    events.subscribe(RecapSubmitted, scheduler.on_recap_submitted)
 
 
 async def serve(app: App) -> int:

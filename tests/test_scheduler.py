@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import warnings
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from bot.app import subscribe_scheduler
 from bot.core.commands import CommandHandler
 from bot.core.model import RecapDraft, Workspace
 from bot.scheduling import Scheduler
@@ -196,7 +199,7 @@ async def test_a_chat_team_without_a_channel_gets_its_digest_once_a_channel_is_s
 # -- skipped meetings ---------------------------------------------------------
 async def test_a_skipped_meeting_has_no_reminders_no_digest_and_its_recaps_move_on(core, engine, clock, team, chat):
     s = scheduler(core, engine, chat, clock)
-    s.listen()
+    subscribe_scheduler(core.events, s)
     await s.start(aps=False)
     submit(core, "alice", "early work")
     command(core, "/recap skip-meeting 2026-11-23")
@@ -218,7 +221,7 @@ async def test_a_skipped_meeting_has_no_reminders_no_digest_and_its_recaps_move_
 # -- late updates -------------------------------------------------------------
 async def test_a_late_recap_is_threaded_under_the_posted_digest(core, engine, clock, team, chat):
     s = scheduler(core, engine, chat, clock)
-    s.listen()
+    subscribe_scheduler(core.events, s)
     clock.set(DIGEST_AT - timedelta(hours=1))
     await s.start(aps=False)
     submit(core, "alice", "on time")
@@ -241,7 +244,7 @@ async def test_a_late_recap_is_threaded_under_the_posted_digest(core, engine, cl
 
 async def test_a_recap_stored_while_the_digest_is_posting_is_threaded_once(core, engine, clock, team, chat):
     s = scheduler(core, engine, chat, clock)
-    s.listen()
+    subscribe_scheduler(core.events, s)
     await s.start(aps=False)
     chat.hang = asyncio.Event()
     clock.set(DIGEST_AT)
@@ -267,7 +270,7 @@ async def test_a_schedule_change_rebuilds_the_job_without_a_restart(core, engine
     clock.set(datetime(2026, 11, 18, 12, 0, tzinfo=UTC))  # Wed; APScheduler fires jobs at the same distance in system time
     team = setup_team(core)
     s = scheduler(core, engine, chat, clock)
-    s.listen()
+    subscribe_scheduler(core.events, s)
     await s.start()
     try:
         # Sun 08:00 CET (07:00 UTC): reminders for Monday's meeting, 3 days 19 hours from now.
@@ -282,6 +285,20 @@ async def test_a_schedule_change_rebuilds_the_job_without_a_restart(core, engine
     assert s.aps is None
 
 
+async def test_a_schedule_change_while_the_scheduler_is_not_running_waits_for_its_start(core, engine, clock, chat):
+    team = setup_team(core)
+    s = scheduler(core, engine, chat, clock)
+    subscribe_scheduler(core.events, s)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        command(core, '/recap setup meeting="Thu 15:00"')  # not started: nothing is left half-done
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)] == []
+    await s.start(aps=False)  # the start reads the new schedule: the reminder window is open
+    assert [name for name, _ in chat.reminders] == ["alice"]
+    assert s.wake_time(team.id) == datetime(2026, 11, 19, 12, 0, tzinfo=UTC)  # the digest, Thu 13:00 CET
+
+
 async def test_the_app_runs_the_scheduler_after_its_adapters(sqlite_url, clock):
     from bot.app import attach_adapters, build
     from bot.config import load_settings
@@ -292,8 +309,12 @@ async def test_the_app_runs_the_scheduler_after_its_adapters(sqlite_url, clock):
     runner = app.runners[-1]
     s = runner.__self__
     assert isinstance(s, Scheduler) and s.catchup == timedelta(hours=3) and set(app.chats) == {"console"}
-    assert s.on_submit in app.core.recaps.submit_listeners
-    assert s.on_schedule_change in app.core.teams.schedule_listeners
+    await s.start(aps=False)
+    command(app.core, '/recap setup meeting="Mon 10:00" tz=Europe/Berlin')  # the core's event reaches it
+    await s.settle()
+    team = app.core.teams.team_for(CONSOLE)
+    assert s.wake_time(team.id) == REMINDER_AT
+    await s.stop()
     app.engine.dispose()
 
 

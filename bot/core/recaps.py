@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from . import cycles
 from .errors import FieldErrors, UserError
+from .events import Events, RecapSubmitted
 from .forms import TEXT_FIELDS, RecapForm
 from .model import (
     MAX_FIELD_CHARS,
@@ -63,6 +63,7 @@ def validate_draft(draft: RecapDraft) -> RecapDraft:
 @dataclass(frozen=True)
 class SubmitResult:
     recap: Recap
+    member: Member
     cycle: Cycle
     replaced: bool
     question_changed: bool
@@ -80,8 +81,7 @@ class RecapService:
     repo: Repository
     clock: Clock
     teams: TeamService
-    # Called after every stored submission (the scheduler threads late updates).
-    submit_listeners: list[Callable[[SubmitResult], None]] = field(default_factory=list)
+    events: Events
 
     def form(self, actor: Actor) -> RecapForm:
         """The recap form, pre-filled with the current question or this cycle's answers."""
@@ -121,10 +121,8 @@ class RecapService:
             streak=streak, submitted_at=now, updated_at=now,
         )
         stored, replaced = self.repo.save_recap(recap)
-        result = SubmitResult(recap=stored, cycle=cycle, replaced=replaced, question_changed=changed)
-        for listener in self.submit_listeners:
-            listener(result)
-        return result
+        self.events.publish(RecapSubmitted(team, member, stored))
+        return SubmitResult(recap=stored, member=member, cycle=cycle, replaced=replaced, question_changed=changed)
 
     # -- the big-picture question ---------------------------------------------
     def set_question(self, actor: Actor, text: str) -> tuple[QuestionVersion, bool]:

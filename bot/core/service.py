@@ -7,6 +7,7 @@ from datetime import date, datetime
 from . import cycles
 from .digest import DigestBuilder, Participation
 from .errors import NotAllowed, UserError
+from .events import Events, ScheduleChanged
 from .model import Actor, Digest, Team
 from .ports import Clock, Repository
 from .recaps import RecapService
@@ -17,19 +18,22 @@ from .teams import TeamService, require_schedule, upcoming_cycle
 class Core:
     repo: Repository
     clock: Clock
+    events: Events
     teams: TeamService
     recaps: RecapService
     digests: DigestBuilder
 
     @classmethod
     def build(cls, repo: Repository, clock: Clock, default_timezone: str = "UTC",
-              default_team_name: str = "Research group") -> "Core":
-        teams = TeamService(repo, clock, default_timezone, default_team_name)
+              default_team_name: str = "Research group", events: Events | None = None) -> "Core":
+        events = events or Events()
+        teams = TeamService(repo, clock, events, default_timezone, default_team_name)
         return cls(
             repo=repo,
             clock=clock,
+            events=events,
             teams=teams,
-            recaps=RecapService(repo, clock, teams),
+            recaps=RecapService(repo, clock, teams, events),
             digests=DigestBuilder(repo, clock),
         )
 
@@ -69,6 +73,5 @@ class Core:
             raise UserError(f"The meeting on {day:%Y-%m-%d} is already skipped.")
         team = self.repo.get_team(team.id)
         self.repo.move_recaps(team.id, meeting, cycles.next_meeting(schedule, meeting, team.skipped))
-        for listener in self.teams.schedule_listeners:
-            listener(team)
+        self.events.publish(ScheduleChanged(team))
         return team

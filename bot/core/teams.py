@@ -5,13 +5,13 @@ created on first use; a person joins it the first time they use the bot.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import cycles
 from .errors import NotAllowed, UserError
+from .events import Events, ScheduleChanged
 from .model import MAX_FIELD_CHARS, MAX_NAME_CHARS, Actor, Cycle, Member, Schedule, Team, Workspace
 from .parsing import (
     parse_date,
@@ -40,9 +40,9 @@ SETUP_KEYS = {
 class TeamService:
     repo: Repository
     clock: Clock
+    events: Events
     default_timezone: str = "UTC"
     default_team_name: str = "Research group"
-    schedule_listeners: list[Callable[[Team], None]] = field(default_factory=list)
 
     # -- who is who ------------------------------------------------------------
     def team_for(self, workspace: Workspace) -> Team:
@@ -97,8 +97,7 @@ class TeamService:
             if before and after and before != after:
                 # Recaps already written for the coming meeting follow it to its new time.
                 self.repo.move_recaps(team.id, before, after)
-            for listener in self.schedule_listeners:
-                listener(team)
+            self.events.publish(ScheduleChanged(team))
         return team
 
     def _changes(self, team: Team, pairs: list[tuple[str, str]]) -> dict:

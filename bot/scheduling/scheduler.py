@@ -14,16 +14,16 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from ..core import cycles
+from ..core.events import RecapSubmitted, ScheduleChanged
 from ..core.model import Team
 from ..core.ports import Chat, Clock
-from ..core.recaps import SubmitResult
 from ..core.service import Core
 from ..store.ledger import Ledger
 from . import plan
@@ -55,12 +55,6 @@ class Scheduler:
         self._retry_at: dict[int, datetime] = {}
         self._wakes: dict[int, datetime] = {}  # team id -> the time its job is set for
 
-    # -- wiring ----------------------------------------------------------------
-    def listen(self) -> None:
-        """Hear schedule changes (/recap setup, skip-meeting) and late recaps from the core."""
-        self.core.teams.schedule_listeners.append(self.on_schedule_change)
-        self.core.recaps.submit_listeners.append(self.on_submit)
-
     async def start(self, aps: bool = True) -> Report:
         """Catch up on what came due while we were down, then plan every team's next wake-up."""
         self._loop = asyncio.get_running_loop()
@@ -75,6 +69,7 @@ class Scheduler:
         if self.aps is not None and self.aps.running:
             self.aps.shutdown(wait=False)
         self.aps = None
+        self._loop = None  # events from now on wait for the next start, which reads the database
         tasks = list(self._tasks)
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=self.shutdown_grace)
@@ -185,26 +180,25 @@ class Scheduler:
         if not task.cancelled() and task.exception() is not None:
             log.error("scheduler task failed", exc_info=task.exception())
 
-    # -- listeners (called by the core, from any thread) ------------------------
-    def _call_on_loop(self, fn, *args) -> None:
-        if self._loop is None or self._loop.is_closed():
-            return  # not started: the next start reads everything from the database
-        self._loop.call_soon_threadsafe(fn, *args)
+    # -- core events (app.py subscribes these; the core publishes from any thread) ---
+    def _soon(self, work: Callable[[], Awaitable[Report]]) -> None:
+        """Start `work()` on our loop. The coroutine is made there, never here: an event that
+        arrives while we are not running is dropped whole (the next start reads the database)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(lambda: self._spawn(work()))
 
-    def on_schedule_change(self, team: Team) -> None:
+    def on_schedule_changed(self, event: ScheduleChanged) -> None:
         """Re-plan the team's job; reminders whose window is already open go out now."""
-        self._call_on_loop(self._spawn, self._changed(team))
+        self._soon(lambda: self._run_team(event.team, self.clock.now(), digests=False))
 
-    async def _changed(self, team: Team) -> Report:
-        return await self._run_team(team, self.clock.now(), digests=False)
+    def on_recap_submitted(self, event: RecapSubmitted) -> None:
+        if event.recap.late:
+            self._soon(lambda: self._late(event))
 
-    def on_submit(self, result: SubmitResult) -> None:
-        if result.recap.late:
-            self._call_on_loop(self._spawn, self._late(result))
-
-    async def _late(self, result: SubmitResult) -> Report:
-        team = result.cycle.team
-        chat = self.chats.get(team.workspace.platform)
+    async def _late(self, event: RecapSubmitted) -> Report:
+        chat = self.chats.get(event.team.workspace.platform)
         if chat is None:
             return Report()
-        return await self.poster.late_recap(team, chat, result.recap, self.clock.now())
+        return await self.poster.late_recap(event.team, chat, event.recap, self.clock.now())

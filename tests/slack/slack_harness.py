@@ -16,8 +16,8 @@ from fake_slack import (
     view_submission,
 )
 
-from bot.adapters.slack import attach
 from bot.app import App
+from bot.app import attach_slack as attach
 from bot.config import Settings
 from bot.core.model import Actor, Workspace
 

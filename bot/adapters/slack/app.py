@@ -25,11 +25,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ...config import Settings
+from ...core.events import RecapSubmitted
 from ...core.model import Actor
 from . import commands, home, modal, settings_modal
 from .chat import SlackChat
 from .common import Deps, slack_error
-from .identity import PLATFORM, workspace_of
+from .identity import PLATFORM
 from .oauth import ThreadedInstallationStore, ThreadedStateStore
 from .server import web_app
 
@@ -121,24 +122,28 @@ class SlackAdapter:
         self.started = asyncio.Event()
         self._token_team: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        app.core.recaps.submit_listeners.append(self._on_submit)
+        self._refreshes: set[asyncio.Task] = set()
 
     # -- the App Home follows every submission, however it was made -----------------
-    def _on_submit(self, result) -> None:
-        """Core listener (runs in the core's thread): refresh the member's Home tab on our loop."""
-        workspace = result.cycle.team.workspace
+    def on_recap_submitted(self, event: RecapSubmitted) -> None:
+        """Core event (published in the core's thread): refresh the member's Home tab on our loop."""
         loop = self._loop
-        if workspace.platform != PLATFORM or loop is None or loop.is_closed():
+        if event.team.workspace.platform != PLATFORM or loop is None or loop.is_closed():
             return
-        asyncio.run_coroutine_threadsafe(self._refresh_home(workspace.id, result.recap.member_id), loop)
+        loop.call_soon_threadsafe(self._start_refresh, event)
 
-    async def _refresh_home(self, team_id: str, member_id: int) -> None:
+    def _start_refresh(self, event: RecapSubmitted) -> None:
+        task = asyncio.ensure_future(self._refresh_home(event))
+        self._refreshes.add(task)
+        task.add_done_callback(self._refreshes.discard)
+
+    async def _refresh_home(self, event: RecapSubmitted) -> None:
+        member = event.member
         try:
-            member = await asyncio.to_thread(self.deps.core.repo.get_member_by_id, member_id)
-            client = await self.client_for(team_id)
+            client = await self.client_for(event.team.workspace.id)
             # The member as stored: no users.info call, and nothing about them changes.
-            actor = Actor(workspace_of(team_id), member.user_ref, member.display_name, member.timezone)
-            await home.publish(self.deps, client, team_id, member.user_ref, actor)
+            actor = Actor(event.team.workspace, member.user_ref, member.display_name, member.timezone)
+            await home.publish(self.deps, client, event.team.workspace.id, member.user_ref, actor)
         except Exception as exc:  # noqa: BLE001 - a stale Home tab is not worth failing for
             log.warning("slack: home refresh failed: %s", slack_error(exc))
 

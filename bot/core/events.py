@@ -1,0 +1,55 @@
+"""What the core announces once a change is stored, for whoever the composition root subscribed.
+
+Services publish typed events and never know who listens: the scheduler
+re-plans on ScheduleChanged and threads late recaps on RecapSubmitted, the
+Slack adapter refreshes the App Home on RecapSubmitted; `bot/app.py` wires
+them. Handlers run in the publishing thread (core calls run in worker
+threads), so a handler that touches an event loop must hop onto it.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from .model import Member, Recap, Team
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RecapSubmitted:
+    """A recap was stored (first version or a replacement), whichever way it was written."""
+
+    team: Team
+    member: Member
+    recap: Recap
+
+
+@dataclass(frozen=True)
+class ScheduleChanged:
+    """The team's meetings moved: settings changed, or a meeting was skipped."""
+
+    team: Team
+
+
+Event = RecapSubmitted | ScheduleChanged
+E = TypeVar("E", RecapSubmitted, ScheduleChanged)
+
+
+class Events:
+    def __init__(self) -> None:
+        self._handlers: dict[type, list[Callable]] = defaultdict(list)
+
+    def subscribe(self, kind: type[E], handler: Callable[[E], None]) -> None:
+        self._handlers[kind].append(handler)
+
+    def publish(self, event: Event) -> None:
+        """Tell every handler; one failing is logged and does not undo what the person did."""
+        for handler in list(self._handlers.get(type(event), ())):
+            try:
+                handler(event)
+            except Exception:  # noqa: BLE001 - the change is stored; a listener's trouble is its own
+                log.exception("%s handler %r failed", type(event).__name__, handler)
