@@ -36,10 +36,12 @@ class Clock:
         return self.value
 
 
-def new_core(path: Path, clock: Clock) -> Core:
+def new_core(path: Path, clock: Clock) -> tuple[Core, SqlRepository]:
+    """The core, and its store for bulk-loading history behind its back."""
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
-    return Core.build(SqlRepository(engine), clock, default_timezone="Europe/Berlin")
+    repo = SqlRepository(engine)
+    return Core.build(repo, clock, default_timezone="Europe/Berlin"), repo
 
 
 def actor(i: int) -> Actor:
@@ -50,12 +52,12 @@ def setup_team(core: Core):
     team = core.teams.configure(actor(0), [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin")])
     for i in range(MEMBERS):
         core.teams.member_for(actor(i), team)
-    return core.repo.get_team(team.id)
+    return core.teams.get_team(team.id)
 
 
-def seed_history(core: Core, team, cycles_back: int) -> None:
+def seed_history(core: Core, repo: SqlRepository, team, cycles_back: int) -> None:
     """Bulk-insert past cycles (the store rate is measured separately, through the API)."""
-    members = core.repo.list_members(team.id)
+    members = repo.list_members(team.id)
     now = core.clock.now()
     meeting = core.digests.participation(team, _next(core, team)).cycle.previous_meeting_at
     rows = []
@@ -65,7 +67,7 @@ def seed_history(core: Core, team, cycles_back: int) -> None:
             rows.append(dict(team_id=team.id, member_id=m.id, meeting_at=at, question="Q", question_changed=False,
                              progress=TEXT, failures=TEXT, questions="Why?\nHow?", figuring_it_out=False,
                              late=False, streak=cycles_back - k, submitted_at=now, updated_at=now))
-    engine = core.repo.engine
+    engine = repo.engine
     with engine.begin() as conn:
         for start in range(0, len(rows), 5000):
             conn.execute(insert(t.recaps), rows[start:start + 5000])
@@ -88,9 +90,9 @@ def time_digest(core: Core, team, runs: int = 15) -> float:
 
 def digest_with_history(cycles_back: int, tmp: Path) -> float:
     clock = Clock(datetime(2026, 11, 18, 12, 0, tzinfo=timezone.utc))
-    core = new_core(tmp / f"h{cycles_back}.db", clock)
+    core, repo = new_core(tmp / f"h{cycles_back}.db", clock)
     team = setup_team(core)
-    seed_history(core, team, cycles_back)
+    seed_history(core, repo, team, cycles_back)
     for i in range(0, MEMBERS, 2):  # half the team has written for the coming meeting
         core.recaps.submit(actor(i), RecapDraft(progress=TEXT, failures=TEXT, questions="One?\nTwo?"))
     return time_digest(core, team)
@@ -98,7 +100,7 @@ def digest_with_history(cycles_back: int, tmp: Path) -> float:
 
 def store_rate(tmp: Path) -> float:
     clock = Clock(datetime(2026, 11, 18, 12, 0, tzinfo=timezone.utc))
-    core = new_core(tmp / "rate.db", clock)
+    core, _ = new_core(tmp / "rate.db", clock)
     setup_team(core)
     count = 0
     start = time.perf_counter()

@@ -56,7 +56,7 @@ def _print_digest(app, team_key: str | None, meeting: str | None) -> int:
 
     core = app.core
     try:
-        team = core.repo.find_team(team_key) if team_key else next(iter(core.repo.list_teams()), None)
+        team = core.teams.find_team(team_key) if team_key else next(iter(core.teams.list_teams()), None)
         if team is None:
             print(f"recapbot: no team {team_key!r}" if team_key else "recapbot: no team yet", file=sys.stderr)
             return 1

@@ -19,24 +19,24 @@ def team(core):
     return core.teams.configure(ALICE, [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin")])
 
 
-def recap_count(core, team) -> int:
-    return sum(len(core.repo.recaps_for_meeting(team.id, m)) for m in (MEETING, NEXT_MEETING))
+def recap_count(repo, team) -> int:
+    return sum(len(repo.recaps_for_meeting(team.id, m)) for m in (MEETING, NEXT_MEETING))
 
 
-def test_submit_files_the_recap_under_the_coming_meeting(core, team):
+def test_submit_files_the_recap_under_the_coming_meeting(core, repo, team):
     result = core.recaps.submit(ALICE, RecapDraft(question="Can small models plan?", progress="Baseline"))
     assert result.cycle.meeting_at == MEETING
     assert not result.replaced and not result.recap.late
-    stored = core.repo.recaps_for_meeting(team.id, MEETING)
+    stored = repo.recaps_for_meeting(team.id, MEETING)
     assert [(r.question, r.progress) for r in stored] == [("Can small models plan?", "Baseline")]
 
 
-def test_second_submit_in_a_cycle_replaces_the_first(core, team, clock):
+def test_second_submit_in_a_cycle_replaces_the_first(core, repo, team, clock):
     core.recaps.submit(ALICE, RecapDraft(progress="first"))
     clock.advance(hours=3)
     result = core.recaps.submit(ALICE, RecapDraft(progress="second", failures="oops"))
     assert result.replaced
-    stored = core.repo.recaps_for_meeting(team.id, MEETING)
+    stored = repo.recaps_for_meeting(team.id, MEETING)
     assert len(stored) == 1 and stored[0].progress == "second" and stored[0].failures == "oops"
     form = core.recaps.form(ALICE)
     assert form.replacing and form.prefill()["progress"] == "second"
@@ -51,21 +51,21 @@ def test_recap_after_digest_time_is_late_and_after_meeting_goes_to_next_cycle(co
     assert nxt.cycle.meeting_at == NEXT_MEETING and not nxt.recap.late
 
 
-def test_field_at_limit_is_stored_intact_and_one_more_is_refused(core, team):
+def test_field_at_limit_is_stored_intact_and_one_more_is_refused(core, repo, team):
     text = "x" * (MAX_FIELD_CHARS - 1) + "\u00e9"
     core.recaps.submit(ALICE, RecapDraft(progress=text))
-    assert core.repo.recaps_for_meeting(team.id, MEETING)[0].progress == text
+    assert repo.recaps_for_meeting(team.id, MEETING)[0].progress == text
     with pytest.raises(FieldErrors) as exc:
         core.recaps.submit(BOB, RecapDraft(progress="ok", failures="y" * (MAX_FIELD_CHARS + 1)))
     assert "3,001 characters; the limit is 3,000" in exc.value.errors["failures"]
-    assert recap_count(core, team) == 1
+    assert recap_count(repo, team) == 1
 
 
-def test_empty_recap_is_refused_and_stores_nothing(core, team):
+def test_empty_recap_is_refused_and_stores_nothing(core, repo, team):
     with pytest.raises(FieldErrors) as exc:
         core.recaps.submit(ALICE, RecapDraft(question="Only a question", progress="   "))
     assert "Bring something" in exc.value.message
-    assert recap_count(core, team) == 0
+    assert recap_count(repo, team) == 0
     assert core.recaps.current_question(ALICE) is None
 
 
@@ -74,16 +74,16 @@ def test_still_figuring_it_out_alone_is_a_valid_recap(core, team):
     assert result.recap.figuring_it_out
 
 
-def test_control_characters_are_refused(core, team):
+def test_control_characters_are_refused(core, repo, team):
     with pytest.raises(FieldErrors):
         core.recaps.submit(ALICE, RecapDraft(progress="bad\x00byte"))
-    assert recap_count(core, team) == 0
+    assert recap_count(repo, team) == 0
 
 
-def test_multiline_unicode_text_round_trips(core, team):
+def test_multiline_unicode_text_round_trips(core, repo, team):
     text = "Line one \u2014 r\u00e9sum\u00e9 \U0001F9EA\n\n- bullet\n\ttabbed"
     core.recaps.submit(ALICE, RecapDraft(progress=text))
-    assert core.repo.recaps_for_meeting(team.id, MEETING)[0].progress == text
+    assert repo.recaps_for_meeting(team.id, MEETING)[0].progress == text
 
 
 def test_question_history_and_change_marker(core, team, clock):
@@ -124,11 +124,11 @@ def test_streak_counts_consecutive_meetings_and_away_does_not_break_it(core, tea
     assert core.recaps.submit(ALICE, RecapDraft(progress="again")).recap.streak == 1
 
 
-def test_away_and_back(core, team, clock):
+def test_away_and_back(core, repo, team, clock):
     away = core.recaps.away(ALICE, ["until", "2026-12-10", "NeurIPS"])
     assert (away.start.isoformat(), away.until.isoformat(), away.reason) == ("2026-11-18", "2026-12-10", "NeurIPS")
     part = core.upcoming_participation(team)
-    assert list(part.away) == [core.repo.get_member(team.id, "alice").id]
+    assert list(part.away) == [repo.get_member(team.id, "alice").id]
     assert core.recaps.back(ALICE) == 1
     assert not core.upcoming_participation(team).away
     assert core.recaps.back(ALICE) == 0
@@ -147,12 +147,12 @@ def test_away_and_back(core, team, clock):
         (["2w", "x" * 201], "the limit is 200"),
     ],
 )
-def test_bad_away_is_refused_and_stores_nothing(core, team, words, message):
+def test_bad_away_is_refused_and_stores_nothing(core, repo, team, words, message):
     with pytest.raises(UserError) as exc:
         core.recaps.away(ALICE, words)
     assert message in exc.value.message
-    member = core.repo.get_member(team.id, "alice")
-    assert core.repo.member_aways(member.id, datetime(2026, 1, 1).date()) == []
+    member = repo.get_member(team.id, "alice")
+    assert repo.member_aways(member.id, datetime(2026, 1, 1).date()) == []
 
 
 @pytest.mark.parametrize(
@@ -169,11 +169,11 @@ def test_bad_away_is_refused_and_stores_nothing(core, team, words, message):
         ([("every", "2"), ("tz", "Nowhere/Land")], "Unknown timezone"),
     ],
 )
-def test_bad_settings_are_refused_and_change_nothing(core, team, pairs, message):
+def test_bad_settings_are_refused_and_change_nothing(core, repo, team, pairs, message):
     with pytest.raises(UserError) as exc:
         core.teams.configure(ALICE, pairs)
     assert message in exc.value.message
-    after = core.repo.get_team(team.id)
+    after = repo.get_team(team.id)
     assert after == team
 
 
@@ -193,22 +193,22 @@ def test_biweekly_setup_anchors_on_the_next_meeting(core, team, clock):
     assert core.recaps.submit(ALICE, RecapDraft(progress="p")).cycle.meeting_at.day == 7
 
 
-def test_workspaces_never_see_each_others_teams(core, team):
+def test_workspaces_never_see_each_others_teams(core, repo, team):
     other = person("Alice", workspace="slack:T2")
     core.recaps.submit(ALICE, RecapDraft(progress="mine"))
     with pytest.raises(UserError):  # the other workspace's team has no schedule, and no recaps
         core.recaps.submit(other, RecapDraft(progress="theirs"))
     other_team = core.teams.team_for(Workspace("slack", "T2"))
     assert other_team.id != team.id
-    assert core.repo.list_members(other_team.id)[0].user_ref == "alice"
-    assert core.repo.recaps_for_meeting(other_team.id, MEETING) == []
+    assert repo.list_members(other_team.id)[0].user_ref == "alice"
+    assert repo.recaps_for_meeting(other_team.id, MEETING) == []
 
 
-def test_skipping_a_meeting_moves_its_recaps_to_the_next(core, team):
+def test_skipping_a_meeting_moves_its_recaps_to_the_next(core, repo, team):
     core.recaps.submit(ALICE, RecapDraft(progress="written for the 23rd"))
     core.skip_meeting(ALICE, datetime(2026, 11, 23).date())
-    assert core.repo.recaps_for_meeting(team.id, MEETING) == []
-    assert [r.progress for r in core.repo.recaps_for_meeting(team.id, NEXT_MEETING)] == ["written for the 23rd"]
+    assert repo.recaps_for_meeting(team.id, MEETING) == []
+    assert [r.progress for r in repo.recaps_for_meeting(team.id, NEXT_MEETING)] == ["written for the 23rd"]
     with pytest.raises(UserError):
         core.skip_meeting(ALICE, datetime(2026, 11, 24).date())  # not a meeting day
 

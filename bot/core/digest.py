@@ -48,20 +48,20 @@ class Participation:
 
 @dataclass
 class DigestBuilder:
-    repo: Repository
+    _repo: Repository
     clock: Clock
 
     def participation(self, team: Team, meeting_at: datetime) -> Participation:
         schedule = require_schedule(team)
         cycle = cycle_for_meeting(team, meeting_at)
         day = cycles.meeting_local_date(meeting_at, schedule)
-        recaps = {r.member_id: r for r in self.repo.recaps_for_meeting(team.id, meeting_at)}
+        recaps = {r.member_id: r for r in self._repo.recaps_for_meeting(team.id, meeting_at)}
         members = sorted(
-            (m for m in self.repo.list_members(team.id) if m.joined_at <= meeting_at or m.id in recaps),
+            (m for m in self._repo.list_members(team.id) if m.joined_at <= meeting_at or m.id in recaps),
             key=_order,
         )
         away = {}
-        for a in self.repo.team_aways(team.id, day):
+        for a in self._repo.team_aways(team.id, day):
             if a.covers(day) and a.member_id not in away:
                 away[a.member_id] = a
         expected = [m for m in members if m.id in recaps or m.id not in away]
@@ -119,14 +119,14 @@ class DigestBuilder:
             return streaks
         since = meeting_at.date() - timedelta(days=400)
         aways_by_member: dict[int, list[Away]] = defaultdict(list)
-        for a in self.repo.team_aways(team.id, since):
+        for a in self._repo.team_aways(team.id, since):
             aways_by_member[a.member_id].append(a)
         needed = {m.id: required_previous(team, meeting_at, aways_by_member[m.id]) for m in pending}
         starts = [n for n in needed.values() if n is not None]
         if not starts:
             return streaks
         latest: dict[int, Recap] = {}
-        for r in self.repo.recaps_between(team.id, min(starts), meeting_at):
+        for r in self._repo.recaps_between(team.id, min(starts), meeting_at):
             if r.member_id in needed and (r.member_id not in latest or r.meeting_at > latest[r.member_id].meeting_at):
                 latest[r.member_id] = r
         for mid, need in needed.items():

@@ -6,7 +6,7 @@ whoever they belong to (a meeting's date is the team's local date).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 # One limit for every free-text field: it fits Slack's plain_text_input (3,000)
 # and Discord's TextInput (4,000), so no platform ever has to cut a recap.
@@ -202,3 +202,23 @@ class Digest:
     submitted: int
     expected: int
     generated_at: datetime | None = field(compare=False, default=None)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """A member's own page (Slack's App Home): their question, this cycle, streak, last recaps.
+
+    Times are in the member's zone; without a meeting time `problem` says so
+    and `meeting`/`digest` are None.
+    """
+
+    team_name: str
+    question: str | None
+    meeting: datetime | None
+    digest: datetime | None
+    digest_relative: str
+    submitted: bool
+    streak: int
+    recent: tuple[Recap, ...]
+    zone: tzinfo
+    problem: str | None = None

@@ -78,7 +78,7 @@ class History:
 
 @dataclass
 class RecapService:
-    repo: Repository
+    _repo: Repository
     clock: Clock
     teams: TeamService
     events: Events
@@ -88,13 +88,13 @@ class RecapService:
         team = self.teams.team_for(actor.workspace)
         member = self.teams.member_for(actor, team)
         cycle = upcoming_cycle(team, self.clock.now())
-        current = self.repo.current_question(member.id)
+        current = self._repo.current_question(member.id)
         zone = self.teams.member_zone(member, team)
         return RecapForm(
             meeting_local=cycle.meeting_at.astimezone(zone),
             digest_local=cycle.digest_at.astimezone(zone),
             question=current.text if current else "",
-            existing=self.repo.get_recap(member.id, cycle.meeting_at),
+            existing=self._repo.get_recap(member.id, cycle.meeting_at),
         )
 
     def submit(self, actor: Actor, draft: RecapDraft) -> SubmitResult:
@@ -104,15 +104,15 @@ class RecapService:
         now = self.clock.now()
         cycle = upcoming_cycle(team, now)
 
-        current = self.repo.current_question(member.id)
+        current = self._repo.current_question(member.id)
         question = draft.question or (current.text if current else "")
         if draft.question and (current is None or current.text != draft.question):
-            self.repo.add_question(member.id, draft.question, now)
+            self._repo.add_question(member.id, draft.question, now)
 
-        previous = self.repo.latest_recap_before(member.id, cycle.meeting_at)
+        previous = self._repo.latest_recap_before(member.id, cycle.meeting_at)
         changed = bool(previous and previous.question and question != previous.question)
-        existing = self.repo.get_recap(member.id, cycle.meeting_at)
-        streak = existing.streak if existing else streak_at_submit(self.repo, team, member, cycle.meeting_at)
+        existing = self._repo.get_recap(member.id, cycle.meeting_at)
+        streak = existing.streak if existing else streak_at_submit(self._repo, team, member, cycle.meeting_at)
         recap = Recap(
             id=0, team_id=team.id, member_id=member.id, meeting_at=cycle.meeting_at,
             question=question, question_changed=changed,
@@ -120,7 +120,7 @@ class RecapService:
             figuring_it_out=draft.figuring_it_out, late=now >= cycle.digest_at,
             streak=streak, submitted_at=now, updated_at=now,
         )
-        stored, replaced = self.repo.save_recap(recap)
+        stored, replaced = self._repo.save_recap(recap)
         self.events.publish(RecapSubmitted(team, member, stored))
         return SubmitResult(recap=stored, member=member, cycle=cycle, replaced=replaced, question_changed=changed)
 
@@ -131,13 +131,13 @@ class RecapService:
         if not cleaned:
             raise UserError("Write the question after the command: `/recap question <your big-picture question>`.")
         member = self.teams.member_for(actor)
-        current = self.repo.current_question(member.id)
+        current = self._repo.current_question(member.id)
         if current is not None and current.text == cleaned:
             return current, False
-        return self.repo.add_question(member.id, cleaned, self.clock.now()), True
+        return self._repo.add_question(member.id, cleaned, self.clock.now()), True
 
     def current_question(self, actor: Actor) -> QuestionVersion | None:
-        return self.repo.current_question(self.teams.member_for(actor).id)
+        return self._repo.current_question(self.teams.member_for(actor).id)
 
     # -- away ----------------------------------------------------------------
     def away(self, actor: Actor, words: list[str]) -> Away:
@@ -155,28 +155,28 @@ class RecapService:
             raise UserError(f"{until:%Y-%m-%d} is in the past. Give a date from today on.")
         if (until - today).days > _MAX_AWAY_DAYS:
             raise UserError("You can be away for at most a year at a time.")
-        self.repo.end_away(member.id, today)
-        return self.repo.add_away(Away(member.id, today, until, reason), self.clock.now())
+        self._repo.end_away(member.id, today)
+        return self._repo.add_away(Away(member.id, today, until, reason), self.clock.now())
 
     def back(self, actor: Actor) -> int:
         team = self.teams.team_for(actor.workspace)
         member = self.teams.member_for(actor, team)
         today = self.clock.now().astimezone(self.teams.member_zone(member, team)).date()
-        return self.repo.end_away(member.id, today)
+        return self._repo.end_away(member.id, today)
 
     # -- history ---------------------------------------------------------------
     def history(self, actor: Actor, who: str | None, limit: int) -> History:
         team = self.teams.team_for(actor.workspace)
         if who:
-            member = self.repo.find_member(team.id, who)
+            member = self._repo.find_member(team.id, who)
             if member is None:
                 raise UserError(f"No member called {who!r} in this team yet.")
         else:
             member = self.teams.member_for(actor, team)
         return History(
             member=member,
-            recaps=self.repo.recent_recaps(member.id, limit),
-            questions=self.repo.question_history(member.id, 50),
+            recaps=self._repo.recent_recaps(member.id, limit),
+            questions=self._repo.question_history(member.id, 50),
         )
 
 

@@ -8,15 +8,19 @@ from . import cycles
 from .digest import DigestBuilder, Participation
 from .errors import NotAllowed, UserError
 from .events import Events, ScheduleChanged
-from .model import Actor, Digest, Team
+from .model import Actor, Digest, Overview, Recap, Team, Workspace
 from .ports import Clock, Repository
-from .recaps import RecapService
+from .recaps import RecapService, meeting_dates
+from .streaks import member_streak
 from .teams import TeamService, require_schedule, upcoming_cycle
+from .texts import relative
+
+RECENT_ON_OVERVIEW = 3
 
 
 @dataclass
 class Core:
-    repo: Repository
+    _repo: Repository
     clock: Clock
     events: Events
     teams: TeamService
@@ -29,13 +33,46 @@ class Core:
         events = events or Events()
         teams = TeamService(repo, clock, events, default_timezone, default_team_name)
         return cls(
-            repo=repo,
+            _repo=repo,
             clock=clock,
             events=events,
             teams=teams,
             recaps=RecapService(repo, clock, teams, events),
             digests=DigestBuilder(repo, clock),
         )
+
+    # -- reads for adapters and the scheduler (the repository stays the core's own) ------
+    def overview(self, actor: Actor) -> Overview:
+        """What a member's own page shows (Slack's App Home)."""
+        team = self.teams.team_for(actor.workspace)
+        member = self.teams.member_for(actor, team)
+        zone = self.teams.member_zone(member, team)
+        now = self.clock.now()
+        current = self._repo.current_question(member.id)
+        question = current.text if current else None
+        recent = tuple(self._repo.recent_recaps(member.id, RECENT_ON_OVERVIEW))
+        try:
+            cycle = upcoming_cycle(team, now)
+        except UserError as exc:  # no meeting time yet
+            return Overview(team.name, question, None, None, "", False, recent[0].streak if recent else 0,
+                            recent, zone, problem=exc.message)
+        return Overview(
+            team_name=team.name, question=question,
+            meeting=cycle.meeting_at.astimezone(zone), digest=cycle.digest_at.astimezone(zone),
+            digest_relative=relative(cycle.digest_at, now),
+            submitted=self._repo.get_recap(member.id, cycle.meeting_at) is not None,
+            streak=member_streak(self._repo, team, member, cycle.meeting_at), recent=recent, zone=zone,
+        )
+
+    def upcoming_meeting_days(self, workspace: Workspace, count: int) -> list[date]:
+        """The next meetings' local dates (for pickers); an unknown workspace gets no team made for it."""
+        team = self._repo.team_for_workspace(workspace)
+        if team is None or team.schedule is None:
+            return []
+        return [cycles.meeting_local_date(m, team.schedule) for m in meeting_dates(team, self.clock.now(), count)]
+
+    def recaps_for_meeting(self, team: Team, meeting_at: datetime) -> list[Recap]:
+        return self._repo.recaps_for_meeting(team.id, meeting_at)
 
     def upcoming_digest(self, team: Team) -> Digest:
         cycle = upcoming_cycle(team, self.clock.now())
@@ -69,9 +106,9 @@ class Core:
             raise UserError(f"There is no meeting on {day:%a %Y-%m-%d} to skip.")
         if meeting <= self.clock.now():
             raise UserError(f"The meeting on {day:%Y-%m-%d} is already over.")
-        if not self.repo.add_skip(team.id, day, self.clock.now()):
+        if not self._repo.add_skip(team.id, day, self.clock.now()):
             raise UserError(f"The meeting on {day:%Y-%m-%d} is already skipped.")
-        team = self.repo.get_team(team.id)
-        self.repo.move_recaps(team.id, meeting, cycles.next_meeting(schedule, meeting, team.skipped))
+        team = self._repo.get_team(team.id)
+        self._repo.move_recaps(team.id, meeting, cycles.next_meeting(schedule, meeting, team.skipped))
         self.events.publish(ScheduleChanged(team))
         return team

@@ -38,7 +38,7 @@ SETUP_KEYS = {
 
 @dataclass
 class TeamService:
-    repo: Repository
+    _repo: Repository
     clock: Clock
     events: Events
     default_timezone: str = "UTC"
@@ -46,30 +46,48 @@ class TeamService:
 
     # -- who is who ------------------------------------------------------------
     def team_for(self, workspace: Workspace) -> Team:
-        team = self.repo.team_for_workspace(workspace)
+        team = self._repo.team_for_workspace(workspace)
         if team is None:
-            team = self.repo.create_team(workspace, self.default_team_name, self.default_timezone, self.clock.now())
+            team = self._repo.create_team(workspace, self.default_team_name, self.default_timezone, self.clock.now())
         return team
+
+    def get_team(self, team_id: int) -> Team | None:
+        return self._repo.get_team(team_id)
+
+    def list_teams(self) -> list[Team]:
+        return self._repo.list_teams()
+
+    def find_team(self, key: str) -> Team | None:
+        """A team by id or by name (case-insensitive)."""
+        return self._repo.find_team(key)
+
+    def member_by_id(self, member_id: int) -> Member | None:
+        return self._repo.get_member_by_id(member_id)
+
+    def known_member(self, workspace: Workspace, user_ref: str) -> Member | None:
+        """Someone already in the workspace's team; unlike `member_for`, creates nothing."""
+        team = self._repo.team_for_workspace(workspace)
+        return self._repo.get_member(team.id, user_ref) if team else None
 
     def member_for(self, actor: Actor, team: Team | None = None) -> Member:
         """The actor's membership, joining the team on first use."""
         team = team or self.team_for(actor.workspace)
         name = (actor.display_name.strip() or actor.user_ref)[:MAX_NAME_CHARS]
-        member = self.repo.get_member(team.id, actor.user_ref)
+        member = self._repo.get_member(team.id, actor.user_ref)
         if member is None:
             tz = actor.timezone if actor.timezone and _valid_zone(actor.timezone) else None
-            return self.repo.create_member(team.id, actor.user_ref, name, tz, self.clock.now())
+            return self._repo.create_member(team.id, actor.user_ref, name, tz, self.clock.now())
         changes = {}
         if name != member.display_name:
             changes["display_name"] = name
         if actor.timezone and actor.timezone != member.timezone and _valid_zone(actor.timezone):
             changes["timezone"] = actor.timezone
-        return self.repo.update_member(member.id, changes) if changes else member
+        return self._repo.update_member(member.id, changes) if changes else member
 
     def set_member_timezone(self, actor: Actor, text: str) -> Member:
         zone = parse_timezone(text)
         member = self.member_for(actor)
-        return self.repo.update_member(member.id, {"timezone": zone})
+        return self._repo.update_member(member.id, {"timezone": zone})
 
     def member_zone(self, member: Member, team: Team) -> ZoneInfo:
         return ZoneInfo(member.timezone or team.timezone)
@@ -90,13 +108,13 @@ class TeamService:
         changes = self._changes(team, pairs)
         now = self.clock.now()
         before = cycles.next_meeting(team.schedule, now, team.skipped) if team.schedule else None
-        team = self.repo.update_team(team.id, changes, now)
+        team = self._repo.update_team(team.id, changes, now)
         if {"meeting_weekday", "meeting_time", "timezone", "every_weeks", "anchor_date",
                 "digest_lead_minutes", "reminder_lead_minutes", "channel"} & changes.keys():
             after = cycles.next_meeting(team.schedule, now, team.skipped) if team.schedule else None
             if before and after and before != after:
                 # Recaps already written for the coming meeting follow it to its new time.
-                self.repo.move_recaps(team.id, before, after)
+                self._repo.move_recaps(team.id, before, after)
             self.events.publish(ScheduleChanged(team))
         return team
 
@@ -152,7 +170,7 @@ class TeamService:
     def _admin_refs(self, team: Team, names: list[str]) -> list[str]:
         refs = []
         for name in names:
-            member = self.repo.find_member(team.id, name)
+            member = self._repo.find_member(team.id, name)
             refs.append(member.user_ref if member else name)
         return refs
 

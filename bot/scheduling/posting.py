@@ -124,7 +124,7 @@ class Poster:
         if meeting_at <= now:
             return
         shown = {(e.recap.id, e.recap.updated_at) for e in digest.entries}
-        recaps = await asyncio.to_thread(self.core.repo.recaps_for_meeting, team.id, meeting_at)
+        recaps = await asyncio.to_thread(self.core.recaps_for_meeting, team, meeting_at)
         for recap in recaps:
             if (recap.id, recap.updated_at) not in shown:
                 await self.late_update(team, chat, recap, tuple(refs), now, report)
@@ -135,7 +135,7 @@ class Poster:
         """One reply in the digest's thread per recap version, whoever notices it first."""
         if not await asyncio.to_thread(self.ledger.claim_late_update, recap.id, recap.updated_at, now):
             return
-        member = await asyncio.to_thread(self.core.repo.get_member_by_id, recap.member_id)
+        member = await asyncio.to_thread(self.core.teams.member_by_id, recap.member_id)
         key = f"late:{team.id}:{recap.id}:{recap.updated_at:%Y%m%dT%H%M%S%f}"
         try:
             posted = await chat.post_late_update(team, list(refs), DigestEntry(member, recap, recap.streak), key)

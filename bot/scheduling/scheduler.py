@@ -96,10 +96,10 @@ class Scheduler:
         """Do whatever is due at `now` for every team (or the given ones) this process can post for."""
         now = now or self.clock.now()
         if team_ids is None:
-            teams = await asyncio.to_thread(self.core.repo.list_teams)
+            teams = await asyncio.to_thread(self.core.teams.list_teams)
         else:
             teams = [t for t in await asyncio.gather(
-                *(asyncio.to_thread(self.core.repo.get_team, i) for i in team_ids)) if t is not None]
+                *(asyncio.to_thread(self.core.teams.get_team, i) for i in team_ids)) if t is not None]
         report = Report()
         for team in teams:
             try:

@@ -41,7 +41,7 @@ def team_with(core, api, recaps: int, chars: int, channel_guild: int = GUILD):
     for i in range(recaps):
         body = " ".join(f"m{i}w{j}" for j in range(chars))[:chars]
         core.recaps.submit(member(i), RecapDraft(question=body, progress=body, failures=body, questions=body))
-    return core.repo.team_for_workspace(WS), cid
+    return core.teams.team_for(WS), cid
 
 
 async def test_commands_sync_to_the_listed_guild_at_start(bot, api):
@@ -100,9 +100,9 @@ async def test_a_channel_of_another_server_is_refused(bot, api, core):
     assert api.messages[cid] == []
 
 
-async def test_no_channel_is_a_clear_error(bot, api, core):
+async def test_no_channel_is_a_clear_error(bot, api, core, repo):
     core.teams.configure(member(0), [("meeting", "Mon 10:00")])
-    team = core.repo.team_for_workspace(WS)
+    team = repo.team_for_workspace(WS)
     with pytest.raises(DigestNotPosted, match="no digest channel"):
         await DiscordChat(bot).post_digest(team, core.upcoming_digest(team), "k")
 

@@ -102,30 +102,30 @@ async def test_outside_a_server_gets_a_polite_pointer(bot):
     assert i.sent()[0]["ephemeral"] is True
 
 
-async def test_setup_needs_manage_server(bot, core):
+async def test_setup_needs_manage_server(bot, core, repo):
     refused = await run(bot, "setup", weekday="Mon", time="10:00")
     assert "Only workspace admins" in refused.texts()
-    assert core.repo.team_for_workspace(Workspace("discord", str(GUILD))).schedule is None
+    assert repo.team_for_workspace(Workspace("discord", str(GUILD))).schedule is None
     await configure(bot)
-    team = core.repo.team_for_workspace(Workspace("discord", str(GUILD)))
+    team = repo.team_for_workspace(Workspace("discord", str(GUILD)))
     assert team.schedule.describe() == "Mon 10:00 Europe/Berlin, every week"
     i = await run(bot, "setup", **ADMIN)  # no options: show settings
     assert "Settings for" in i.texts() and "key=value" not in i.texts()
 
 
-async def test_setup_channel_is_stored_as_a_mention_chat_can_read(bot, core):
+async def test_setup_channel_is_stored_as_a_mention_chat_can_read(bot, core, repo):
     await configure(bot)
     cid = "800000000000000555"
     resolved = {"channels": {cid: {"id": cid, "type": 0, "name": "lab", "permissions": "0"}}}
     i = await run(bot, "setup", resolved=resolved, channel=(7, cid), **ADMIN)
     assert "Saved." in i.texts()
-    assert core.repo.team_for_workspace(Workspace("discord", str(GUILD))).channel == f"<#{cid}>"
+    assert repo.team_for_workspace(Workspace("discord", str(GUILD))).channel == f"<#{cid}>"
 
 
-async def test_changing_only_the_time_keeps_the_day(bot, core):
+async def test_changing_only_the_time_keeps_the_day(bot, core, repo):
     await configure(bot)
     await run(bot, "setup", time="14:30", **ADMIN)
-    assert core.repo.team_for_workspace(Workspace("discord", str(GUILD))).schedule.describe().startswith("Mon 14:30")
+    assert repo.team_for_workspace(Workspace("discord", str(GUILD))).schedule.describe().startswith("Mon 14:30")
 
 
 async def test_every_answer_is_ephemeral_and_deferred_first(bot):
@@ -144,12 +144,12 @@ async def test_away_keeps_a_reason_with_quotes_and_spaces(bot, core):
     assert "Unknown away period" in bad.texts()
 
 
-async def test_timezone_is_set_per_member_and_autocompletes(bot, core):
+async def test_timezone_is_set_per_member_and_autocompletes(bot, core, repo):
     await configure(bot)
     i = await run(bot, "timezone", zone="America/New_York")
     assert "America/New_York" in i.texts()
-    team = core.repo.team_for_workspace(Workspace("discord", str(GUILD)))
-    assert core.repo.get_member(team.id, "100000000000000001").timezone == "America/New_York"
+    team = repo.team_for_workspace(Workspace("discord", str(GUILD)))
+    assert repo.get_member(team.id, "100000000000000001").timezone == "America/New_York"
     wrong = await run(bot, "timezone", zone="Mars/Olympus")
     assert "Unknown timezone" in wrong.texts()
     choices = await autocomplete(bot, "timezone", "zone", "berl")
@@ -194,7 +194,7 @@ async def test_help_works_everywhere_without_deferring(bot):
 
 
 # -- the modal ----------------------------------------------------------------------
-async def test_submit_opens_a_prefilled_modal_and_a_second_one_replaces(bot, core):
+async def test_submit_opens_a_prefilled_modal_and_a_second_one_replaces(bot, core, repo):
     await configure(bot)
     await run(bot, "question", text="Can small models reason?")
     opened = await run(bot, "submit")
@@ -211,7 +211,7 @@ async def test_submit_opens_a_prefilled_modal_and_a_second_one_replaces(bot, cor
     assert modal.inputs["progress"].default == "First try"  # the earlier answers were pre-filled
     assert modal.title.startswith("Update your recap")
     assert "Updated your recap" in again.texts()
-    team = core.repo.team_for_workspace(Workspace("discord", str(GUILD)))
+    team = repo.team_for_workspace(Workspace("discord", str(GUILD)))
     digest = core.upcoming_digest(team)
     [entry] = digest.entries
     assert entry.recap.progress == "Second try" and entry.recap.figuring_it_out
@@ -266,7 +266,7 @@ async def test_a_failed_form_gives_the_answers_back(bot, broken_core, caplog):
     assert "no such table" in caplog.text
 
 
-async def test_guilds_do_not_see_each_other(bot, core):
+async def test_guilds_do_not_see_each_other(bot, core, repo):
     await configure(bot)
     await submit_form(bot, {"progress": "secret of guild one"})
     await run(bot, "setup", guild_id=OTHER_GUILD, weekday="Tue", time="09:00", timezone="UTC", **ADMIN)
@@ -276,8 +276,8 @@ async def test_guilds_do_not_see_each_other(bot, core):
     seen = preview.texts() + status.texts() + "".join(
         (e.description or "") for m in preview.sent() for e in m.get("embeds", []))
     assert "secret of guild one" not in seen and "Alice" not in seen
-    one = core.repo.team_for_workspace(Workspace("discord", str(GUILD)))
-    two = core.repo.team_for_workspace(Workspace("discord", str(OTHER_GUILD)))
+    one = repo.team_for_workspace(Workspace("discord", str(GUILD)))
+    two = repo.team_for_workspace(Workspace("discord", str(OTHER_GUILD)))
     assert one.id != two.id and two.schedule.describe().startswith("Tue 09:00")
 
 

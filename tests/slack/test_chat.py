@@ -11,7 +11,7 @@ from bot.core.model import RecapDraft, Workspace
 
 
 def _team(core):
-    return core.repo.team_for_workspace(Workspace("slack", T1))
+    return core.teams.team_for(Workspace("slack", T1))
 
 
 async def test_a_forty_member_digest_with_full_fields_posts_without_a_rejected_message(slack, core):
@@ -60,9 +60,9 @@ async def test_reminder_is_a_dm_with_a_button_that_opens_the_form(slack, core):
     assert opened.args["view"]["callback_id"] == "recap_submit"
 
 
-async def test_posting_for_another_workspace_with_a_single_token_is_refused(slack, core):
+async def test_posting_for_another_workspace_with_a_single_token_is_refused(slack, core, repo):
     other = core.teams.team_for(Workspace("slack", "T0ELSEWHERE"))
-    other = core.repo.update_team(other.id, {"channel": "C0X"}, core.clock.now())
+    other = repo.update_team(other.id, {"channel": "C0X"}, core.clock.now())
     with pytest.raises(LookupError):
         await slack.adapter.chat.post_digest(other, core.upcoming_digest(_team(core)), "k")
     assert slack.fake.called("chat.postMessage") == []

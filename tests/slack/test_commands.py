@@ -10,10 +10,10 @@ from fake_slack import sign, slash_body
 from bot.core.model import MAX_FIELD_CHARS, Workspace
 
 
-def _member_recap(core, user):
-    team = core.repo.team_for_workspace(Workspace("slack", T1))
-    member = core.repo.get_member(team.id, user)
-    return member and core.repo.recent_recaps(member.id, 5)
+def _member_recap(repo, user):
+    team = repo.team_for_workspace(Workspace("slack", T1))
+    member = repo.get_member(team.id, user)
+    return member and repo.recent_recaps(member.id, 5)
 
 
 def _texts(view_or_message: dict) -> str:
@@ -39,7 +39,7 @@ async def test_healthz(slack):
         assert await resp.text() == "ok"
 
 
-async def test_forged_stale_and_missing_signatures_get_401_and_change_nothing(slack, core):
+async def test_forged_stale_and_missing_signatures_get_401_and_change_nothing(slack, core, repo):
     body, _ = slash_body(slack.fake, T1, ANN, "question Is this stored?")
     forged = sign(body, secret="not-the-secret")
     stale = sign(body, timestamp=int(time.time()) - 600)
@@ -48,11 +48,11 @@ async def test_forged_stale_and_missing_signatures_get_401_and_change_nothing(sl
         assert status == 401
     assert slack.fake.calls == []
     assert slack.fake.responses == []
-    team = core.repo.team_for_workspace(Workspace("slack", T1))
-    assert core.repo.get_member(team.id, ANN) is None
+    team = repo.team_for_workspace(Workspace("slack", T1))
+    assert repo.get_member(team.id, ANN) is None
 
 
-async def test_recap_opens_prefilled_modal_and_a_submission_is_stored_and_confirmed(slack, core):
+async def test_recap_opens_prefilled_modal_and_a_submission_is_stored_and_confirmed(slack, core, repo):
     core.recaps.set_question(slack_actor(ANN), "Can cells count?")
     status, trigger = await slack.command(ANN, "")
     assert status == 200
@@ -72,7 +72,7 @@ async def test_recap_opens_prefilled_modal_and_a_submission_is_stored_and_confir
     assert confirmation["_id"] == trigger  # the /recap's own response_url
     assert confirmation["response_type"] == "ephemeral"
     assert "for the meeting on" in _texts(confirmation) and "Mon 23 Nov 2026" in _texts(confirmation)
-    (recap,) = _member_recap(core, ANN)
+    (recap,) = _member_recap(repo, ANN)
     assert recap.progress == "Counted 3 cells"
     # The App Home is refreshed with the new status.
     (home,) = await slack.fake.wait_for("views.publish")
@@ -92,7 +92,7 @@ async def test_second_recap_prefills_answers_and_says_it_replaces(slack, core):
     assert progress["element"]["initial_value"] == "First draft"
 
 
-async def test_3000_characters_are_accepted_and_3001_come_back_as_an_inline_error(slack, core):
+async def test_3000_characters_are_accepted_and_3001_come_back_as_an_inline_error(slack, core, repo):
     await slack.command(ANN)
     (call,) = await slack.fake.wait_for("views.open")
     view = call.args["view"]
@@ -101,20 +101,20 @@ async def test_3000_characters_are_accepted_and_3001_come_back_as_an_inline_erro
     assert status == 200
     assert answer["response_action"] == "errors"
     assert "3,001" in answer["errors"]["progress"]
-    assert not _member_recap(core, ANN)
+    assert not _member_recap(repo, ANN)
 
     status, answer = await slack.submit(view, recap_values(progress="y" * 3000), ANN)
     assert status == 200 and answer is None
-    (recap,) = _member_recap(core, ANN)
+    (recap,) = _member_recap(repo, ANN)
     assert recap.progress == "y" * 3000
 
 
-async def test_an_empty_recap_is_an_inline_error(slack, core):
+async def test_an_empty_recap_is_an_inline_error(slack, core, repo):
     await slack.command(ANN)
     (call,) = await slack.fake.wait_for("views.open")
     status, answer = await slack.submit(call.args["view"], recap_values(), ANN)
     assert answer["response_action"] == "errors" and "progress" in answer["errors"]
-    assert not _member_recap(core, ANN)
+    assert not _member_recap(repo, ANN)
 
 
 async def test_expired_trigger_tells_the_person_to_try_again(slack):
@@ -145,24 +145,24 @@ async def test_status_answers_privately(slack):
     assert "**" not in text
 
 
-async def test_setup_channel_mention_is_translated_to_the_channel_id(slack, core):
+async def test_setup_channel_mention_is_translated_to_the_channel_id(slack, core, repo):
     await slack.command(ADMIN, "setup channel=<#C0NEWLAB|new-lab>")
     (message,) = await slack.fake.wait_responses(1)
     assert "Saved" in _texts(message)
-    assert core.repo.team_for_workspace(Workspace("slack", T1)).channel == "C0NEWLAB"
+    assert repo.team_for_workspace(Workspace("slack", T1)).channel == "C0NEWLAB"
 
 
-async def test_setup_by_a_member_is_politely_refused(slack, core):
+async def test_setup_by_a_member_is_politely_refused(slack, core, repo):
     await slack.command(ANN, "setup")
     (message,) = await slack.fake.wait_responses(1)
     assert "Only workspace admins" in _texts(message)
     assert slack.fake.called("views.open") == []
     await slack.command(ANN, "setup channel=<#C0HIJACK|x>")
     await slack.fake.wait_responses(2)
-    assert core.repo.team_for_workspace(Workspace("slack", T1)).channel == "C0LAB"
+    assert repo.team_for_workspace(Workspace("slack", T1)).channel == "C0LAB"
 
 
-async def test_setup_modal_for_an_admin_saves_the_settings(slack, core):
+async def test_setup_modal_for_an_admin_saves_the_settings(slack, core, repo):
     await slack.command(ADMIN, "setup")
     (call,) = await slack.fake.wait_for("views.open")
     view = call.args["view"]
@@ -181,7 +181,7 @@ async def test_setup_modal_for_an_admin_saves_the_settings(slack, core):
     values["tz"]["value"]["value"] = "America/New_York"
     status, answer = await slack.submit(view, values, ADMIN)
     assert status == 200 and answer is None
-    team = core.repo.team_for_workspace(Workspace("slack", T1))
+    team = repo.team_for_workspace(Workspace("slack", T1))
     assert (team.channel, team.timezone, team.schedule.weekday, team.schedule.every_weeks) == \
         ("C0DIGEST", "America/New_York", 2, 2)
     assert f"{team.schedule.at:%H:%M}" == "14:30"

@@ -37,7 +37,7 @@ async def test_the_messages_tab_does_not_publish(slack):
     assert slack.fake.called("views.publish") == []
 
 
-async def test_without_a_schedule_the_button_explains_instead_of_failing(fake, engine, core):
+async def test_without_a_schedule_the_button_explains_instead_of_failing(fake, engine, core, repo):
     import aiohttp
     from slack_harness import Harness, make_settings, start, stop
 
@@ -56,7 +56,7 @@ async def test_without_a_schedule_the_button_explains_instead_of_failing(fake, e
             assert "no meeting time yet" in str(home.args["view"]["blocks"])
     finally:
         await stop(task)
-    assert core.repo.team_for_workspace(Workspace("slack", T1)) is not None
+    assert repo.team_for_workspace(Workspace("slack", T1)) is not None
 
 
 async def test_a_text_submission_refreshes_the_home_tab_too(slack):

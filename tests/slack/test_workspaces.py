@@ -42,7 +42,7 @@ async def multi(fake, engine, core):
     await stop(task)
 
 
-async def test_a_user_of_another_workspace_sees_and_touches_only_their_own(multi, core):
+async def test_a_user_of_another_workspace_sees_and_touches_only_their_own(multi, core, repo):
     install(multi.adapter, T1, TOKEN1)
     install(multi.adapter, T2, TOKEN2)
     await multi.command(ANN, team=T1)
@@ -58,8 +58,8 @@ async def test_a_user_of_another_workspace_sees_and_touches_only_their_own(multi
     status_text = next(str(r) for r in responses if "Next meeting" in str(r))
     assert "Eve" in status_text and "Ann" not in status_text and "Ada" not in status_text
 
-    lab = core.repo.team_for_workspace(Workspace("slack", T1))
-    other = core.repo.team_for_workspace(Workspace("slack", T2))
+    lab = repo.team_for_workspace(Workspace("slack", T1))
+    other = repo.team_for_workspace(Workspace("slack", T2))
     assert [e.member.user_ref for e in core.upcoming_digest(lab).entries] == [ANN]
     assert [e.member.user_ref for e in core.upcoming_digest(other).entries] == [EVE]
     eve_calls = [c for c in multi.fake.calls if c.args.get("user") == EVE or c.args.get("user_id") == EVE]
@@ -71,12 +71,12 @@ async def test_a_user_of_another_workspace_sees_and_touches_only_their_own(multi
     assert posts and all(p.token == TOKEN2 and p.args["channel"] == "C0OTHER" for p in posts)
 
 
-async def test_a_workspace_without_an_installation_gets_nothing(multi, core):
+async def test_a_workspace_without_an_installation_gets_nothing(multi, core, repo):
     install(multi.adapter, T1, TOKEN1)
     status, _ = await multi.command(EVE, "status", team=T2)
     assert status == 200  # Bolt answers with its "please install" text
     assert multi.fake.called("users.info") == []
-    assert core.repo.get_member(core.repo.team_for_workspace(Workspace("slack", T2)).id, EVE) is None
+    assert repo.get_member(repo.team_for_workspace(Workspace("slack", T2)).id, EVE) is None
     with pytest.raises(LookupError):
         await multi.adapter.chat.client_for(T2)
 

@@ -66,12 +66,7 @@ class OpenFormButton(discord.ui.DynamicItem[discord.ui.Button], template=r"recap
             return actor_for(interaction)
         # From a DM: only someone already in that guild's team, under the name the team knows.
         workspace = workspace_of(self.guild_id)
-
-        def lookup():
-            team = core.repo.team_for_workspace(workspace)
-            return core.repo.get_member(team.id, str(interaction.user.id)) if team else None
-
-        member = await asyncio.to_thread(lookup)
+        member = await asyncio.to_thread(core.teams.known_member, workspace, str(interaction.user.id))
         if member is None:
             return None
         return Actor(workspace=workspace, user_ref=member.user_ref, display_name=member.display_name)

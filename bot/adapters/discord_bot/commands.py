@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date
-from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
@@ -18,7 +16,6 @@ from discord import app_commands
 from ...core.commands import BY_NAME, HISTORY_DEFAULT, HISTORY_MAX, CommandHandler, full_help
 from ...core.model import MAX_FIELD_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, WEEKDAYS, Actor
 from ...core.parsing import suggest_timezones
-from ...core.recaps import meeting_dates
 from ...core.service import Core
 from .buttons import open_form
 from .replies import GUILD_ONLY, actor_for, send, send_text, show, workspace_of
@@ -216,16 +213,9 @@ class RecapGroup(app_commands.Group):
     async def _meeting_choices(self, interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         if interaction.guild_id is None:
             return []
-        days = await asyncio.to_thread(self._upcoming_days, workspace_of(interaction.guild_id))
+        days = await asyncio.to_thread(self.core.upcoming_meeting_days, workspace_of(interaction.guild_id), 8)
         return [Choice(name=f"{WEEKDAYS[d.weekday()]} {d:%Y-%m-%d}", value=f"{d:%Y-%m-%d}")
                 for d in days if current.strip() in f"{d:%Y-%m-%d}"][:MAX_CHOICES]
-
-    def _upcoming_days(self, workspace: str) -> list[date]:
-        team = self.core.repo.team_for_workspace(workspace)
-        if team is None or team.schedule is None:
-            return []
-        zone = ZoneInfo(team.timezone)
-        return [m.astimezone(zone).date() for m in meeting_dates(team, self.core.clock.now(), 8)]
 
 
 async def zone_choices(current: str) -> list[Choice[str]]:

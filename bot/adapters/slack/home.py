@@ -7,19 +7,13 @@ Its "Write my recap" button (also in reminder DMs) opens the recap modal.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, DividerBlock, HeaderBlock, PlainTextObject
 from slack_sdk.models.views import View
 
 from ...core.errors import UserError
-from ...core.model import Actor, Recap
-from ...core.service import Core
-from ...core.streaks import member_streak
-from ...core.teams import upcoming_cycle
-from ...core.texts import relative, when
+from ...core.model import Actor, Overview
+from ...core.texts import when
 from ...render.blocks import context, escape, labelled_sections, section
 from .common import Deps, Replier, report_failure, team_id_of, user_id_of
 from .modal import OPEN_ACTION, notice_view, open_recap_form
@@ -29,43 +23,6 @@ log = logging.getLogger("recapbot.slack")
 PREVIEW_CHARS = 400  # per answer in the home tab; `/recap history` shows everything
 
 
-@dataclass(frozen=True)
-class HomeState:
-    team_name: str
-    question: str | None
-    meeting: datetime | None  # in the member's zone
-    digest: datetime | None
-    digest_relative: str
-    submitted: bool
-    streak: int
-    recent: list[Recap]
-    zone: ZoneInfo
-    problem: str | None = None
-
-
-def home_state(core: Core, actor: Actor) -> HomeState:
-    """What the home tab shows, read from the core (synchronous: run it in a thread)."""
-    teams, repo = core.teams, core.repo
-    team = teams.team_for(actor.workspace)
-    member = teams.member_for(actor, team)
-    zone = teams.member_zone(member, team)
-    now = core.clock.now()
-    current = repo.current_question(member.id)
-    recent = repo.recent_recaps(member.id, 3)
-    try:
-        cycle = upcoming_cycle(team, now)
-    except UserError as exc:
-        return HomeState(team.name, current.text if current else None, None, None, "", False,
-                         recent[0].streak if recent else 0, recent, zone, problem=exc.message)
-    submitted = repo.get_recap(member.id, cycle.meeting_at) is not None
-    return HomeState(
-        team_name=team.name, question=current.text if current else None,
-        meeting=cycle.meeting_at.astimezone(zone), digest=cycle.digest_at.astimezone(zone),
-        digest_relative=relative(cycle.digest_at, now), submitted=submitted,
-        streak=member_streak(repo, team, member, cycle.meeting_at), recent=recent, zone=zone,
-    )
-
-
 def _preview(text: str) -> str:
     """A visible, marked shortening (never a silent cut): the full text is one command away."""
     if len(text) <= PREVIEW_CHARS:
@@ -73,7 +30,7 @@ def _preview(text: str) -> str:
     return escape(text[:PREVIEW_CHARS].rstrip()) + "\u2026 _(`/recap history` shows all)_"
 
 
-def home_view(state: HomeState) -> View:
+def home_view(state: Overview) -> View:
     blocks: list = [HeaderBlock(text=PlainTextObject(text="Your research recaps"))]
     blocks += labelled_sections("*Your big-picture question*",
                                 escape(state.question) if state.question else
@@ -108,7 +65,7 @@ def home_view(state: HomeState) -> View:
 
 async def publish(deps: Deps, client, team_id: str, user_id: str, actor: Actor | None = None) -> None:
     actor = actor or await deps.actor(client, team_id, user_id)
-    state = await deps.call(home_state, deps.core, actor)
+    state = await deps.call(deps.core.overview, actor)
     await client.views_publish(user_id=user_id, view=home_view(state))
 
 

@@ -1,0 +1,45 @@
+"""The architecture's seams, checked on the source: who may import and touch what."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAT_SDKS = ("slack_bolt", "slack_sdk", "discord")
+
+
+def sources(*folders: str) -> list[Path]:
+    return sorted(p for folder in folders for p in (ROOT / folder).rglob("*.py"))
+
+
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+def top_level(names: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in names}
+
+
+@pytest.mark.parametrize("path", sources("bot/core"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_core_imports_no_chat_sdk_and_no_database_library(path):
+    assert top_level(imported_modules(path)) & {*CHAT_SDKS, "sqlalchemy", "alembic"} == set()
+
+
+def test_nothing_outside_the_core_touches_its_repository():
+    """Adapters, the scheduler, the CLI, tests and benchmarks go through core methods."""
+    offenders = []
+    for path in sources("bot", "tests", "bench"):
+        if path.is_relative_to(ROOT / "bot" / "core"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Attribute) and node.attr in ("repo", "_repo"):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
