@@ -1,18 +1,20 @@
-"""Alembic environment: batch mode for SQLite, our MetaData as the target."""
+"""Alembic environment: batch mode for SQLite; the target is the store's tables and the Slack adapter's."""
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine, text
 
-from bot.store.tables import metadata
+from bot.adapters.slack.tables import metadata as slack_metadata
+from bot.store.tables import metadata as store_metadata
 
 config = context.config
+target_metadata = [store_metadata, slack_metadata]
 
 
 def run_migrations_offline() -> None:
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
-        target_metadata=metadata,
+        target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
     )
@@ -31,7 +33,7 @@ def run_migrations_online() -> None:
             connection.commit()
         context.configure(
             connection=connection,
-            target_metadata=metadata,
+            target_metadata=target_metadata,
             render_as_batch=is_sqlite,
             compare_type=True,
         )

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
+from bot.adapters.slack import tables as slack_tables
 from bot.core.model import Actor, Workspace
 from bot.core.service import Core
 from bot.store import tables
@@ -112,7 +113,7 @@ def pg_schema_url():
 
 
 def _truncate(engine) -> None:
-    names = ", ".join(t.name for t in tables.metadata.sorted_tables)
+    names = ", ".join(t.name for m in (tables.metadata, slack_tables.metadata) for t in m.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 

@@ -33,6 +33,12 @@ def test_the_core_imports_no_chat_sdk_and_no_database_library(path):
     assert top_level(imported_modules(path)) & {*CHAT_SDKS, "sqlalchemy", "alembic"} == set()
 
 
+@pytest.mark.parametrize("path", sources("bot/store", "bot/scheduling"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_store_and_the_scheduler_import_no_chat_sdk(path):
+    """Slack's installation tables belong to the Slack adapter, not to the store."""
+    assert top_level(imported_modules(path)) & set(CHAT_SDKS) == set()
+
+
 def test_nothing_outside_the_core_touches_its_repository():
     """Adapters, the scheduler, the CLI, tests and benchmarks go through core methods."""
     offenders = []

@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
+from bot.adapters.slack import tables as slack_tables
 from bot.core.model import Workspace
 from bot.store import tables
 from bot.store.db import make_engine, upgrade
@@ -34,10 +35,10 @@ def test_migrations_from_empty_match_the_models(empty_url):
     upgrade(engine)  # idempotent: a second start changes nothing
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-        assert compare_metadata(ctx, tables.metadata) == []
+        assert compare_metadata(ctx, [tables.metadata, slack_tables.metadata]) == []
         names = set(inspect(conn).get_table_names())
     assert {"teams", "members", "recaps", "member_questions", "away_periods", "digest_posts",
-            "reminder_sends", "skipped_meetings", "alembic_version"} <= names
+            "reminder_sends", "skipped_meetings", "alembic_version", "slack_bots", "slack_installations"} <= names
     engine.dispose()
 
 

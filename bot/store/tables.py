@@ -186,20 +186,3 @@ late_update_posts = Table(
     UniqueConstraint("recap_id", "version"),
 )
 
-
-# Slack's multi-workspace OAuth data, in slack_sdk's own table shapes so that
-# its SQLAlchemy installation and state stores read them; declared here so
-# Alembic creates them like every other table.
-def _slack_tables() -> None:
-    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-
-    SQLAlchemyInstallationStore.build_installations_table(metadata, SLACK_INSTALLATIONS)
-    SQLAlchemyInstallationStore.build_bots_table(metadata, SLACK_BOTS)
-    SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, SLACK_OAUTH_STATES)
-
-
-SLACK_INSTALLATIONS = "slack_installations"
-SLACK_BOTS = "slack_bots"
-SLACK_OAUTH_STATES = "slack_oauth_states"
-_slack_tables()

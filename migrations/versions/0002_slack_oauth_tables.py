@@ -6,7 +6,7 @@ Create Date: 2026-11-23 13:11:43.455965
 """
 from alembic import op
 import sqlalchemy as sa
-import bot.store.tables
+from bot.adapters.slack.tables import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
 
 
 revision = '0002'
@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('slack_bots',
+    op.create_table(SLACK_BOTS,
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('client_id', sa.String(length=32), nullable=False),
     sa.Column('app_id', sa.String(length=32), nullable=False),
@@ -34,10 +34,10 @@ def upgrade() -> None:
     sa.Column('installed_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_slack_bots'))
     )
-    with op.batch_alter_table('slack_bots', schema=None) as batch_op:
+    with op.batch_alter_table(SLACK_BOTS, schema=None) as batch_op:
         batch_op.create_index('slack_bots_idx', ['client_id', 'enterprise_id', 'team_id', 'installed_at'], unique=False)
 
-    op.create_table('slack_installations',
+    op.create_table(SLACK_INSTALLATIONS,
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('client_id', sa.String(length=32), nullable=False),
     sa.Column('app_id', sa.String(length=32), nullable=False),
@@ -66,10 +66,10 @@ def upgrade() -> None:
     sa.Column('installed_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_slack_installations'))
     )
-    with op.batch_alter_table('slack_installations', schema=None) as batch_op:
+    with op.batch_alter_table(SLACK_INSTALLATIONS, schema=None) as batch_op:
         batch_op.create_index('slack_installations_idx', ['client_id', 'enterprise_id', 'team_id', 'user_id', 'installed_at'], unique=False)
 
-    op.create_table('slack_oauth_states',
+    op.create_table(SLACK_OAUTH_STATES,
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('state', sa.String(length=200), nullable=False),
     sa.Column('expire_at', sa.DateTime(), nullable=False),
@@ -78,12 +78,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table('slack_oauth_states')
-    with op.batch_alter_table('slack_installations', schema=None) as batch_op:
+    op.drop_table(SLACK_OAUTH_STATES)
+    with op.batch_alter_table(SLACK_INSTALLATIONS, schema=None) as batch_op:
         batch_op.drop_index('slack_installations_idx')
 
-    op.drop_table('slack_installations')
-    with op.batch_alter_table('slack_bots', schema=None) as batch_op:
+    op.drop_table(SLACK_INSTALLATIONS)
+    with op.batch_alter_table(SLACK_BOTS, schema=None) as batch_op:
         batch_op.drop_index('slack_bots_idx')
 
-    op.drop_table('slack_bots')
+    op.drop_table(SLACK_BOTS)

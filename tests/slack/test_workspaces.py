@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.core.model import Workspace
-from bot.store import tables
+from bot.adapters.slack import tables as slack_tables
 
 EVE = "U0EVE"
 # slack_sdk's oauth.v2.access call uses aiohttp's BasicAuth, which aiohttp now warns about.
@@ -98,7 +98,7 @@ async def test_install_flow_stores_the_installation_in_our_database(multi, engin
                                  headers={"Cookie": cookie}) as resp:
         assert resp.status == 200, await resp.text()
     with engine.connect() as conn:
-        rows = conn.execute(select(tables.metadata.tables["slack_bots"].c.team_id)).scalars().all()
+        rows = conn.execute(select(slack_tables.bots.c.team_id)).scalars().all()
     assert rows == [T2]
     client = await multi.adapter.chat.client_for(T2)
     assert client.token == TOKEN2
@@ -108,4 +108,4 @@ async def test_install_flow_stores_the_installation_in_our_database(multi, engin
                                  headers={"Cookie": "slack-app-oauth-state=forged"}) as resp:
         assert resp.status == 401
     with engine.connect() as conn:
-        assert len(conn.execute(select(tables.metadata.tables["slack_installations"].c.id)).all()) == 1
+        assert len(conn.execute(select(slack_tables.installations.c.id)).all()) == 1

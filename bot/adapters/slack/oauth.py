@@ -1,8 +1,8 @@
 """Multi-workspace installs: slack_sdk's SQLAlchemy stores on our own engine, for async Bolt.
 
-The tables (slack_installations, slack_bots, slack_oauth_states) come from
-our migrations, built with slack_sdk's own table builders, so create_tables()
-is never called. slack_sdk's stores are synchronous on a sync Engine; Bolt's
+The tables (slack_installations, slack_bots, slack_oauth_states, see
+tables.py) come from our migrations, built with slack_sdk's own table
+builders, so create_tables() is never called. slack_sdk's stores are synchronous on a sync Engine; Bolt's
 AsyncApp wants the async interfaces, so these thin wrappers run each call in
 a worker thread, like every other database call of the bot.
 """
@@ -19,7 +19,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.engine import Engine
 
-from ...store.tables import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
+from .tables import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
 
 log = logging.getLogger("recapbot.slack.oauth")
 
