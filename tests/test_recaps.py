@@ -5,6 +5,7 @@ import pytest
 
 from bot.core.errors import FieldErrors, NotAllowed, UserError
 from bot.core.model import MAX_FIELD_CHARS, RecapDraft, Workspace
+from bot.core.replies import FormErrors, TextReply
 from tests.conftest import person
 
 UTC = timezone.utc
@@ -242,3 +243,22 @@ def test_moving_the_meeting_keeps_the_recaps_written_for_it(core, team):
     digest = core.upcoming_digest(team)
     assert digest.meeting_local.strftime("%a %d %H:%M") == "Tue 24 14:00"
     assert [e.recap.progress for e in digest.entries] == ["written for Monday"]
+
+
+def test_every_form_submits_through_one_call_that_confirms_in_the_members_zone(core, team):
+    nia = person("Nia")
+    core.teams.set_member_timezone(nia, "America/New_York")
+    reply = core.submit_recap(nia, RecapDraft(progress="Ran the assay"))
+    assert isinstance(reply, TextReply) and reply.ok
+    assert reply.text.startswith("Thanks! Your recap is in for the meeting on **Mon 23 Nov 2026, 04:00 EST**")
+    again = core.submit_recap(nia, RecapDraft(progress="Ran it twice"))
+    assert again.ok and again.text.startswith("Updated your recap")
+
+
+def test_a_rejected_form_comes_back_as_errors_by_field_and_nothing_is_stored(core, repo, team):
+    reply = core.submit_recap(ALICE, RecapDraft(progress="x" * (MAX_FIELD_CHARS + 1), failures="bad\x00byte"))
+    assert isinstance(reply, FormErrors) and set(reply.errors) == {"progress", "failures"}
+    assert "3,001 characters" in reply.errors["progress"] and "control characters" in reply.errors["failures"]
+    assert recap_count(repo, team) == 0
+    elsewhere = core.submit_recap(person("Zoe", workspace="slack:TNEW"), RecapDraft(progress="hi"))
+    assert isinstance(elsewhere, TextReply) and not elsewhere.ok and "no meeting time yet" in elsewhere.text

@@ -13,12 +13,11 @@ from datetime import datetime
 from typing import TextIO
 
 from ..core.commands import CommandHandler
-from ..core.errors import FieldErrors, UserError
 from ..core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
 from ..core.model import Actor, Digest, DigestEntry, Member, RecapDraft, Team, Workspace
-from ..core.replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
+from ..core.replies import DigestReply, FormErrors, FormReply, Reply, SettingsReply, TextReply
 from ..core.service import Core
-from ..core.texts import submitted, when
+from ..core.texts import when
 from ..render.markdown import entry_lines, render_digest
 
 WORKSPACE = Workspace("console", "local")
@@ -155,19 +154,14 @@ class ConsoleAdapter:
             values[spec.key] = self._ask(f"{spec.label} ({spec.placeholder})", values[spec.key])
         figuring = self._ask(f"{FIGURING_LABEL}? [y/N]", "y" if form.figuring_it_out else "").lower() in ("y", "yes")
         for _attempt in range(3):
-            draft = RecapDraft(figuring_it_out=figuring, **values)
-            try:
-                result = self.core.recaps.submit(self.actor(), draft)
-            except FieldErrors as exc:
-                for key, message in exc.errors.items():
+            reply = self.core.submit_recap(self.actor(), RecapDraft(figuring_it_out=figuring, **values))
+            if isinstance(reply, FormErrors):
+                for key, message in reply.errors.items():
                     self.write(f"Error: {message}")
                     label = next(s.label for s in TEXT_FIELDS if s.key == key)
                     values[key] = self._ask(label, values[key])
                 continue
-            except UserError as exc:
-                self.write(f"Error: {exc.message}")
-                return
-            self.write(submitted(result, self.core.clock.now(), form.meeting_local.tzinfo))
+            self.write(reply.text if reply.ok else f"Error: {reply.text}")
             return
         self.write("Error: still not valid after three tries; nothing was saved.")
 

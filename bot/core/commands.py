@@ -14,7 +14,7 @@ from .errors import UserError
 from .model import Actor, RecapDraft
 from .parsing import parse_date, parse_positive_int, split_args
 from .recaps import describe_away
-from .replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
+from .replies import DigestReply, FormErrors, FormReply, Reply, SettingsReply, TextReply
 from .service import Core
 from .teams import setup_usage, upcoming_cycle
 
@@ -145,8 +145,8 @@ class CommandHandler:
         if not cmd.words:
             return FormReply(self.core.recaps.form(actor))
         draft = parse_submit_flags(cmd.words)  # no --question: the current one stands
-        result = self.core.recaps.submit(actor, draft)
-        return TextReply(texts.submitted(result, self.core.clock.now(), self._zone(actor)))
+        reply = self.core.submit_recap(actor, draft)
+        return TextReply(reply.text, ok=False) if isinstance(reply, FormErrors) else reply
 
     def _question(self, actor: Actor, cmd: Parsed) -> Reply:
         if not cmd.rest:

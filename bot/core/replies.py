@@ -25,6 +25,18 @@ class FormReply:
 
 
 @dataclass(frozen=True)
+class FormErrors:
+    """A filled-in form that was not saved: what is wrong, by field key (forms.TEXT_FIELDS),
+    so a form can show each message beside its field and keep what was typed."""
+
+    errors: dict[str, str]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.errors.values())
+
+
+@dataclass(frozen=True)
 class SettingsReply:
     """`/recap setup` without arguments: show or edit the team's settings."""
 
@@ -41,4 +53,4 @@ class DigestReply:
     note: str = ""
 
 
-Reply = TextReply | FormReply | SettingsReply | DigestReply
+Reply = TextReply | FormReply | FormErrors | SettingsReply | DigestReply

@@ -4,16 +4,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from . import cycles
+from . import cycles, texts
 from .digest import DigestBuilder, Participation
-from .errors import NotAllowed, UserError
+from .errors import FieldErrors, NotAllowed, UserError
 from .events import Events, ScheduleChanged
-from .model import Actor, Digest, Overview, Recap, Team, Workspace
+from .model import Actor, Digest, Overview, Recap, RecapDraft, Team, Workspace
 from .ports import Clock, Repository
 from .recaps import RecapService, meeting_dates
+from .replies import FormErrors, Reply, TextReply
 from .streaks import member_streak
 from .teams import TeamService, require_schedule, upcoming_cycle
-from .texts import relative
 
 RECENT_ON_OVERVIEW = 3
 
@@ -41,6 +41,18 @@ class Core:
             digests=DigestBuilder(repo, clock),
         )
 
+    def submit_recap(self, actor: Actor, draft: RecapDraft) -> Reply:
+        """The one way a filled-in form is stored, whatever form it came from (a modal, the
+        console's prompts, `/recap submit --flags`): the confirmation, or what is wrong as data."""
+        try:
+            result = self.recaps.submit(actor, draft)
+        except FieldErrors as exc:
+            return FormErrors(exc.errors)
+        except UserError as exc:
+            return TextReply(exc.message, ok=False)
+        zone = self.teams.member_zone(result.member, result.cycle.team)
+        return TextReply(texts.submitted(result, self.clock.now(), zone))
+
     # -- reads for adapters and the scheduler (the repository stays the core's own) ------
     def overview(self, actor: Actor) -> Overview:
         """What a member's own page shows (Slack's App Home)."""
@@ -59,7 +71,7 @@ class Core:
         return Overview(
             team_name=team.name, question=question,
             meeting=cycle.meeting_at.astimezone(zone), digest=cycle.digest_at.astimezone(zone),
-            digest_relative=relative(cycle.digest_at, now),
+            digest_relative=texts.relative(cycle.digest_at, now),
             submitted=self._repo.get_recap(member.id, cycle.meeting_at) is not None,
             streak=member_streak(self._repo, team, member, cycle.meeting_at), recent=recent, zone=zone,
         )

@@ -11,11 +11,10 @@ import asyncio
 
 import discord
 
-from ...core.errors import FieldErrors, UserError
 from ...core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
 from ...core.model import WEEKDAYS, Actor, RecapDraft
+from ...core.replies import FormErrors
 from ...core.service import Core
-from ...core.texts import submitted
 from ...render.embeds import fit
 from .replies import log, send, send_text, tell_failure
 
@@ -70,18 +69,15 @@ class RecapModal(discord.ui.Modal):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         draft = self.draft()
         await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            result = await asyncio.to_thread(self.core.recaps.submit, self.actor, draft)
-        except FieldErrors as exc:
-            lines = ["Nothing was saved yet:"] + [f"- {message}" for message in exc.errors.values()]
+        reply = await asyncio.to_thread(self.core.submit_recap, self.actor, draft)
+        if isinstance(reply, FormErrors):
+            lines = ["Nothing was saved yet:"] + [f"- {message}" for message in reply.errors.values()]
             lines.append("Press **Fix my recap** to reopen the form with everything you typed.")
             await send(interaction, "\n".join(lines), view=FixView(self.core, self.actor, self.form, draft))
-            return
-        except UserError as exc:
-            await send_text(interaction, exc.message, view=FixView(self.core, self.actor, self.form, draft))
-            return
-        now = self.core.clock.now()
-        await send_text(interaction, submitted(result, now, self.form.meeting_local.tzinfo))
+        elif not reply.ok:
+            await send_text(interaction, reply.text, view=FixView(self.core, self.actor, self.form, draft))
+        else:
+            await send_text(interaction, reply.text)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
         log.error("recap form failed for %s", self.actor.user_ref, exc_info=error)

@@ -24,10 +24,10 @@ from slack_sdk.models.views import View
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from slack_sdk.web.async_client import AsyncWebClient
 
-from ...core.errors import FieldErrors, UserError
 from ...core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
 from ...core.model import Actor, RecapDraft
-from ...core.texts import submitted, when
+from ...core.replies import FormErrors
+from ...core.texts import when
 from ...render.blocks import MAX_SECTION_CHARS, context, escape, section, split_text, to_mrkdwn
 from .common import Deps, Replier, report_failure, team_id_of, user_id_of
 
@@ -126,14 +126,6 @@ async def open_recap_form(deps: Deps, client: AsyncWebClient, trigger_id: str, a
     await open_modal(client, trigger_id, recap_view(form, metadata(response_url, channel_id)), replier)
 
 
-def _submit(deps: Deps, actor: Actor, draft: RecapDraft) -> str:
-    result = deps.core.recaps.submit(actor, draft)
-    teams = deps.core.teams
-    team = teams.team_for(actor.workspace)
-    zone = teams.member_zone(teams.member_for(actor, team), team)
-    return submitted(result, deps.core.clock.now(), zone)
-
-
 def register(app, deps: Deps) -> None:
     @app.view(CALLBACK_ID)
     async def on_recap_submit(ack, body, client, context):
@@ -142,22 +134,22 @@ def register(app, deps: Deps) -> None:
         draft = draft_from(view)
         try:
             actor = await deps.actor(client, team_id, user_id)
-            confirmation = await deps.call(_submit, deps, actor, draft)
-        except FieldErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
-        except UserError as exc:
-            await ack(response_action="errors", errors={"progress": exc.message})
-            return
+            reply = await deps.call(deps.core.submit_recap, actor, draft)
         except Exception as exc:  # noqa: BLE001 - the modal stays open: nothing is lost
             log.error("slack recap submission failed", exc_info=exc)
             await ack(response_action="errors", errors={"progress": FAILED})
+            return
+        if isinstance(reply, FormErrors):
+            await ack(response_action="errors", errors=reply.errors)
+            return
+        if not reply.ok:  # nothing to fix in a field (no meeting time yet): shown under Progress
+            await ack(response_action="errors", errors={"progress": reply.text})
             return
         await ack()
         meta = read_metadata(view)
         replier = Replier(client, user_id, respond_to(meta.get("r")))
         try:
-            await replier.text(":white_check_mark: " + confirmation)
+            await replier.text(":white_check_mark: " + reply.text)
         except Exception as exc:  # noqa: BLE001
             await report_failure("recap confirmation", exc, None)
 
