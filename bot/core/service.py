@@ -8,7 +8,7 @@ from . import cycles, texts
 from .digest import DigestBuilder, Participation
 from .errors import FieldErrors, NotAllowed, UserError
 from .events import Events, ScheduleChanged
-from .model import Actor, Digest, Overview, Recap, RecapDraft, Team, Workspace
+from .model import Actor, Digest, Member, Overview, Recap, RecapDraft, Team, Workspace
 from .ports import Clock, Repository
 from .recaps import RecapService, meeting_dates
 from .replies import FormErrors, Reply, TextReply
@@ -57,7 +57,10 @@ class Core:
     def overview(self, actor: Actor) -> Overview:
         """What a member's own page shows (Slack's App Home)."""
         team = self.teams.team_for(actor.workspace)
-        member = self.teams.member_for(actor, team)
+        return self.overview_of(team, self.teams.member_for(actor, team))
+
+    def overview_of(self, team: Team, member: Member) -> Overview:
+        """The same for a member already at hand (after a RecapSubmitted event, say)."""
         zone = self.teams.member_zone(member, team)
         now = self.clock.now()
         current = self._repo.current_question(member.id)
@@ -68,12 +71,13 @@ class Core:
         except UserError as exc:  # no meeting time yet
             return Overview(team.name, question, None, None, "", False, recent[0].streak if recent else 0,
                             recent, zone, problem=exc.message)
+        mine = self._repo.get_recap(member.id, cycle.meeting_at)
         return Overview(
             team_name=team.name, question=question,
             meeting=cycle.meeting_at.astimezone(zone), digest=cycle.digest_at.astimezone(zone),
-            digest_relative=texts.relative(cycle.digest_at, now),
-            submitted=self._repo.get_recap(member.id, cycle.meeting_at) is not None,
-            streak=member_streak(self._repo, team, member, cycle.meeting_at), recent=recent, zone=zone,
+            digest_relative=texts.relative(cycle.digest_at, now), submitted=mine is not None,
+            streak=mine.streak if mine else member_streak(self._repo, team, member, cycle.meeting_at),
+            recent=recent, zone=zone,
         )
 
     def upcoming_meeting_days(self, workspace: Workspace, count: int) -> list[date]:

@@ -26,7 +26,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from ...config import Settings
 from ...core.events import RecapSubmitted
-from ...core.model import Actor
 from . import commands, home, modal, settings_modal
 from .chat import SlackChat
 from .common import Deps, slack_error
@@ -138,12 +137,11 @@ class SlackAdapter:
         task.add_done_callback(self._refreshes.discard)
 
     async def _refresh_home(self, event: RecapSubmitted) -> None:
-        member = event.member
         try:
             client = await self.client_for(event.team.workspace.id)
-            # The member as stored: no users.info call, and nothing about them changes.
-            actor = Actor(event.team.workspace, member.user_ref, member.display_name, member.timezone)
-            await home.publish(self.deps, client, event.team.workspace.id, member.user_ref, actor)
+            # The member as the event has them: no users.info call, no second lookup.
+            overview = await self.deps.call(self.deps.core.overview_of, event.team, event.member)
+            await home.show(client, event.member.user_ref, overview)
         except Exception as exc:  # noqa: BLE001 - a stale Home tab is not worth failing for
             log.warning("slack: home refresh failed: %s", slack_error(exc))
 

@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, DividerBlock, H
 from slack_sdk.models.views import View
 
 from ...core.errors import UserError
-from ...core.model import Actor, Overview
+from ...core.model import Overview
 from ...core.texts import when
 from ...render.blocks import context, escape, labelled_sections, section
 from .common import Deps, Replier, report_failure, team_id_of, user_id_of
@@ -63,10 +63,13 @@ def home_view(state: Overview) -> View:
     return View(type="home", blocks=blocks)
 
 
-async def publish(deps: Deps, client, team_id: str, user_id: str, actor: Actor | None = None) -> None:
-    actor = actor or await deps.actor(client, team_id, user_id)
-    state = await deps.call(deps.core.overview, actor)
-    await client.views_publish(user_id=user_id, view=home_view(state))
+async def publish(deps: Deps, client, team_id: str, user_id: str) -> None:
+    actor = await deps.actor(client, team_id, user_id)
+    await show(client, user_id, await deps.call(deps.core.overview, actor))
+
+
+async def show(client, user_id: str, overview: Overview) -> None:
+    await client.views_publish(user_id=user_id, view=home_view(overview))
 
 
 def register(app, deps: Deps) -> None:
