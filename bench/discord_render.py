@@ -37,7 +37,7 @@ def digest(chars: int, members: int = 40) -> Digest:
         member = Member(i + 1, 1, str(i + 1), f"Member {i:02d}", None, at)
         body = text(chars, f"m{i}w")
         recap = Recap(i + 1, 1, i + 1, at, body, False, body, body, body, False, False, 3, at, at)
-        entries.append(DigestEntry(member, recap, 3))
+        entries.append(DigestEntry(member, recap))
     agenda = tuple(AgendaItem(e.member.display_name, e.recap.questions) for e in entries)
     return Digest("Reading group", "Europe/Berlin", datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("Europe/Berlin")),
                   text(chars, "ns"), tuple(entries), agenda, (), (), (), members, members, at)

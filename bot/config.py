@@ -16,11 +16,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from .core.model import DEFAULT_TEAM_NAME, DEFAULT_TIMEZONE
+
 __all__ = ["ConfigError", "Settings", "load_settings", "LOG_LEVELS"]
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 DEFAULT_DATABASE_URL = "sqlite:///./recapbot.db"
+DEFAULT_HTTP_PORT = 3000
+DEFAULT_CATCHUP_HOURS = 12.0
 TEAM_NAME_MAX = 80
 
 # Fields whose values must never appear in logs or tracebacks.
@@ -53,12 +57,12 @@ class Settings:
     """Validated, immutable process configuration. Build it with :func:`load_settings`."""
 
     database_url: str = DEFAULT_DATABASE_URL
-    timezone: str = "UTC"
-    team_name: str = "Research group"
+    timezone: str = DEFAULT_TIMEZONE
+    team_name: str = DEFAULT_TEAM_NAME
     log_level: str = "INFO"
     http_host: str = "0.0.0.0"
-    http_port: int = 3000
-    catchup_hours: float = 12.0
+    http_port: int = DEFAULT_HTTP_PORT
+    catchup_hours: float = DEFAULT_CATCHUP_HOURS
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
@@ -233,7 +237,7 @@ def _hide_password(url: str) -> str:
 def _timezone(raw: str | None) -> str:
     """Must be an IANA key (e.g. ``Europe/Berlin``): it seeds the timezone of new teams."""
     if raw is None:
-        return "UTC"
+        return DEFAULT_TIMEZONE
     try:
         ZoneInfo(raw)
     except (ZoneInfoNotFoundError, ValueError):
@@ -244,7 +248,7 @@ def _timezone(raw: str | None) -> str:
 def _team_name(raw: str | None) -> str:
     """Shown in recap headers; capped so it fits a Slack/Discord title line."""
     if raw is None:
-        return "Research group"
+        return DEFAULT_TEAM_NAME
     if len(raw) > TEAM_NAME_MAX:
         raise ConfigError("RECAPBOT_TEAM_NAME", f"must be at most {TEAM_NAME_MAX} characters (got {len(raw)})")
     return raw
@@ -261,7 +265,7 @@ def _log_level(raw: str | None) -> str:
 
 def _port(raw: str | None) -> int:
     if raw is None:
-        return 3000
+        return DEFAULT_HTTP_PORT
     try:
         port = int(raw)
     except ValueError:
@@ -274,7 +278,7 @@ def _port(raw: str | None) -> int:
 def _catchup_hours(raw: str | None) -> float:
     """How far back missed scheduled recaps are still sent after a restart; 0 disables catch-up."""
     if raw is None:
-        return 12.0
+        return DEFAULT_CATCHUP_HOURS
     try:
         hours = float(raw)
     except ValueError:

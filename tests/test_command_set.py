@@ -3,7 +3,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.core.commands import CommandHandler, parse
+from bot.core.commands import COMMANDS, CommandHandler, parse
 from bot.core.replies import DigestReply, FormReply, SettingsReply, TextReply
 from tests.conftest import CONSOLE, person
 
@@ -75,3 +75,12 @@ def test_non_admin_sees_settings_but_cannot_change_them(handler):
 def test_user_errors_never_escape_as_exceptions(handler):
     for text in ["/recap away", "/recap setup tz=", '/recap submit --progress "x', "/recap ??"]:
         assert not handler.handle(ALICE, text).ok  # an answer, not an exception
+
+
+@pytest.mark.parametrize("name", [spec.name for spec in COMMANDS])
+def test_every_command_in_the_help_is_answered(handler, name):
+    """The help lists exactly the commands that have a handler; each answers, none crashes."""
+    assert set(handler.handlers) == {spec.name for spec in COMMANDS}
+    reply = handler.handle(ALICE, f"/recap {name}")
+    assert isinstance(reply, (TextReply, FormReply, DigestReply, SettingsReply))
+    assert "Unknown command" not in getattr(reply, "text", "")

@@ -36,7 +36,6 @@ class ConsoleAdapter:
         self.stdout = stdout or sys.stdout
         self.interactive = self.stdin.isatty() if interactive is None else interactive
         self.user = user or _default_user()
-        self._stopping = False
 
     # -- the Chat port (used by the scheduler) ---------------------------------
     async def post_digest(self, team: Team, digest: Digest, key: str) -> list[str]:
@@ -65,7 +64,7 @@ class ConsoleAdapter:
         """Read commands until end of input or /quit."""
         if self.interactive:
             self.write(BANNER)
-        while not self._stopping:
+        while True:
             if self.interactive:
                 self.stdout.write(f"{self.user}> ")
                 self.stdout.flush()
@@ -96,9 +95,6 @@ class ConsoleAdapter:
 
         threading.Thread(target=read, name="console-stdin", daemon=True).start()
         return await future
-
-    def stop(self) -> None:
-        self._stopping = True
 
     def handle_line(self, line: str) -> bool:
         """Handle one line; False means the person asked to quit."""

@@ -5,7 +5,7 @@
 """
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -17,8 +17,6 @@ from .recaps import describe_away
 from .replies import DigestReply, FormErrors, FormReply, Reply, SettingsReply, TextReply
 from .service import Core
 from .teams import setup_usage, upcoming_cycle
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -119,12 +117,27 @@ def parse_submit_flags(words: list[str]) -> RecapDraft:
 class CommandHandler:
     def __init__(self, core: Core):
         self.core = core
+        # Every CommandSpec name, and its handler (tests/test_command_set.py checks they match).
+        self.handlers: dict[str, Callable[[Actor, Parsed], Reply]] = {
+            "submit": self._submit,
+            "question": self._question,
+            "away": self._away,
+            "back": self._back,
+            "status": self._status,
+            "digest": self._digest,
+            "history": self._history,
+            "timezone": self._timezone,
+            "schedule": self._schedule,
+            "setup": self._setup,
+            "skip-meeting": self._skip_meeting,
+            "help": self._help,
+        }
 
     def handle(self, actor: Actor, text: str) -> Reply:
         """Run one command; a person's mistake becomes a friendly reply, never an exception."""
         try:
             parsed = parse(text)
-            return getattr(self, "_" + parsed.name.replace("-", "_"))(actor, parsed)
+            return self.handlers[parsed.name](actor, parsed)
         except UserError as exc:
             return TextReply(exc.message, ok=False)
 
@@ -136,7 +149,7 @@ class CommandHandler:
                 raise UserError(f"Unknown command {name!r}. " + short_help())
             words = list(words or [])
             parsed = Parsed(name, words, " ".join(words) if rest is None else rest.strip())
-            return getattr(self, "_" + name.replace("-", "_"))(actor, parsed)
+            return self.handlers[name](actor, parsed)
         except UserError as exc:
             return TextReply(exc.message, ok=False)
 

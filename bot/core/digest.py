@@ -74,7 +74,7 @@ class DigestBuilder:
 
         streaks = self._streaks(team, part, meeting_at)
         entries = tuple(
-            DigestEntry(member=m, recap=part.recaps[m.id], streak=streaks.get(m.id, 0))
+            DigestEntry(member=m, recap=part.recaps[m.id])
             for m in part.members
             if m.id in part.recaps
         )

@@ -14,6 +14,9 @@ MAX_FIELD_CHARS = 3000
 MAX_NAME_CHARS = 80
 MAX_REASON_CHARS = 200
 
+# A new team's name and timezone until an admin sets them (RECAPBOT_TEAM_NAME, RECAPBOT_TIMEZONE).
+DEFAULT_TEAM_NAME = "Research group"
+DEFAULT_TIMEZONE = "UTC"
 DEFAULT_DIGEST_LEAD = timedelta(hours=2)
 DEFAULT_REMINDER_LEAD = timedelta(hours=24)
 
@@ -168,9 +171,10 @@ class Cycle:
 
 @dataclass(frozen=True)
 class DigestEntry:
+    """One member's recap in a digest; the streak it extended is `recap.streak`."""
+
     member: Member
     recap: Recap
-    streak: int
 
 
 @dataclass(frozen=True)

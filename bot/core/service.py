@@ -8,7 +8,18 @@ from . import cycles, texts
 from .digest import DigestBuilder, Participation
 from .errors import FieldErrors, NotAllowed, UserError
 from .events import Events, ScheduleChanged
-from .model import Actor, Digest, Member, Overview, Recap, RecapDraft, Team, Workspace
+from .model import (
+    DEFAULT_TEAM_NAME,
+    DEFAULT_TIMEZONE,
+    Actor,
+    Digest,
+    Member,
+    Overview,
+    Recap,
+    RecapDraft,
+    Team,
+    Workspace,
+)
 from .ports import Clock, Repository
 from .recaps import RecapService, meeting_dates
 from .replies import FormErrors, Reply, TextReply
@@ -28,8 +39,8 @@ class Core:
     digests: DigestBuilder
 
     @classmethod
-    def build(cls, repo: Repository, clock: Clock, default_timezone: str = "UTC",
-              default_team_name: str = "Research group", events: Events | None = None) -> "Core":
+    def build(cls, repo: Repository, clock: Clock, default_timezone: str = DEFAULT_TIMEZONE,
+              default_team_name: str = DEFAULT_TEAM_NAME, events: Events | None = None) -> "Core":
         events = events or Events()
         teams = TeamService(repo, clock, events, default_timezone, default_team_name)
         return cls(

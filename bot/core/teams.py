@@ -12,7 +12,18 @@ from zoneinfo import ZoneInfo
 from . import cycles
 from .errors import NotAllowed, UserError
 from .events import Events, ScheduleChanged
-from .model import MAX_FIELD_CHARS, MAX_NAME_CHARS, Actor, Cycle, Member, Schedule, Team, Workspace
+from .model import (
+    DEFAULT_TEAM_NAME,
+    DEFAULT_TIMEZONE,
+    MAX_FIELD_CHARS,
+    MAX_NAME_CHARS,
+    Actor,
+    Cycle,
+    Member,
+    Schedule,
+    Team,
+    Workspace,
+)
 from .parsing import (
     parse_date,
     parse_duration,
@@ -41,8 +52,8 @@ class TeamService:
     _repo: Repository
     clock: Clock
     events: Events
-    default_timezone: str = "UTC"
-    default_team_name: str = "Research group"
+    default_timezone: str = DEFAULT_TIMEZONE
+    default_team_name: str = DEFAULT_TEAM_NAME
 
     # -- who is who ------------------------------------------------------------
     def team_for(self, workspace: Workspace) -> Team:

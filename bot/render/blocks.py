@@ -202,8 +202,8 @@ def entry_blocks(entry: DigestEntry) -> list[Block]:
     name = escape(entry.member.display_name)
     head = f"*{name}*" + (" _(late update)_" if recap.late else "")
     blocks: list[Block] = [section(head)]
-    if entry.streak > 1:
-        blocks.append(context(f":fire: {entry.streak} meetings in a row"))
+    if entry.recap.streak > 1:
+        blocks.append(context(f":fire: {entry.recap.streak} meetings in a row"))
     if recap.question:
         label = "*Big-picture question*" + (" _(changed)_" if recap.question_changed else "")
         blocks += labelled_sections(label, escape(recap.question))

@@ -185,8 +185,8 @@ def entry_author(entry: DigestEntry) -> str:
         notes.append("late update")
     if entry.recap.figuring_it_out:
         notes.append("still figuring it out")
-    if entry.streak > 1:
-        notes.append(f"streak {entry.streak}")
+    if entry.recap.streak > 1:
+        notes.append(f"streak {entry.recap.streak}")
     return entry.member.display_name + "".join(f" \u00b7 {n}" for n in notes)
 
 

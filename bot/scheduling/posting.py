@@ -138,7 +138,7 @@ class Poster:
         member = await asyncio.to_thread(self.core.teams.member_by_id, recap.member_id)
         key = f"late:{team.id}:{recap.id}:{recap.updated_at:%Y%m%dT%H%M%S%f}"
         try:
-            posted = await chat.post_late_update(team, list(refs), DigestEntry(member, recap, recap.streak), key)
+            posted = await chat.post_late_update(team, list(refs), DigestEntry(member, recap), key)
         except BaseException as exc:
             await asyncio.shield(asyncio.to_thread(self.ledger.release_late_update, recap.id, recap.updated_at))
             if isinstance(exc, asyncio.CancelledError):

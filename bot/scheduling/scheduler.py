@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from ..config import DEFAULT_CATCHUP_HOURS
 from ..core import cycles
 from ..core.events import RecapSubmitted, ScheduleChanged
 from ..core.model import Team
@@ -39,7 +40,7 @@ def replica_id() -> str:
 
 class Scheduler:
     def __init__(self, core: Core, chats: Mapping[str, Chat], ledger: Ledger, clock: Clock | None = None,
-                 catchup: timedelta = timedelta(hours=12), replica: str | None = None,
+                 catchup: timedelta = timedelta(hours=DEFAULT_CATCHUP_HOURS), replica: str | None = None,
                  shutdown_grace: float = 10.0, **poster_options):
         self.core = core
         self.chats = chats  # live: adapters may register after us

@@ -117,4 +117,4 @@ def entry(name: str, member_id: int, text: str, late: bool = False, streak: int 
     recap = Recap(member_id, 1, member_id, now, question=text, question_changed=False, progress=text,
                   failures=text, questions=text, figuring_it_out=False, late=late, streak=streak,
                   submitted_at=now, updated_at=now)
-    return DigestEntry(member, recap, streak)
+    return DigestEntry(member, recap)

@@ -29,7 +29,7 @@ def entry(i: int, size: int = 3000, text: str | None = None) -> DigestEntry:
     recap = Recap(i, 1, i, NOW, question=body, question_changed=i % 2 == 0, progress=body, failures=body,
                   questions=body, figuring_it_out=i % 3 == 0, late=False, streak=i % 5, submitted_at=NOW,
                   updated_at=NOW)
-    return DigestEntry(member, recap, streak=i % 5)
+    return DigestEntry(member, recap)
 
 
 def digest(entries, agenda=(), north_star="Why do cells count?") -> Digest:

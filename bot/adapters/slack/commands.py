@@ -35,13 +35,11 @@ def register(app, deps: Deps) -> None:
 async def show(deps: Deps, client, body: dict, actor, reply: Reply, replier: Replier) -> None:
     trigger_id = body.get("trigger_id")
     response_url = body.get("response_url")
-    channel_id = body.get("channel_id")
     if isinstance(reply, FormReply):
-        await open_recap_form(deps, client, trigger_id, actor, reply.form, replier, response_url, channel_id)
+        await open_recap_form(client, trigger_id, reply.form, replier, response_url)
     elif isinstance(reply, SettingsReply):
         if reply.can_edit:
-            await settings_modal.open_settings(deps, client, trigger_id, actor, reply.team, replier,
-                                               response_url, channel_id)
+            await settings_modal.open_settings(client, trigger_id, actor, reply.team, replier, response_url)
         else:
             await replier.text(reply.text + "\n\n" + REFUSAL)
     elif isinstance(reply, DigestReply):

@@ -94,7 +94,6 @@ def register(app, deps: Deps) -> None:
             except UserError as exc:
                 await client.views_open(trigger_id=body["trigger_id"], view=notice_view("Recap", exc.message))
                 return
-            channel = (body.get("channel") or {}).get("id")
-            await open_recap_form(deps, client, body["trigger_id"], actor, form, replier, None, channel)
+            await open_recap_form(client, body["trigger_id"], form, replier)
         except Exception as exc:  # noqa: BLE001
             await report_failure("recap button", exc, replier)

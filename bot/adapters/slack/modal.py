@@ -25,7 +25,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ...core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
-from ...core.model import Actor, RecapDraft
+from ...core.model import RecapDraft
 from ...core.replies import FormErrors
 from ...core.texts import when
 from ...render.blocks import MAX_SECTION_CHARS, context, escape, section, split_text, to_mrkdwn
@@ -41,10 +41,9 @@ EXPIRED_TRIGGER = ("Slack did not let me open the form in time. Type `/recap` ag
 FAILED = "Something went wrong on our side; what you typed is still here. Please press Submit again in a moment."
 
 
-def metadata(response_url: str | None, channel_id: str | None) -> str:
+def metadata(response_url: str | None) -> str:
     """Where to confirm: kept in the view's private_metadata (at most 3,000 characters)."""
-    data = {k: v for k, v in (("r", response_url), ("c", channel_id)) if v}
-    text = json.dumps(data)
+    text = json.dumps({"r": response_url} if response_url else {})
     return text if len(text) <= 3000 else "{}"
 
 
@@ -120,10 +119,9 @@ async def open_modal(client: AsyncWebClient, trigger_id: str, view: View, replie
         await replier.text(EXPIRED_TRIGGER.replace("`/recap`", f"`{command}`"))
 
 
-async def open_recap_form(deps: Deps, client: AsyncWebClient, trigger_id: str, actor: Actor,
-                          form: RecapForm, replier: Replier, response_url: str | None = None,
-                          channel_id: str | None = None) -> None:
-    await open_modal(client, trigger_id, recap_view(form, metadata(response_url, channel_id)), replier)
+async def open_recap_form(client: AsyncWebClient, trigger_id: str, form: RecapForm, replier: Replier,
+                          response_url: str | None = None) -> None:
+    await open_modal(client, trigger_id, recap_view(form, metadata(response_url)), replier)
 
 
 def register(app, deps: Deps) -> None:

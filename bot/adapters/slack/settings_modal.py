@@ -78,9 +78,9 @@ def settings_view(team: Team, person_tz: str | None, private_metadata: str = "")
                 blocks=blocks, private_metadata=private_metadata)
 
 
-async def open_settings(deps: Deps, client, trigger_id: str, actor: Actor, team: Team, replier: Replier,
-                        response_url: str | None, channel_id: str | None) -> None:
-    view = settings_view(team, actor.timezone, metadata(response_url, channel_id))
+async def open_settings(client, trigger_id: str, actor: Actor, team: Team, replier: Replier,
+                        response_url: str | None) -> None:
+    view = settings_view(team, actor.timezone, metadata(response_url))
     await open_modal(client, trigger_id, view, replier, command="/recap setup")
 
 
