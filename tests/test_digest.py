@@ -3,9 +3,14 @@ from datetime import datetime, timezone
 
 import pytest
 
+from bot.adapters.slack.home import home_view
+from bot.core.commands import CommandHandler
 from bot.core.digest import agenda_items
+from bot.core.forms import TEXT_FIELDS
 from bot.core.model import RecapDraft
-from bot.render.markdown import render_digest
+from bot.render.blocks import entry_blocks
+from bot.render.embeds import entry_sections
+from bot.render.markdown import entry_lines, render_digest
 from tests.conftest import person
 
 UTC = timezone.utc
@@ -102,3 +107,18 @@ def test_empty_digest_still_shows_participation(core, team):
 )
 def test_agenda_items_split_per_line(text, items):
     assert agenda_items(text) == items
+
+
+def test_every_platform_heads_each_answer_with_the_forms_own_words(core, filled):
+    """Digest (Markdown, Block Kit, embeds), history and the App Home all say what the form asked."""
+    alice = next(e for e in core.upcoming_digest(filled).entries if e.member.display_name == "alice")
+    shown = {
+        "markdown": "\n".join(entry_lines(alice)),
+        "slack": str([block.to_dict() for block in entry_blocks(alice)]),
+        "discord": "\n".join(title for title, _ in entry_sections(alice)),
+        "history": CommandHandler(core).handle(ALICE, "/recap history").text,
+        "app home": str(home_view(core.overview(ALICE)).to_dict()),
+    }
+    for where, text in shown.items():
+        for spec in TEXT_FIELDS:
+            assert spec.title in text, (where, spec.title)

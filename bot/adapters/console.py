@@ -17,7 +17,7 @@ from ..core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
 from ..core.model import Actor, Digest, DigestEntry, Member, RecapDraft, Team, Workspace
 from ..core.replies import DigestReply, FormErrors, FormReply, Reply, SettingsReply, TextReply
 from ..core.service import Core
-from ..core.texts import when
+from ..core.texts import FORM_REPLACING, SUBMIT_USAGE, form_intro, reminder
 from ..render.markdown import entry_lines, render_digest
 
 WORKSPACE = Workspace("console", "local")
@@ -47,10 +47,8 @@ class ConsoleAdapter:
         return [f"console:{key}"]
 
     async def remind(self, team: Team, member: Member, meeting_local: datetime) -> None:
-        self.write(
-            f"[reminder to {member.display_name}] The digest for the meeting on {when(meeting_local)} "
-            "goes out soon and you have not written yet. Type /recap to write your recap."
-        )
+        self.write(f"[reminder to {member.display_name}] {reminder(team, member, meeting_local)} "
+                   "Type /recap to write your recap.")
 
     # -- the loop --------------------------------------------------------------
     def actor(self) -> Actor:
@@ -136,15 +134,11 @@ class ConsoleAdapter:
     # -- the form as prompts -----------------------------------------------------
     def fill_form(self, form: RecapForm) -> None:
         if not self.interactive:
-            self.write(
-                "Error: the form needs a terminal. In scripts use "
-                '/recap submit --question "..." --progress "..." --failures "..." --questions "..." [--figuring-it-out]'
-            )
+            self.write(f"Error: the form needs a terminal. In scripts use {SUBMIT_USAGE}")
             return
-        self.write(f"Recap for the meeting on {when(form.meeting_local)}; "
-                   f"the digest goes out {when(form.digest_local)}.")
+        self.write(form_intro(form))
         if form.replacing:
-            self.write("You already submitted for this meeting: your answers are pre-filled and will be replaced.")
+            self.write(FORM_REPLACING)
         values = form.prefill()
         for spec in TEXT_FIELDS:
             values[spec.key] = self._ask(f"{spec.label} ({spec.placeholder})", values[spec.key])

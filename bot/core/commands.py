@@ -13,7 +13,6 @@ from . import texts
 from .errors import UserError
 from .model import Actor, RecapDraft
 from .parsing import parse_date, parse_positive_int, split_args
-from .recaps import describe_away
 from .replies import DigestReply, FormErrors, FormReply, Reply, SettingsReply, TextReply
 from .service import Core
 from .teams import setup_usage, upcoming_cycle
@@ -98,10 +97,7 @@ def parse_submit_flags(words: list[str]) -> RecapDraft:
             i += 1
             continue
         if flag not in SUBMIT_FLAGS:
-            raise UserError(
-                f"Unknown option {word!r}. Use `/recap submit --question \"...\" --progress \"...\" "
-                f"--failures \"...\" --questions \"...\" --figuring-it-out`."
-            )
+            raise UserError(f"Unknown option {word!r}. Use `{texts.SUBMIT_USAGE}`.")
         if eq:
             value = inline
             i += 1
@@ -180,7 +176,7 @@ class CommandHandler:
 
     def _away(self, actor: Actor, cmd: Parsed) -> Reply:
         away = self.core.recaps.away(actor, cmd.words)
-        return TextReply(f"You are {describe_away(away)}. No reminders until then; the digest shows you as away.")
+        return TextReply(f"You are {texts.describe_away(away)}. No reminders until then; the digest shows you as away.")
 
     def _back(self, actor: Actor, cmd: Parsed) -> Reply:
         self._no_args(cmd)
@@ -259,7 +255,7 @@ class CommandHandler:
                 raise UserError(f"{word!r} is not key=value. " + setup_usage())
             pairs.append((key, value))
         team = self.core.teams.configure(actor, pairs)
-        reply = "Saved.\n" + texts.settings(team)
+        reply = texts.saved(team)
         if team.schedule:
             cycle = upcoming_cycle(team, self.core.clock.now())
             reply += f"\nNext meeting: {texts.when(cycle.meeting_at.astimezone(ZoneInfo(team.timezone)))}."

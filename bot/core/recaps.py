@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from . import cycles
 from .errors import FieldErrors, UserError
 from .events import Events, RecapSubmitted
-from .forms import TEXT_FIELDS, RecapForm
+from .forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
 from .model import (
     MAX_FIELD_CHARS,
     MAX_REASON_CHARS,
@@ -55,7 +55,7 @@ def validate_draft(draft: RecapDraft) -> RecapDraft:
     if not (result.progress or result.failures or result.questions or result.figuring_it_out):
         raise FieldErrors({
             "progress": "Bring something: progress, what didn't work, a question for the group, "
-                        "or tick \u201cstill figuring it out\u201d. Nothing was saved."
+                        f"or tick \u201c{FIGURING_LABEL.lower()}\u201d. Nothing was saved."
         })
     return result
 
@@ -203,12 +203,6 @@ def _away_until(words: list[str], today: date) -> tuple[date, list[str]]:
         # "2w" from a Monday means back on the Monday two weeks later.
         return today + timedelta(days=days - 1), rest
     raise UserError(f"Unknown away period {words[0]!r}. " + usage)
-
-
-def describe_away(away: Away) -> str:
-    back = away.until + timedelta(days=1)
-    text = f"away until {away.until:%a %d %b %Y} (back {back:%a %d %b})"
-    return text + (f": {away.reason}" if away.reason else "")
 
 
 def meeting_dates(team: Team, start: datetime, count: int) -> list[datetime]:

@@ -32,6 +32,7 @@ from .parsing import (
     parse_timezone,
 )
 from .ports import Clock, Repository
+from .texts import settings_refusal
 
 SETUP_KEYS = {
     "channel": "the channel the digest is posted to",
@@ -112,10 +113,7 @@ class TeamService:
         team = self.team_for(actor.workspace)
         self.member_for(actor, team)  # whoever uses the bot joins its team
         if not self.can_configure(actor, team):
-            raise NotAllowed(
-                "Only workspace admins or this team's admins can change its settings. "
-                "Ask one of them, or see the current settings with `/recap setup`."
-            )
+            raise NotAllowed(settings_refusal())
         changes = self._changes(team, pairs)
         now = self.clock.now()
         before = cycles.next_meeting(team.schedule, now, team.skipped) if team.schedule else None

@@ -1,12 +1,52 @@
-"""The words of the bot's replies, kept apart from the logic that picks them."""
+"""The words of the bot's replies, kept apart from the logic that picks them.
+
+Adapters take their sentences from here (and the form's field words from
+forms.py) and only add what is truly their platform's: a button, an emoji,
+how a modal is reopened.
+"""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from .digest import Participation
-from .model import WEEKDAYS, Member, Recap, Team
+from .forms import FIGURING_LABEL, RecapForm, answers
+from .model import WEEKDAYS, Away, Member, Recap, Team
 from .parsing import format_duration
-from .recaps import History, SubmitResult, describe_away
+
+if TYPE_CHECKING:  # only their shapes: texts is imported by the services these live beside
+    from .digest import Participation
+    from .recaps import History, SubmitResult
+
+SOMETHING_WENT_WRONG = "Something went wrong on our side; nothing was lost. Please try again in a moment."
+WRITE_RECAP = "Write my recap"
+EDIT_RECAP = "Edit my recap"
+FIX_RECAP = "Fix my recap"
+NOT_SAVED = "Nothing was saved yet:"
+FORM_REPLACING = "You already sent a recap for this meeting: your answers are pre-filled and will be replaced."
+SUBMIT_USAGE = ('/recap submit --question "..." --progress "..." --failures "..." --questions "..." '
+                "[--figuring-it-out]")
+
+
+def form_failed(button: str) -> str:
+    """A form's submission failed on our side; the form stays open with what was typed."""
+    return (f"Something went wrong on our side; nothing was saved and what you typed is still here. "
+            f"Please press {button} again in a moment.")
+
+
+def settings_refusal(platform_admins: str = "workspace admins") -> str:
+    """Who may change a team's settings; `platform_admins` is how the platform calls its admins."""
+    return (f"Only {platform_admins} or this team's admins can change these settings. "
+            "Ask one of them if something should change.")
+
+
+def form_intro(form: RecapForm) -> str:
+    return f"Recap for the meeting on **{when(form.meeting_local)}**. The digest goes out {when(form.digest_local)}."
+
+
+def reminder(team: Team, member: Member, meeting_local: datetime) -> str:
+    """The reminder DM; each platform adds its own way to open the form."""
+    return (f"Hi {member.display_name}! The digest for **{team.name}**'s meeting on {when(meeting_local)} "
+            "goes out soon and your recap is not in yet.")
 
 
 def when(moment: datetime) -> str:
@@ -27,6 +67,12 @@ def relative(moment: datetime, now: datetime) -> str:
     else:
         span = f"{delta.days} days"
     return f"in {span}" if future else f"{span} ago"
+
+
+def describe_away(away: Away) -> str:
+    back = away.until + timedelta(days=1)
+    text = f"away until {away.until:%a %d %b %Y} (back {back:%a %d %b})"
+    return text + (f": {away.reason}" if away.reason else "")
 
 
 def submitted(result: SubmitResult, now: datetime, zone) -> str:
@@ -88,16 +134,14 @@ def history(result: History, zone) -> str:
 
 
 def _recap_lines(recap: Recap) -> list[str]:
-    out = []
-    if recap.question:
-        out.append(f"- Big-picture question: {recap.question}")
-    for label, value in (("Progress", recap.progress), ("What didn't work", recap.failures),
-                         ("Questions", recap.questions)):
-        if value:
-            out.append(f"- {label}: {value}")
+    out = [f"- {spec.title}: {value}" for spec, value in answers(recap)]
     if recap.figuring_it_out:
-        out.append("- Still figuring it out")
+        out.append(f"- {FIGURING_LABEL}")
     return out
+
+
+def saved(team: Team) -> str:
+    return "Saved.\n" + settings(team)
 
 
 def settings(team: Team) -> str:

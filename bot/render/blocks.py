@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from ..core.forms import CHANGED, FIGURING_LABEL, answers, changed
 from ..core.model import WEEKDAYS, Digest, DigestEntry
 from .markdown import meeting_title, participation_lines
 
@@ -204,15 +205,11 @@ def entry_blocks(entry: DigestEntry) -> list[Block]:
     blocks: list[Block] = [section(head)]
     if entry.recap.streak > 1:
         blocks.append(context(f":fire: {entry.recap.streak} meetings in a row"))
-    if recap.question:
-        label = "*Big-picture question*" + (" _(changed)_" if recap.question_changed else "")
-        blocks += labelled_sections(label, escape(recap.question))
-    for label, value in (("Progress", recap.progress), ("What didn't work", recap.failures),
-                         ("Questions for the group", recap.questions)):
-        if value:
-            blocks += labelled_sections(f"*{label}*", escape(value))
+    for spec, value in answers(recap):
+        mark = f" _({CHANGED})_" if changed(spec, recap) else ""
+        blocks += labelled_sections(f"*{spec.title}*{mark}", escape(value))
     if recap.figuring_it_out:
-        blocks.append(context("_Still figuring it out._"))
+        blocks.append(context(f"_{FIGURING_LABEL}._"))
     return blocks
 
 

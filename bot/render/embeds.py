@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import discord
 
+from ..core.forms import FIGURING_LABEL, titled_answers
 from ..core.model import WEEKDAYS, Digest, DigestEntry
 from .markdown import meeting_title, participation_lines
 
@@ -166,16 +167,9 @@ def fit(text: str, limit: int) -> str:
 
 
 def entry_sections(entry: DigestEntry) -> list[tuple[str, str]]:
-    recap = entry.recap
-    sections = []
-    if recap.question:
-        sections.append(("Big-picture question" + (" (changed)" if recap.question_changed else ""), recap.question))
-    for label, text in (("Progress", recap.progress), ("What didn't work", recap.failures),
-                        ("Questions for the group", recap.questions)):
-        if text:
-            sections.append((label, text))
+    sections = titled_answers(entry.recap)
     if not sections:
-        sections.append(("Still figuring it out", ""))
+        sections.append((FIGURING_LABEL, ""))
     return sections
 
 
@@ -184,7 +178,7 @@ def entry_author(entry: DigestEntry) -> str:
     if entry.recap.late:
         notes.append("late update")
     if entry.recap.figuring_it_out:
-        notes.append("still figuring it out")
+        notes.append(FIGURING_LABEL.lower())
     if entry.recap.streak > 1:
         notes.append(f"streak {entry.recap.streak}")
     return entry.member.display_name + "".join(f" \u00b7 {n}" for n in notes)

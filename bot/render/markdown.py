@@ -1,6 +1,7 @@
 """Digest -> Markdown, for the console, `recapbot digest` and anything text-only."""
 from __future__ import annotations
 
+from ..core.forms import FIGURING_LABEL, titled_answers
 from ..core.model import WEEKDAYS, Digest, DigestEntry
 
 
@@ -22,17 +23,10 @@ def entry_lines(entry: DigestEntry) -> list[str]:
     if recap.late:
         head += " _(late update)_"
     lines = [head]
-    if recap.question:
-        label = "Big-picture question" + (" (changed)" if recap.question_changed else "")
-        lines += _block(label, recap.question)
-    if recap.progress:
-        lines += _block("Progress", recap.progress)
-    if recap.failures:
-        lines += _block("What didn't work", recap.failures)
-    if recap.questions:
-        lines += _block("Questions", recap.questions)
+    for title, value in titled_answers(recap):
+        lines += _block(title, value)
     if recap.figuring_it_out:
-        lines.append("_Still figuring it out._")
+        lines.append(f"_{FIGURING_LABEL}._")
     return lines
 
 

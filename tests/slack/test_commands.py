@@ -86,7 +86,7 @@ async def test_second_recap_prefills_answers_and_says_it_replaces(slack, core):
     await slack.command(BOB)
     (call,) = await slack.fake.wait_for("views.open")
     view = call.args["view"]
-    assert "replaces" in _texts(view)
+    assert "will be replaced" in _texts(view)
     assert view["submit"]["text"] == "Replace"
     progress = next(b for b in view["blocks"] if b.get("block_id") == "progress")
     assert progress["element"]["initial_value"] == "First draft"

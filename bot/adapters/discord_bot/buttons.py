@@ -16,6 +16,7 @@ from ...core.commands import CommandHandler
 from ...core.model import Actor
 from ...core.replies import FormReply
 from ...core.service import Core
+from ...core.texts import WRITE_RECAP
 from .modal import RecapModal
 from .replies import actor_for, guild_of, log, send, show, tell_failure, workspace_of
 
@@ -41,7 +42,7 @@ async def open_form(interaction: discord.Interaction, core: Core, handler: Comma
 class OpenFormButton(discord.ui.DynamicItem[discord.ui.Button], template=r"recapbot:form:(?P<guild_id>[0-9]{1,20})"):
     def __init__(self, guild_id: int):
         super().__init__(discord.ui.Button(
-            label="Write my recap", style=discord.ButtonStyle.primary, custom_id=f"recapbot:form:{guild_id}",
+            label=WRITE_RECAP, style=discord.ButtonStyle.primary, custom_id=f"recapbot:form:{guild_id}",
         ))
         self.guild_id = guild_id
 

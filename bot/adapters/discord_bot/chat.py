@@ -15,7 +15,7 @@ from datetime import datetime
 import discord
 
 from ...core.model import Digest, DigestEntry, Member, Team
-from ...core.texts import when
+from ...core.texts import reminder
 from ...render.embeds import Message, render_digest, render_entry
 from .buttons import OpenFormView
 from .replies import NO_PINGS, PLATFORM, guild_of, log
@@ -65,8 +65,7 @@ class DiscordChat:
         """A DM with a button that opens the form; a closed DM is logged, not raised."""
         user_id = int(member.user_ref)
         user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
-        text = (f"Hi {member.display_name}! The digest for **{team.name}**'s meeting on {when(meeting_local)} "
-                "goes out soon and your recap is not in yet.")
+        text = reminder(team, member, meeting_local)
         try:
             await user.send(text, view=OpenFormView(guild_of(team.workspace)), allowed_mentions=NO_PINGS,
                             nonce=nonce(f"remind:{team.id}:{member.id}:{meeting_local.isoformat()}", 0))

@@ -11,10 +11,11 @@ import asyncio
 
 import discord
 
-from ...core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
+from ...core.forms import FIGURING_HINT, FIGURING_LABEL, TEXT_FIELDS, RecapForm
 from ...core.model import WEEKDAYS, Actor, RecapDraft
 from ...core.replies import FormErrors
 from ...core.service import Core
+from ...core.texts import FIX_RECAP, NOT_SAVED
 from ...render.embeds import fit
 from .replies import log, send, send_text, tell_failure
 
@@ -59,7 +60,7 @@ class RecapModal(discord.ui.Modal):
         )
         self.add_item(discord.ui.Label(
             text=FIGURING_LABEL, component=self.figuring,
-            description="Tick it when you have nothing to report yet; that counts as taking part.",
+            description=FIGURING_HINT,
         ))
 
     def draft(self) -> RecapDraft:
@@ -71,8 +72,8 @@ class RecapModal(discord.ui.Modal):
         await interaction.response.defer(ephemeral=True, thinking=True)
         reply = await asyncio.to_thread(self.core.submit_recap, self.actor, draft)
         if isinstance(reply, FormErrors):
-            lines = ["Nothing was saved yet:"] + [f"- {message}" for message in reply.errors.values()]
-            lines.append("Press **Fix my recap** to reopen the form with everything you typed.")
+            lines = [NOT_SAVED] + [f"- {message}" for message in reply.errors.values()]
+            lines.append(f"Press **{FIX_RECAP}** to reopen the form with everything you typed.")
             await send(interaction, "\n".join(lines), view=FixView(self.core, self.actor, self.form, draft))
         elif not reply.ok:
             await send_text(interaction, reply.text, view=FixView(self.core, self.actor, self.form, draft))
@@ -91,7 +92,7 @@ class FixView(discord.ui.View):
         super().__init__(timeout=FIX_TIMEOUT)
         self.core, self.actor, self.form, self.draft = core, actor, form, draft
 
-    @discord.ui.button(label="Fix my recap", style=discord.ButtonStyle.primary)
+    @discord.ui.button(label=FIX_RECAP, style=discord.ButtonStyle.primary)
     async def fix(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         values = {spec.key: getattr(self.draft, spec.key) for spec in TEXT_FIELDS}
         await interaction.response.send_modal(

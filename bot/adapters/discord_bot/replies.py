@@ -10,8 +10,10 @@ import logging
 
 import discord
 
+from ...core.forms import FIGURING_LABEL, answers
 from ...core.model import Actor, RecapDraft, Workspace
 from ...core.replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
+from ...core.texts import SOMETHING_WENT_WRONG, settings_refusal
 from ...core.texts import settings as settings_text
 from ...render.embeds import CONTENT_MAX, Message, render_digest, split_text
 
@@ -19,7 +21,7 @@ log = logging.getLogger("recapbot.discord")
 
 NO_PINGS = discord.AllowedMentions.none()
 GUILD_ONLY = "recapbot works inside a server: use `/recap` in a channel of your research group's server."
-FAILED = "Something went wrong on our side; nothing was lost. Please try again in a moment."
+FAILED = SOMETHING_WENT_WRONG
 
 
 PLATFORM = "discord"
@@ -97,8 +99,7 @@ async def show(interaction: discord.Interaction, reply: Reply) -> None:
         await send_text(interaction, reply.text)
     elif isinstance(reply, SettingsReply):
         hint = ("\nChange settings with the options of `/recap setup` (meeting day and time, timezone, channel...)."
-                if reply.can_edit else
-                "\nOnly members with Manage Server or this team's admins can change these settings.")
+                if reply.can_edit else "\n" + settings_refusal("members with Manage Server"))
         # The core's own text ends with key=value usage meant for text platforms; show the settings alone.
         await send_text(interaction, settings_text(reply.team) + hint)
     elif isinstance(reply, DigestReply):
@@ -121,9 +122,8 @@ async def tell_failure(interaction: discord.Interaction, draft: RecapDraft | Non
 
 
 def answers_file(draft: RecapDraft) -> discord.File:
-    parts = [("Big-picture question", draft.question), ("Progress", draft.progress),
-             ("What didn't work", draft.failures), ("Questions", draft.questions)]
-    text = "\n\n".join(f"## {label}\n{value}" for label, value in parts if value)
+    """What was typed, under the form's own labels, to paste back field by field."""
+    text = "\n\n".join(f"## {spec.label}\n{value}" for spec, value in answers(draft))
     if draft.figuring_it_out:
-        text += "\n\n(Still figuring it out)"
+        text += f"\n\n({FIGURING_LABEL})"
     return discord.File(io.BytesIO(text.encode("utf-8")), filename="my-recap.md")

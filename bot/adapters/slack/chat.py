@@ -14,8 +14,8 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ...core.model import Digest, DigestEntry, Member, Team
-from ...core.texts import when
-from ...render.blocks import SlackMessage, digest_messages, entry_messages, escape, pack, section
+from ...core.texts import WRITE_RECAP, reminder
+from ...render.blocks import SlackMessage, digest_messages, entry_messages, pack, section, to_mrkdwn, to_plain
 from .identity import PLATFORM
 from .modal import OPEN_ACTION
 
@@ -76,12 +76,11 @@ class SlackChat:
 
     async def remind(self, team: Team, member: Member, meeting_local: datetime) -> None:
         client = await self.client_for(team.workspace.id)
-        text = (f"The digest for the meeting on {when(meeting_local)} goes out soon, "
-                "and your recap is not in yet.")
+        text = reminder(team, member, meeting_local)
         blocks = [
-            section(f":wave: {escape(text)} It takes a minute."),
+            section(f":wave: {to_mrkdwn(text)}"),
             ActionsBlock(block_id="reminder_actions", elements=[
-                ButtonElement(text="Write my recap", action_id=OPEN_ACTION, value="reminder", style="primary")]),
+                ButtonElement(text=WRITE_RECAP, action_id=OPEN_ACTION, value="reminder", style="primary")]),
         ]
-        message = pack(blocks, text)[0]
+        message = pack(blocks, to_plain(text))[0]
         await client.chat_postMessage(channel=member.user_ref, text=message.text, blocks=message.blocks)

@@ -7,14 +7,14 @@ the trigger_id is still valid.
 from __future__ import annotations
 
 from ...core.replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
+from ...core.texts import settings_refusal
 from ...render.blocks import all_digest_messages, context, escape, pack
 from . import settings_modal
 from .common import Deps, Replier, from_slack_text, report_failure, team_id_of, user_id_of
 from .modal import open_recap_form
 
 COMMAND = "/recap"
-REFUSAL = ("Only workspace admins or owners, or this team's admins, can change these settings. "
-           "Ask one of them if something should change.")
+REFUSAL = settings_refusal("workspace admins or owners")
 
 
 def register(app, deps: Deps) -> None:

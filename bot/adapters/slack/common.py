@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ...config import Settings
+from ...core import texts
 from ...core.commands import CommandHandler
 from ...core.model import Actor
 from ...core.service import Core
@@ -26,9 +27,7 @@ from .identity import Identity
 
 log = logging.getLogger("recapbot.slack")
 
-SOMETHING_WENT_WRONG = (
-    ":warning: Something went wrong on our side, nothing was lost. Please try again in a moment."
-)
+SOMETHING_WENT_WRONG = ":warning: " + texts.SOMETHING_WENT_WRONG
 # A response_url takes about 5 posts; keep one for a late error message.
 RESPONSE_URL_BUDGET = 4
 

@@ -13,7 +13,8 @@ from slack_sdk.models.views import View
 
 from ...core.errors import UserError
 from ...core.model import Overview
-from ...core.texts import when
+from ...core.forms import FIGURING_LABEL, answers
+from ...core.texts import EDIT_RECAP, WRITE_RECAP, when
 from ...render.blocks import context, escape, labelled_sections, section
 from .common import Deps, Replier, report_failure, team_id_of, user_id_of
 from .modal import OPEN_ACTION, notice_view, open_recap_form
@@ -46,19 +47,16 @@ def home_view(state: Overview) -> View:
             f":hourglass_flowing_sand: *Not submitted yet* for the meeting on {escape(when(state.meeting))}. "
             f"The digest goes out {escape(when(state.digest))} ({state.digest_relative})."))
     blocks.append(context(f":fire: Streak: *{state.streak}* meeting{'s' if state.streak != 1 else ''} in a row"))
-    label = "Edit my recap" if state.submitted else "Write my recap"
+    label = EDIT_RECAP if state.submitted else WRITE_RECAP
     blocks.append(ActionsBlock(block_id="home_actions", elements=[
         ButtonElement(text=label, action_id=OPEN_ACTION, value="home", style="primary")]))
     blocks.append(DividerBlock())
     blocks.append(section("*Your last recaps*" if state.recent else "*Your last recaps*\n_None yet._"))
     for recap in state.recent:
         lines = [f"*{escape(when(recap.meeting_at.astimezone(state.zone)))}*" + (" _(late)_" if recap.late else "")]
-        for name, value in (("Question", recap.question), ("Progress", recap.progress),
-                            ("What didn't work", recap.failures), ("Questions", recap.questions)):
-            if value:
-                lines.append(f"*{name}:* {_preview(value)}")
+        lines += [f"*{spec.title}:* {_preview(value)}" for spec, value in answers(recap)]
         if recap.figuring_it_out:
-            lines.append("_Still figuring it out._")
+            lines.append(f"_{FIGURING_LABEL}._")
         blocks.append(section("\n".join(lines)))
     return View(type="home", blocks=blocks)
 

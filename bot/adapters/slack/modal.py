@@ -24,11 +24,11 @@ from slack_sdk.models.views import View
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from slack_sdk.web.async_client import AsyncWebClient
 
-from ...core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
+from ...core.forms import FIGURING_LABEL, FIGURING_PROMPT, TEXT_FIELDS, RecapForm
 from ...core.model import RecapDraft
 from ...core.replies import FormErrors
-from ...core.texts import when
-from ...render.blocks import MAX_SECTION_CHARS, context, escape, section, split_text, to_mrkdwn
+from ...core.texts import FORM_REPLACING, form_failed, form_intro
+from ...render.blocks import MAX_SECTION_CHARS, context, section, split_text, to_mrkdwn
 from .common import Deps, Replier, report_failure, team_id_of, user_id_of
 
 log = logging.getLogger("recapbot.slack")
@@ -38,7 +38,7 @@ OPEN_ACTION = "recap_open"  # the button in the App Home and in reminders
 FIGURING_BLOCK = "figuring"
 VALUE = "value"
 EXPIRED_TRIGGER = ("Slack did not let me open the form in time. Type `/recap` again; nothing was lost.")
-FAILED = "Something went wrong on our side; what you typed is still here. Please press Submit again in a moment."
+FAILED = form_failed("Submit")
 
 
 def metadata(response_url: str | None) -> str:
@@ -57,15 +57,9 @@ def read_metadata(view: dict) -> dict:
 
 def recap_view(form: RecapForm, private_metadata: str = "") -> View:
     values = form.prefill()
-    blocks: list[Any] = [context(
-        f"For the meeting on *{escape(when(form.meeting_local))}*. "
-        f"The digest goes out {escape(when(form.digest_local))}."
-    )]
+    blocks: list[Any] = [context(to_mrkdwn(form_intro(form)))]
     if form.replacing:
-        blocks.append(section(
-            ":pencil2: You already sent a recap for this meeting. Your answers are filled in below; "
-            "submitting *replaces* them."
-        ))
+        blocks.append(section(":pencil2: " + to_mrkdwn(FORM_REPLACING)))
     for spec in TEXT_FIELDS:
         element = PlainTextInputElement(
             action_id=VALUE, multiline=spec.multiline, max_length=spec.max_chars,
@@ -74,7 +68,7 @@ def recap_view(form: RecapForm, private_metadata: str = "") -> View:
         blocks.append(InputBlock(block_id=spec.key, label=spec.label, element=element, optional=True))
     option = Option(value="yes", label=FIGURING_LABEL)
     blocks.append(InputBlock(
-        block_id=FIGURING_BLOCK, label="Not much to report?", optional=True,
+        block_id=FIGURING_BLOCK, label=FIGURING_PROMPT, optional=True,
         element=CheckboxesElement(action_id=VALUE, options=[option],
                                   initial_options=[option] if form.figuring_it_out else None),
     ))

@@ -133,15 +133,13 @@ def register(app, deps: Deps) -> None:
             return
         except Exception as exc:  # noqa: BLE001 - the modal stays open: nothing is lost
             log.error("slack settings submission failed", exc_info=exc)
-            await ack(response_action="errors", errors={
-                "channel": "Something went wrong on our side; nothing was saved and your choices are still here. "
-                           "Please press Save again in a moment."})
+            await ack(response_action="errors", errors={"channel": texts.form_failed("Save")})
             return
         await ack()
         replier = Replier(client, user_id, respond_to(read_metadata(view).get("r")))
         try:
             note = await _join(client, team.channel)
-            await replier.text("Saved.\n" + texts.settings(team) + (f"\n\n{note}" if note else ""))
+            await replier.text(texts.saved(team) + (f"\n\n{note}" if note else ""))
         except Exception as exc:  # noqa: BLE001
             await report_failure("settings confirmation", exc, replier)
 
