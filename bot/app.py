@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
+from .adapters import Adapter
 from .config import Settings
 from .core.events import Events, RecapSubmitted, ScheduleChanged
 from .core.ports import Chat, Clock, SystemClock
@@ -48,26 +49,41 @@ def attach_adapters(app: App, console: bool = False) -> None:
     if settings.slack_enabled and not console:
         attach_slack(app)
     if settings.discord_enabled and not console:
-        from .adapters.discord_bot import attach as attach_discord
-
         attach_discord(app)
     if console or not app.chats:
-        from .adapters.console import ConsoleAdapter
-
-        adapter = ConsoleAdapter(app.core)
-        app.chats[adapter.platform] = adapter
-        app.runners.append(adapter.run)
+        attach_console(app)
     attach_scheduler(app)
+
+
+def _add(app: App, adapter: Adapter) -> None:
+    """Every adapter has one shape: a Chat for the scheduler, a runner for serve()."""
+    app.chats[adapter.chat.platform] = adapter.chat
+    app.runners.append(adapter.run)
 
 
 def attach_slack(app: App):
     """Slack's runner and Chat; its App Home follows every submission, however it was made."""
-    from .adapters.slack.app import SlackAdapter
+    from .adapters.slack.app import slack_adapter
 
-    adapter = SlackAdapter(app)
-    app.chats[adapter.chat.platform] = adapter.chat
-    app.runners.append(adapter.run)
+    adapter = slack_adapter(app.core, app.settings, app.engine)
+    _add(app, adapter)
     app.core.events.subscribe(RecapSubmitted, adapter.on_recap_submitted)
+    return adapter
+
+
+def attach_discord(app: App):
+    from .adapters.discord_bot import DiscordAdapter
+
+    adapter = DiscordAdapter(app.core, app.settings)
+    _add(app, adapter)
+    return adapter
+
+
+def attach_console(app: App):
+    from .adapters.console import ConsoleAdapter
+
+    adapter = ConsoleAdapter(app.core)
+    _add(app, adapter)
     return adapter
 
 

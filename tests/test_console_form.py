@@ -1,10 +1,16 @@
 """The console's field-by-field form, as a person at a terminal uses it."""
+import asyncio
 import io
+import os
+import threading
 
 import pytest
 
 from bot.adapters.console import ConsoleAdapter
+from bot.scheduling import Scheduler
+from bot.store.ledger import Ledger
 from tests.conftest import person
+from tests.test_scheduler import REMINDER_AT, run_at
 
 
 @pytest.fixture
@@ -15,9 +21,7 @@ def team(core):
 def run(core, lines: str) -> str:
     out = io.StringIO()
     console = ConsoleAdapter(core, stdin=io.StringIO(lines), stdout=out, user="alice", interactive=True)
-    while (line := console.stdin.readline()):
-        if console.handle_line(line) is False:
-            break
+    asyncio.run(console.run())
     return out.getvalue()
 
 
@@ -50,3 +54,37 @@ def test_invalid_form_asks_again_for_the_broken_field(core, team):
 def test_quit_stops_the_loop(core, team):
     out = run(core, "/quit\n/recap help\n")
     assert "/recap away" not in out
+
+
+async def test_reminders_go_out_while_someone_is_typing_into_the_form(core, engine, clock, team):
+    """The form's prompts wait without holding up the event loop: the scheduler keeps running."""
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end) as stdin, os.fdopen(write_end, "w") as feed:
+        prompted = asyncio.Event()
+
+        class Screen(io.StringIO):
+            def write(self, text: str) -> int:
+                if "Big-picture question" in text:
+                    prompted.set()
+                return super().write(text)
+
+        screen = Screen()
+        console = ConsoleAdapter(core, stdin=stdin, stdout=screen, user="alice", interactive=True)
+        s = Scheduler(core, {"console": console.chat}, Ledger(engine), clock=clock, replica="t")
+        reminded = threading.Event()
+
+        def type_the_answers() -> None:
+            reminded.wait(10)  # a console that blocked the loop would get them anyway, only late
+            feed.write("Q\nwrote the loader\n\n\nn\n/quit\n")
+            feed.flush()
+
+        threading.Thread(target=type_the_answers, daemon=True).start()
+        feed.write("/recap\n")
+        feed.flush()
+        session = asyncio.create_task(console.run())
+        await asyncio.wait_for(prompted.wait(), 10)  # the form is open, waiting for the first answer
+        await run_at(s, clock, REMINDER_AT)
+        reminded.set()
+        await asyncio.wait_for(session, 10)
+    shown = screen.getvalue()
+    assert shown.index("Big-picture question") < shown.index("[reminder to alice]") < shown.index("Thanks!")

@@ -9,6 +9,7 @@ import asyncio
 import getpass
 import sys
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import TextIO
 
@@ -19,25 +20,21 @@ from ..core.replies import DigestReply, FormErrors, FormReply, Reply, SettingsRe
 from ..core.service import Core
 from ..core.texts import FORM_REPLACING, SUBMIT_USAGE, form_intro, reminder
 from ..render.markdown import entry_lines, render_digest
+from . import core_call
 
 WORKSPACE = Workspace("console", "local")
 BANNER = "recapbot console. Type /recap help for commands, /as <name> to switch person, /quit to leave."
 
 
-class ConsoleAdapter:
+class ConsoleChat:
+    """The Chat port on the console: digests, late updates and reminders are printed."""
+
     platform = WORKSPACE.platform
     needs_channel = False  # the digest is printed here, whatever the team's channel
 
-    def __init__(self, core: Core, stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 user: str | None = None, interactive: bool | None = None):
-        self.core = core
-        self.handler = CommandHandler(core)
-        self.stdin = stdin or sys.stdin
-        self.stdout = stdout or sys.stdout
-        self.interactive = self.stdin.isatty() if interactive is None else interactive
-        self.user = user or _default_user()
+    def __init__(self, write: Callable[[str], None]):
+        self.write = write
 
-    # -- the Chat port (used by the scheduler) ---------------------------------
     async def post_digest(self, team: Team, digest: Digest, key: str) -> list[str]:
         self.write(f"[digest posted to {team.channel or 'the console'}]\n{render_digest(digest)}")
         return [f"console:{key}"]
@@ -50,7 +47,18 @@ class ConsoleAdapter:
         self.write(f"[reminder to {member.display_name}] {reminder(team, member, meeting_local)} "
                    "Type /recap to write your recap.")
 
-    # -- the loop --------------------------------------------------------------
+
+class ConsoleAdapter:
+    def __init__(self, core: Core, stdin: TextIO | None = None, stdout: TextIO | None = None,
+                 user: str | None = None, interactive: bool | None = None):
+        self.core = core
+        self.handler = CommandHandler(core)
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.interactive = self.stdin.isatty() if interactive is None else interactive
+        self.user = user or _default_user()
+        self.chat = ConsoleChat(self.write)
+
     def actor(self) -> Actor:
         return Actor(workspace=WORKSPACE, user_ref=self.user.casefold(), display_name=self.user, is_admin=True)
 
@@ -58,6 +66,7 @@ class ConsoleAdapter:
         self.stdout.write(text.rstrip("\n") + "\n")
         self.stdout.flush()
 
+    # -- the loop --------------------------------------------------------------
     async def run(self) -> int:
         """Read commands until end of input or /quit."""
         if self.interactive:
@@ -69,32 +78,42 @@ class ConsoleAdapter:
             line = await self._next_line()
             if not line:
                 break
-            if self.handle_line(line) is False:
+            if await self.handle_line(line) is False:
                 break
         return 0
 
     async def _next_line(self) -> str:
-        """One line, read by a daemon thread started for it: a SIGTERM (which cancels
-        this task) never waits for a blocked terminal read, and nothing reads ahead
-        of the form's own prompts."""
+        return await self._read(self.stdin.readline)
+
+    async def _read(self, read: Callable[[], str]) -> str:
+        """One blocking read, in a daemon thread started for it: the event loop (and the
+        scheduler on it) keeps running meanwhile, a SIGTERM (which cancels this task) never
+        waits for a blocked terminal read, and nothing reads ahead of the form's prompts."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[str] = loop.create_future()
 
-        def deliver(line: str) -> None:
-            if not future.done():
-                future.set_result(line)
+        def deliver(result: str | BaseException) -> None:
+            if future.done():
+                return
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
 
-        def read() -> None:
-            line = self.stdin.readline()
+        def work() -> None:
             try:
-                loop.call_soon_threadsafe(deliver, line)
+                result: str | BaseException = read()
+            except BaseException as exc:  # noqa: BLE001 - EOFError from input(), mostly: the caller decides
+                result = exc
+            try:
+                loop.call_soon_threadsafe(deliver, result)
             except RuntimeError:  # the loop closed while we waited: shutting down
                 pass
 
-        threading.Thread(target=read, name="console-stdin", daemon=True).start()
+        threading.Thread(target=work, name="console-stdin", daemon=True).start()
         return await future
 
-    def handle_line(self, line: str) -> bool:
+    async def handle_line(self, line: str) -> bool:
         """Handle one line; False means the person asked to quit."""
         text = line.strip()
         if not text or text.startswith("#"):
@@ -108,7 +127,7 @@ class ConsoleAdapter:
                 self.write("Use /as <name>, e.g. /as alice (at most 80 characters).")
             else:
                 self.user = name
-                self.core.teams.member_for(self.actor())
+                await core_call(self.core.teams.member_for, self.actor())
                 if self.interactive:
                     self.write(f"You are now {name}.")
             return True
@@ -118,10 +137,10 @@ class ConsoleAdapter:
             self.write(f"Unknown command {word!r}. Commands start with /recap; try /recap help. "
                        "Console only: /as <name>, /quit.")
             return True
-        self.show(self.handler.handle(self.actor(), text))
+        await self.show(await core_call(self.handler.handle, self.actor(), text))
         return True
 
-    def show(self, reply: Reply) -> None:
+    async def show(self, reply: Reply) -> None:
         if isinstance(reply, TextReply):
             self.write(reply.text if reply.ok else f"Error: {reply.text}")
         elif isinstance(reply, DigestReply):
@@ -129,10 +148,10 @@ class ConsoleAdapter:
         elif isinstance(reply, SettingsReply):
             self.write(reply.text)
         elif isinstance(reply, FormReply):
-            self.fill_form(reply.form)
+            await self.fill_form(reply.form)
 
     # -- the form as prompts -----------------------------------------------------
-    def fill_form(self, form: RecapForm) -> None:
+    async def fill_form(self, form: RecapForm) -> None:
         if not self.interactive:
             self.write(f"Error: the form needs a terminal. In scripts use {SUBMIT_USAGE}")
             return
@@ -141,40 +160,46 @@ class ConsoleAdapter:
             self.write(FORM_REPLACING)
         values = form.prefill()
         for spec in TEXT_FIELDS:
-            values[spec.key] = self._ask(f"{spec.label} ({spec.placeholder})", values[spec.key])
-        figuring = self._ask(f"{FIGURING_LABEL}? [y/N]", "y" if form.figuring_it_out else "").lower() in ("y", "yes")
+            values[spec.key] = await self._ask(f"{spec.label} ({spec.placeholder})", values[spec.key])
+        answer = await self._ask(f"{FIGURING_LABEL}? [y/N]", "y" if form.figuring_it_out else "")
+        figuring = answer.lower() in ("y", "yes")
         for _attempt in range(3):
-            reply = self.core.submit_recap(self.actor(), RecapDraft(figuring_it_out=figuring, **values))
+            draft = RecapDraft(figuring_it_out=figuring, **values)
+            reply = await core_call(self.core.submit_recap, self.actor(), draft)
             if isinstance(reply, FormErrors):
                 for key, message in reply.errors.items():
                     self.write(f"Error: {message}")
                     label = next(s.label for s in TEXT_FIELDS if s.key == key)
-                    values[key] = self._ask(label, values[key])
+                    values[key] = await self._ask(label, values[key])
                 continue
             self.write(reply.text if reply.ok else f"Error: {reply.text}")
             return
         self.write("Error: still not valid after three tries; nothing was saved.")
 
-    def _ask(self, label: str, prefill: str) -> str:
-        """One answer. On a terminal the pre-filled text is editable (readline);
-        elsewhere an empty answer keeps it."""
-        self.write(label + (f" [{_preview(prefill)}]" if prefill and self.stdin is not sys.stdin else ""))
-        if self.stdin is not sys.stdin:
-            answer = self.stdin.readline().rstrip("\n")
-            return answer or prefill
+    async def _ask(self, label: str, prefill: str) -> str:
+        """One answer, read without holding up the event loop. On the terminal the
+        pre-filled text is editable (readline); elsewhere an empty answer keeps it."""
+        terminal = self.stdin is sys.stdin
+        self.write(label + (f" [{_preview(prefill)}]" if prefill and not terminal else ""))
+        if not terminal:
+            return (await self._next_line()).rstrip("\n") or prefill
         try:
-            import readline
-        except ImportError:  # pragma: no cover - platforms without readline
-            readline = None
-        if readline is not None:
-            readline.set_startup_hook(lambda: readline.insert_text(prefill))
-        try:
-            return input("> ")
+            return await self._read(lambda: _input_with(prefill))
         except EOFError:
             return prefill
-        finally:
-            if readline is not None:
-                readline.set_startup_hook(None)
+
+
+def _input_with(prefill: str) -> str:
+    """input() with `prefill` already typed in, editable (readline's startup hook)."""
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - platforms without readline
+        return input("> ")
+    readline.set_startup_hook(lambda: readline.insert_text(prefill))
+    try:
+        return input("> ")
+    finally:
+        readline.set_startup_hook(None)
 
 
 def _preview(text: str, width: int = 60) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 import discord
 import pytest
 
-from bot.adapters.discord_bot import attach
 from bot.adapters.discord_bot.chat import DigestNotPosted, DiscordChat
 from bot.adapters.discord_bot.client import RecapBot
+from bot.app import attach_discord
 from bot.core.model import Actor, RecapDraft, Workspace
 from discord_fakes import GUILD, OTHER_GUILD
 from fake_discord_api import FakeDiscord
@@ -126,6 +126,6 @@ def test_attach_registers_a_runner_and_the_chat(core):
 
     app = SimpleNamespace(core=core, settings=SimpleNamespace(discord_guild_ids=(GUILD,), discord_token="t"),
                           runners=[], chats={})
-    bot = attach(app)
-    assert isinstance(app.chats["discord"], DiscordChat) and app.chats["discord"].client is bot
-    assert len(app.runners) == 1 and bot.guild_ids == (GUILD,)
+    adapter = attach_discord(app)
+    assert isinstance(app.chats["discord"], DiscordChat) and app.chats["discord"].client is adapter.client
+    assert app.runners == [adapter.run] and adapter.client.guild_ids == (GUILD,)

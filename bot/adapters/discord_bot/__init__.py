@@ -1,30 +1,25 @@
 """Discord adapter: `/recap` slash commands, a modal form, digests as embeds in a thread.
 
-`attach(app)` is what the composition root calls when DISCORD_TOKEN is set.
+`DiscordAdapter` is what the composition root (bot/app.py) attaches when
+DISCORD_TOKEN is set: the bot client (which shares the app's event loop) and
+its Chat.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from ...config import Settings
+from ...core.service import Core
 from .chat import DiscordChat
 from .client import RecapBot
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ...app import App
-
-__all__ = ["DiscordChat", "RecapBot", "attach"]
+__all__ = ["DiscordAdapter", "DiscordChat", "RecapBot"]
 
 
-def attach(app: "App") -> RecapBot:
-    """Register the bot's runner and its Chat; the bot shares the app's event loop."""
-    settings = app.settings
-    bot = RecapBot(app.core, guild_ids=settings.discord_guild_ids)
-    chat = DiscordChat(bot)
-    app.chats[chat.platform] = chat
+class DiscordAdapter:
+    def __init__(self, core: Core, settings: Settings, client: RecapBot | None = None):
+        self.settings = settings
+        self.client = client or RecapBot(core, guild_ids=settings.discord_guild_ids)
+        self.chat = DiscordChat(self.client)
 
-    async def run() -> None:
-        async with bot:
-            await bot.start(settings.discord_token)
-
-    app.runners.append(run)
-    return bot
+    async def run(self) -> None:
+        async with self.client:
+            await self.client.start(self.settings.discord_token)

@@ -17,6 +17,7 @@ from ...core.model import Actor
 from ...core.replies import FormReply
 from ...core.service import Core
 from ...core.texts import WRITE_RECAP
+from .. import core_call
 from .modal import RecapModal
 from .replies import actor_for, guild_of, log, send, show, tell_failure, workspace_of
 
@@ -29,7 +30,7 @@ async def open_form(interaction: discord.Interaction, core: Core, handler: Comma
     """Answer with the pre-filled modal, or a friendly reply when there is no form to open."""
     guild_id = guild_of(actor.workspace)
     try:
-        reply = await asyncio.wait_for(asyncio.to_thread(handler.run, actor, "submit", []), FORM_DEADLINE)
+        reply = await asyncio.wait_for(core_call(handler.run, actor, "submit", []), FORM_DEADLINE)
     except asyncio.TimeoutError:
         await send(interaction, SLOW_FORM, view=OpenFormView(guild_id))
         return
@@ -67,7 +68,7 @@ class OpenFormButton(discord.ui.DynamicItem[discord.ui.Button], template=r"recap
             return actor_for(interaction)
         # From a DM: only someone already in that guild's team, under the name the team knows.
         workspace = workspace_of(self.guild_id)
-        member = await asyncio.to_thread(core.teams.known_member, workspace, str(interaction.user.id))
+        member = await core_call(core.teams.known_member, workspace, str(interaction.user.id))
         if member is None:
             return None
         return Actor(workspace=workspace, user_ref=member.user_ref, display_name=member.display_name)

@@ -7,7 +7,6 @@ the exception, because a modal must be the first answer.
 """
 from __future__ import annotations
 
-import asyncio
 import re
 
 import discord
@@ -17,6 +16,7 @@ from ...core.commands import BY_NAME, HISTORY_DEFAULT, HISTORY_MAX, CommandHandl
 from ...core.model import MAX_FIELD_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, WEEKDAYS, Actor
 from ...core.parsing import suggest_timezones
 from ...core.service import Core
+from .. import core_call
 from .buttons import open_form
 from .replies import GUILD_ONLY, actor_for, send, send_text, show, workspace_of
 
@@ -70,7 +70,7 @@ class RecapGroup(app_commands.Group):
         if actor is None:
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        reply = await asyncio.to_thread(self.handler.run, actor, name, words or [], rest)
+        reply = await core_call(self.handler.run, actor, name, words or [], rest)
         await show(interaction, reply)
 
     # -- commands --------------------------------------------------------------------
@@ -175,13 +175,13 @@ class RecapGroup(app_commands.Group):
         if clear is not None:
             pairs.append((clear.value, ""))
         words = [f"{key}={value}" for key, value in pairs]
-        reply = await asyncio.to_thread(self.handler.run, actor, "setup", words)
+        reply = await core_call(self.handler.run, actor, "setup", words)
         await show(interaction, reply)
 
     async def _meeting(self, actor: Actor, weekday: str | None, time: str | None) -> str:
         """Day and time travel together in the core; fill the one left out from the current schedule."""
         if not (weekday and time):
-            team = await asyncio.to_thread(self.core.teams.team_for, actor.workspace)
+            team = await core_call(self.core.teams.team_for, actor.workspace)
             if team.schedule is not None:
                 weekday = weekday or WEEKDAYS[team.schedule.weekday]
                 time = time or f"{team.schedule.at:%H:%M}"
@@ -213,13 +213,13 @@ class RecapGroup(app_commands.Group):
     async def _meeting_choices(self, interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         if interaction.guild_id is None:
             return []
-        days = await asyncio.to_thread(self.core.upcoming_meeting_days, workspace_of(interaction.guild_id), 8)
+        days = await core_call(self.core.upcoming_meeting_days, workspace_of(interaction.guild_id), 8)
         return [Choice(name=f"{WEEKDAYS[d.weekday()]} {d:%Y-%m-%d}", value=f"{d:%Y-%m-%d}")
                 for d in days if current.strip() in f"{d:%Y-%m-%d}"][:MAX_CHOICES]
 
 
 async def zone_choices(current: str) -> list[Choice[str]]:
-    zones = await asyncio.to_thread(suggest_timezones, current, MAX_CHOICES)
+    zones = await core_call(suggest_timezones, current, MAX_CHOICES)
     return [Choice(name=zone, value=zone) for zone in zones]
 
 

@@ -7,8 +7,6 @@ form with everything that was typed, so nothing is lost.
 """
 from __future__ import annotations
 
-import asyncio
-
 import discord
 
 from ...core.forms import FIGURING_HINT, FIGURING_LABEL, TEXT_FIELDS, RecapForm
@@ -17,6 +15,7 @@ from ...core.replies import FormErrors
 from ...core.service import Core
 from ...core.texts import FIX_RECAP, NOT_SAVED
 from ...render.embeds import fit
+from .. import core_call
 from .replies import log, send, send_text, tell_failure
 
 TEXT_INPUT_MAX = 4000  # Discord's own ceiling for a text input
@@ -70,7 +69,7 @@ class RecapModal(discord.ui.Modal):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         draft = self.draft()
         await interaction.response.defer(ephemeral=True, thinking=True)
-        reply = await asyncio.to_thread(self.core.submit_recap, self.actor, draft)
+        reply = await core_call(self.core.submit_recap, self.actor, draft)
         if isinstance(reply, FormErrors):
             lines = [NOT_SAVED] + [f"- {message}" for message in reply.errors.values()]
             lines.append(f"Press **{FIX_RECAP}** to reopen the form with everything you typed.")

@@ -23,9 +23,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.engine import Engine
 
 from ...config import Settings
 from ...core.events import RecapSubmitted
+from ...core.service import Core
+from .. import core_call
 from . import commands, home, modal, settings_modal
 from .chat import SlackChat
 from .common import Deps, slack_error
@@ -101,14 +104,22 @@ def build_bolt(settings: Settings, engine, client: AsyncWebClient) -> tuple[Asyn
     return bolt, store
 
 
-class SlackAdapter:
-    """The Bolt app, its listeners and the Chat port, ready to run on the bot's loop."""
+def slack_adapter(core: Core, settings: Settings, engine: Engine) -> "SlackAdapter":
+    """The adapter with its WebClient made from Settings (Bolt would read SLACK_* itself)."""
+    client = build_client(settings, None if settings.slack_oauth else settings.slack_bot_token)
+    return SlackAdapter(core, settings, client, engine)
 
-    def __init__(self, app):
-        self.settings: Settings = app.settings
-        self.client = build_client(self.settings, None if self.settings.slack_oauth else self.settings.slack_bot_token)
-        self.bolt, self.store = build_bolt(self.settings, app.engine, self.client)
-        self.deps = Deps(core=app.core, settings=self.settings)
+
+class SlackAdapter:
+    """The Bolt app, its listeners and the Chat port, ready to run on the bot's loop.
+
+    `engine` holds the OAuth installations (multi-workspace mode only)."""
+
+    def __init__(self, core: Core, settings: Settings, client: AsyncWebClient, engine: Engine | None = None):
+        self.settings = settings
+        self.client = client
+        self.bolt, self.store = build_bolt(settings, engine, client)
+        self.deps = Deps(core=core, settings=settings)
         for module in (commands, modal, settings_modal, home):
             module.register(self.bolt, self.deps)
 
@@ -140,7 +151,7 @@ class SlackAdapter:
         try:
             client = await self.client_for(event.team.workspace.id)
             # The member as the event has them: no users.info call, no second lookup.
-            overview = await self.deps.call(self.deps.core.overview_of, event.team, event.member)
+            overview = await core_call(self.deps.core.overview_of, event.team, event.member)
             await home.show(client, event.member.user_ref, overview)
         except Exception as exc:  # noqa: BLE001 - a stale Home tab is not worth failing for
             log.warning("slack: home refresh failed: %s", slack_error(exc))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ...core.replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
 from ...core.texts import settings_refusal
 from ...render.blocks import all_digest_messages, context, escape, pack
+from .. import core_call
 from . import settings_modal
 from .common import Deps, Replier, from_slack_text, report_failure, team_id_of, user_id_of
 from .modal import open_recap_form
@@ -26,7 +27,7 @@ def register(app, deps: Deps) -> None:
         try:
             team_id = team_id_of(body, context)
             actor = await deps.actor(client, team_id, user_id)
-            reply = await deps.call(deps.handler.handle, actor, from_slack_text(body.get("text") or ""))
+            reply = await core_call(deps.handler.handle, actor, from_slack_text(body.get("text") or ""))
             await show(deps, client, body, actor, reply, replier)
         except Exception as exc:  # noqa: BLE001 - after the ack: log it and tell the person
             await report_failure("/recap", exc, replier)

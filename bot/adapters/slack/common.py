@@ -6,7 +6,6 @@ token) and reaches the person as "something went wrong, nothing was lost".
 """
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 import re
@@ -46,10 +45,6 @@ class Deps:
 
     async def actor(self, client: AsyncWebClient, team_id: str, user_id: str) -> Actor:
         return await self.identity.actor(client, team_id, user_id)
-
-    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run a synchronous core call off the event loop."""
-        return await asyncio.to_thread(fn, *args)
 
 
 # ------------------------------------------------------------------ payload ids

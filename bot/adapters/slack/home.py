@@ -16,6 +16,7 @@ from ...core.model import Overview
 from ...core.forms import FIGURING_LABEL, answers
 from ...core.texts import EDIT_RECAP, WRITE_RECAP, when
 from ...render.blocks import context, escape, labelled_sections, section
+from .. import core_call
 from .common import Deps, Replier, report_failure, team_id_of, user_id_of
 from .modal import OPEN_ACTION, notice_view, open_recap_form
 
@@ -63,7 +64,7 @@ def home_view(state: Overview) -> View:
 
 async def publish(deps: Deps, client, team_id: str, user_id: str) -> None:
     actor = await deps.actor(client, team_id, user_id)
-    await show(client, user_id, await deps.call(deps.core.overview, actor))
+    await show(client, user_id, await core_call(deps.core.overview, actor))
 
 
 async def show(client, user_id: str, overview: Overview) -> None:
@@ -88,7 +89,7 @@ def register(app, deps: Deps) -> None:
         try:
             actor = await deps.actor(client, team_id_of(body, context), user_id)
             try:
-                form = await deps.call(deps.core.recaps.form, actor)
+                form = await core_call(deps.core.recaps.form, actor)
             except UserError as exc:
                 await client.views_open(trigger_id=body["trigger_id"], view=notice_view("Recap", exc.message))
                 return

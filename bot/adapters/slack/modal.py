@@ -29,6 +29,7 @@ from ...core.model import RecapDraft
 from ...core.replies import FormErrors
 from ...core.texts import FORM_REPLACING, form_failed, form_intro
 from ...render.blocks import MAX_SECTION_CHARS, context, section, split_text, to_mrkdwn
+from .. import core_call
 from .common import Deps, Replier, report_failure, team_id_of, user_id_of
 
 log = logging.getLogger("recapbot.slack")
@@ -126,7 +127,7 @@ def register(app, deps: Deps) -> None:
         draft = draft_from(view)
         try:
             actor = await deps.actor(client, team_id, user_id)
-            reply = await deps.call(deps.core.submit_recap, actor, draft)
+            reply = await core_call(deps.core.submit_recap, actor, draft)
         except Exception as exc:  # noqa: BLE001 - the modal stays open: nothing is lost
             log.error("slack recap submission failed", exc_info=exc)
             await ack(response_action="errors", errors={"progress": FAILED})

@@ -29,6 +29,7 @@ from ...core.errors import UserError
 from ...core.model import MAX_FIELD_CHARS, WEEKDAYS, Actor, Team
 from ...core.parsing import parse_timezone
 from ...render.blocks import context
+from .. import core_call
 from .common import Deps, Replier, report_failure, team_id_of, user_id_of
 from .modal import metadata, open_modal, read_metadata, respond_to
 
@@ -127,7 +128,7 @@ def register(app, deps: Deps) -> None:
             return
         try:
             actor = await deps.actor(client, team_id, user_id)
-            team = await deps.call(deps.core.teams.configure, actor, pairs)
+            team = await core_call(deps.core.teams.configure, actor, pairs)
         except UserError as exc:  # bad values, or NotAllowed
             await ack(response_action="errors", errors={"channel": exc.message})
             return
