@@ -27,7 +27,8 @@ def reply(data, status: int = 200) -> web.Response:
 
 
 def _units(text) -> int:
-    return len(str(text or "").encode("utf-16-le")) // 2
+    """Discord's API counts code points (it is written in Python; discord-api-docs#1315)."""
+    return len(str(text or ""))
 
 
 def message_problems(body: dict) -> list[str]:

@@ -13,7 +13,7 @@ import discord
 from ...core.model import Actor, RecapDraft
 from ...core.replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
 from ...core.texts import settings as settings_text
-from ...render.embeds import CONTENT_MAX, Message, render_digest, split_text
+from ...render.embeds import CONTENT_MAX, Message, render_digest, show_links, split_text
 
 log = logging.getLogger("recapbot.discord")
 
@@ -80,7 +80,7 @@ async def send(interaction: discord.Interaction, content: str | None = None, *,
 
 async def send_text(interaction: discord.Interaction, text: str, view: discord.ui.View | None = None) -> None:
     """Long answers (history, help) go out as several messages of at most 2,000 characters."""
-    pieces = split_text(text, CONTENT_MAX)
+    pieces = split_text(show_links(text), CONTENT_MAX) or ["(nothing to show)"]
     for i, piece in enumerate(pieces):
         await send(interaction, piece, view=view if i == len(pieces) - 1 else None)
 
