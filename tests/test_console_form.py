@@ -45,8 +45,3 @@ def test_invalid_form_asks_again_for_the_broken_field(core, team):
     out = run(core, "/recap\nQ\n\n\n\nn\nfinally progress\n")
     assert "Error: Bring something" in out
     assert "Thanks! Your recap is in" in out
-
-
-def test_quit_stops_the_loop(core, team):
-    out = run(core, "/quit\n/recap help\n")
-    assert "/recap away" not in out
