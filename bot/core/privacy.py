@@ -34,8 +34,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "skipped_meetings": ("skipped meeting", "skipped meetings"),
     "digest_posts": ("digest posted", "digests posted"),
     "teams.admins": ("place in a team's admin list", "places in teams' admin lists"),
-    "slack_installations.user_id": ("Slack installation naming you as installer",
-                                    "Slack installations naming you as installer"),
+    "slack_installations.user_id": ("installer entry of a Slack installation",
+                                    "installer entries of Slack installations"),
 }
 # Columns that only link rows to each other: left out of the Markdown (the JSON keeps them).
 _LINKS = {"id", "team_id", "member_id", "recap_id"}
