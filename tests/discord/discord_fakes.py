@@ -78,7 +78,7 @@ def _response():
         state["done"] = True
 
     response.is_done.side_effect = lambda: state["done"]
-    for name in ("send_message", "defer", "send_modal"):
+    for name in ("send_message", "defer", "send_modal", "edit_message"):
         getattr(response, name).side_effect = done
     return response
 
