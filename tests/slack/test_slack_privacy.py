@@ -9,7 +9,7 @@ from slack_harness import ANN, BOB, T1, TOKEN1, slack_actor
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.privacy import CANCEL_ACTION, CONFIRM_ACTION, EXPORT_SENT
+from bot.adapters.slack.privacy import CANCEL_ACTION, CONFIRM_ACTION, EXPORT_SENT, NO_FILES_SCOPE
 from bot.core.model import RecapDraft
 
 
@@ -39,6 +39,15 @@ async def test_export_is_uploaded_to_the_persons_dm_as_two_files(slack, core):
     assert document["user"] == ANN and document["records"]["recaps"][0]["progress"] == "Counted cells"
     assert "Counted cells" in markdown["content"].decode() and b"Bob's secret" not in data["content"]
     assert "JSON" in data["comment"]
+
+
+async def test_an_install_without_files_write_is_told_what_to_do(slack, core):
+    core.recaps.submit(slack_actor(ANN), RecapDraft(progress="Counted cells"))
+    slack.fake.fail("files.getUploadURLExternal", status=200,
+                    body={"ok": False, "error": "missing_scope", "needed": "files:write", "provided": "commands"})
+    await slack.command(ANN, "export")
+    (note,) = await slack.fake.wait_responses(1)
+    assert NO_FILES_SCOPE.split(":")[0] in _texts(note) and slack.fake.files == []
 
 
 async def test_forget_me_asks_with_a_button_and_the_press_deletes_everything(slack, core):

@@ -7,6 +7,7 @@ press needs no state here and an old one is refused by the core.
 """
 from __future__ import annotations
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -16,14 +17,23 @@ from .common import Deps, Replier, report_failure, team_id_of, user_id_of
 
 CONFIRM_ACTION, CANCEL_ACTION = "recap_confirm", "recap_cancel"
 EXPORT_SENT = "Your export is in your direct messages with recapbot: a JSON file and a Markdown file."
+NO_FILES_SCOPE = ("recapbot cannot send files in this workspace yet: a workspace admin needs to reinstall it "
+                  "(its manifest now asks for `files:write`). Nothing was lost.")
 
 
 async def send_files(client: AsyncWebClient, user_id: str, reply: FileReply, replier: Replier) -> None:
     dm = (await client.conversations_open(users=user_id))["channel"]["id"]
-    await client.files_upload_v2(
-        channel=dm, initial_comment=to_mrkdwn(reply.text),
-        file_uploads=[{"content": f.content, "filename": f.filename, "title": f.filename} for f in reply.files],
-    )
+    try:
+        await client.files_upload_v2(
+            channel=dm, initial_comment=to_mrkdwn(reply.text),
+            file_uploads=[{"content": f.content, "filename": f.filename, "title": f.filename} for f in reply.files],
+        )
+    except SlackApiError as exc:
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        if data.get("error") != "missing_scope":  # installed before the manifest asked for files:write
+            raise
+        await replier.text(":warning: " + NO_FILES_SCOPE)
+        return
     await replier.text(EXPORT_SENT)
 
 
