@@ -23,7 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", default=".", help="directory for the two files (default: the current one)")
     forget = sub.add_parser("forget", help="delete everything stored about one person in a workspace")
     forget.add_argument("--workspace", required=True, help="e.g. slack:T0123ABC, discord:123456789, console:local")
-    forget.add_argument("--user", required=True, help="the person's platform user id (console: the /as name, lowercase)")
+    forget.add_argument("--user", required=True,
+                        help="the person's platform user id (console: the /as name, lowercase)")
     forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)

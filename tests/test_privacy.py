@@ -177,7 +177,8 @@ def test_export_holds_every_row_of_theirs_and_nobody_elses(core, engine):
     assert set(records) == {"members", "member_questions", "recaps", "away_periods", "reminder_sends",
                             "late_update_posts"}
     assert [r["id"] for r in records["members"]] == [theirs[ANN].member]
-    assert [q["text"] for q in records["member_questions"]] == ["What does U0ANN ask?", "Second question\nwith two lines"]
+    assert [q["text"] for q in records["member_questions"]] == [
+        "What does U0ANN ask?", "Second question\nwith two lines"]
     assert records["recaps"][0]["progress"] == "U0ANN counted cells"
     assert records["recaps"][0]["meeting_at"] == "2026-11-23T09:00:00+00:00"
     assert records["away_periods"][0]["reason"] == "holiday"
