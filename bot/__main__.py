@@ -1,10 +1,11 @@
-"""`recapbot` command line: run, console, digest, db upgrade."""
+"""`recapbot` command line: run, console, digest, export, forget, db upgrade."""
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from .config import ConfigError, load_settings
 
@@ -17,6 +18,14 @@ def _parser() -> argparse.ArgumentParser:
     digest = sub.add_parser("digest", help="print a meeting's digest as Markdown")
     digest.add_argument("--team", help="team name or id (default: the first team)")
     digest.add_argument("--meeting", help="meeting date YYYY-MM-DD (default: the coming meeting)")
+    export = sub.add_parser("export", help="write a workspace's data (its teams and every member) as JSON and Markdown")
+    export.add_argument("--workspace", required=True, help="e.g. slack:T0123ABC, discord:123456789, console:local")
+    export.add_argument("--out", default=".", help="directory for the two files (default: the current one)")
+    forget = sub.add_parser("forget", help="delete everything stored about one person in a workspace")
+    forget.add_argument("--workspace", required=True, help="e.g. slack:T0123ABC, discord:123456789, console:local")
+    forget.add_argument("--user", required=True,
+                        help="the person's platform user id (console: the /as name, lowercase)")
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply every migration")
@@ -46,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         return _print_digest(app, args.team, args.meeting)
     if args.command == "console":
         return _run_console(app)
+    if args.command == "export":
+        return _export(app, args.workspace, args.out)
+    if args.command == "forget":
+        return _forget(app, args.workspace, args.user, args.yes)
     return _run(app)
 
 
@@ -65,6 +78,42 @@ def _print_digest(app, team_key: str | None, meeting: str | None) -> int:
     except UserError as exc:
         print(f"recapbot: {exc.message}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _export(app, workspace: str, out: str) -> int:
+    from .adapters.console import save_files
+    from .core.errors import UserError
+    from .core.privacy import Privacy
+
+    try:
+        files = Privacy(app.core.repo, app.core.clock).export_workspace(workspace)
+    except UserError as exc:
+        known = ", ".join(sorted({team.workspace for team in app.core.repo.list_teams()})) or "none yet"
+        print(f"recapbot: {exc.message} Workspaces: {known}.", file=sys.stderr)
+        return 1
+    for path in save_files(Path(out), files):
+        print(path)
+    return 0
+
+
+def _forget(app, workspace: str, user: str, yes: bool) -> int:
+    from .core.privacy import Privacy, describe_counts
+
+    privacy = Privacy(app.core.repo, app.core.clock)
+    counts = privacy.forget_preview(workspace, user)
+    if not counts:
+        print(f"recapbot: nothing stored about {user!r} in workspace {workspace!r}", file=sys.stderr)
+        return 1
+    if not yes:
+        if not sys.stdin.isatty():
+            print("recapbot: add --yes to delete without a terminal to confirm on", file=sys.stderr)
+            return 2
+        answer = input(f"Delete {describe_counts(counts)} of {user} in {workspace}? Type yes: ")
+        if answer.strip().lower() != "yes":
+            print("Nothing was deleted.")
+            return 1
+    print(f"Deleted {describe_counts(privacy.forget(workspace, user))} of {user} in {workspace}.")
     return 0
 
 

@@ -22,6 +22,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 DEFAULT_DATABASE_URL = "sqlite:///./recapbot.db"
 TEAM_NAME_MAX = 80
+RETENTION_DAYS_MAX = 36500  # a century: anything longer is "keep", and dates stay in range
 
 # Fields whose values must never appear in logs or tracebacks.
 _SECRET_FIELDS = frozenset(
@@ -59,6 +60,7 @@ class Settings:
     http_host: str = "0.0.0.0"
     http_port: int = 3000
     catchup_hours: float = 12.0
+    retention_days: int | None = None  # None keeps recaps forever
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
@@ -135,6 +137,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
     http_host = get("RECAPBOT_HTTP_HOST") or "0.0.0.0"
     http_port = _port(get("RECAPBOT_HTTP_PORT"))
     catchup_hours = _catchup_hours(get("RECAPBOT_CATCHUP_HOURS"))
+    retention_days = _retention_days(get("RECAPBOT_RETENTION_DAYS"))
 
     slack_bot_token = _prefixed("SLACK_BOT_TOKEN", get("SLACK_BOT_TOKEN"), "xoxb-")
     slack_app_token = _prefixed("SLACK_APP_TOKEN", get("SLACK_APP_TOKEN"), "xapp-")
@@ -171,6 +174,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
         http_host=http_host,
         http_port=http_port,
         catchup_hours=catchup_hours,
+        retention_days=retention_days,
         slack_bot_token=slack_bot_token,
         slack_app_token=slack_app_token,
         slack_signing_secret=slack_signing_secret,
@@ -282,6 +286,17 @@ def _catchup_hours(raw: str | None) -> float:
     if not math.isfinite(hours) or hours < 0:
         raise ConfigError("RECAPBOT_CATCHUP_HOURS", f"must be a finite number >= 0 (got {raw!r})")
     return hours
+
+
+def _retention_days(raw: str | None) -> int | None:
+    """Recaps of meetings more than this many days ago are deleted daily; unset keeps them."""
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 5) or not 1 <= int(raw) <= RETENTION_DAYS_MAX:
+        raise ConfigError("RECAPBOT_RETENTION_DAYS",
+                          f"must be a whole number of days from 1 to {RETENTION_DAYS_MAX} "
+                          "(leave it unset to keep recaps)")
+    return int(raw)
 
 
 def _prefixed(variable: str, raw: str | None, prefix: str) -> str | None:

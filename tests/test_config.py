@@ -301,3 +301,15 @@ def test_dotenv_error_names_variable(tmp_path, clean_environ):
     (tmp_path / ".env").write_text("RECAPBOT_TIMEZONE=Not/AZone\n")
     with pytest.raises(ConfigError, match=r"^RECAPBOT_TIMEZONE: "):
         load_settings()
+
+
+def test_retention_keeps_recaps_unless_set():
+    assert load().retention_days is None
+    assert load(RECAPBOT_RETENTION_DAYS="").retention_days is None
+    assert load(RECAPBOT_RETENTION_DAYS=" 365 ").retention_days == 365
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "1.5", "a year", "36501", "9" * 5000, "\u0661\u0662"])
+def test_bad_retention_names_the_variable_and_the_range(value):
+    err = assert_config_error("RECAPBOT_RETENTION_DAYS", RECAPBOT_RETENTION_DAYS=value)
+    assert err.message.startswith("must be a whole number of days from 1 to 36500")

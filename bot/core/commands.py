@@ -14,7 +14,8 @@ from .errors import UserError
 from .model import Actor, RecapDraft
 from .parsing import parse_date, parse_positive_int, split_args
 from .recaps import describe_away
-from .replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
+from .privacy import FORGET, Privacy
+from .replies import ConfirmReply, DigestReply, FileReply, FormReply, Reply, SettingsReply, TextReply
 from .service import Core
 from .teams import setup_usage, upcoming_cycle
 
@@ -43,6 +44,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("setup", "/recap setup [key=value ...]", "show or change the team's settings", admin=True),
     CommandSpec("skip-meeting", "/recap skip-meeting YYYY-MM-DD", "cancel one meeting; its recaps count for the next",
                 admin=True),
+    CommandSpec("export", "/recap export", "get everything recapbot stores about you here, as JSON and Markdown"),
+    CommandSpec("forget-me", "/recap forget-me", "delete everything recapbot stores about you here (asks first)"),
     CommandSpec("help", "/recap help", "this list"),
 )
 BY_NAME = {spec.name: spec for spec in COMMANDS}
@@ -119,6 +122,7 @@ def parse_submit_flags(words: list[str]) -> RecapDraft:
 class CommandHandler:
     def __init__(self, core: Core):
         self.core = core
+        self.privacy = Privacy(core.repo, core.clock)
 
     def handle(self, actor: Actor, text: str) -> Reply:
         """Run one command; a person's mistake becomes a friendly reply, never an exception."""
@@ -137,6 +141,14 @@ class CommandHandler:
             words = list(words or [])
             parsed = Parsed(name, words, " ".join(words) if rest is None else rest.strip())
             return getattr(self, "_" + name.replace("-", "_"))(actor, parsed)
+        except UserError as exc:
+            return TextReply(exc.message, ok=False)
+
+    def confirm(self, actor: Actor, action: str) -> Reply:
+        """The person confirmed a ConfirmReply (its `action`): only this runs what it asked."""
+        try:
+            self.privacy.confirmed(action)  # forget-me is the one action that asks first
+            return TextReply(texts.forgotten(self.privacy.forget(actor.workspace, actor.user_ref)))
         except UserError as exc:
             return TextReply(exc.message, ok=False)
 
@@ -259,6 +271,19 @@ class CommandHandler:
         self.core.skip_meeting(actor, day)
         return TextReply(f"The meeting on {day:%a %Y-%m-%d} is skipped: no reminders, no digest; "
                          "recaps written for it count for the next meeting.")
+
+    def _export(self, actor: Actor, cmd: Parsed) -> Reply:
+        self._no_args(cmd)
+        files = self.privacy.export_person(actor.workspace, actor.user_ref)
+        return FileReply(texts.EXPORT_NOTE, files) if files else TextReply(texts.NOTHING_STORED)
+
+    def _forget_me(self, actor: Actor, cmd: Parsed) -> Reply:
+        self._no_args(cmd)
+        counts = self.privacy.forget_preview(actor.workspace, actor.user_ref)
+        if not counts:
+            return TextReply(texts.NOTHING_STORED)
+        return ConfirmReply(texts.forget_question(counts), self.privacy.confirmation(FORGET),
+                            texts.FORGET_CONFIRM_LABEL, texts.FORGET_CANCELLED)
 
     def _help(self, actor: Actor, cmd: Parsed) -> Reply:
         return TextReply(full_help())

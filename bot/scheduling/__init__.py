@@ -19,6 +19,7 @@ def attach(app: "App") -> Scheduler:
     scheduler = Scheduler(
         app.core, app.chats, Ledger(app.engine), clock=app.core.clock,
         catchup=timedelta(hours=app.settings.catchup_hours),
+        retention=timedelta(days=app.settings.retention_days) if app.settings.retention_days else None,
     )
     scheduler.listen()
     app.runners.append(scheduler.serve)

@@ -7,6 +7,7 @@ import pytest
 from bot.adapters.discord_bot import attach
 from bot.adapters.discord_bot.chat import DigestNotPosted, DiscordChat
 from bot.adapters.discord_bot.client import RecapBot
+from bot.core.commands import COMMANDS
 from bot.core.model import Actor, RecapDraft
 from discord_fakes import GUILD, OTHER_GUILD
 from fake_discord_api import FakeDiscord
@@ -46,7 +47,7 @@ def team_with(core, api, recaps: int, chars: int, channel_guild: int = GUILD):
 
 async def test_commands_sync_to_the_listed_guild_at_start(bot, api):
     [recap] = api.commands[str(GUILD)]
-    assert recap["name"] == "recap" and len(recap["options"]) == 12
+    assert recap["name"] == "recap" and len(recap["options"]) == len(COMMANDS)
     assert "global" not in api.commands
 
 

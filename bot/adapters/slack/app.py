@@ -26,7 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from ...config import Settings
 from ...core.model import Actor
-from . import commands, home, modal, settings_modal
+from . import commands, home, modal, privacy, settings_modal
 from .chat import SlackChat
 from .common import Deps, slack_error
 from .oauth import ThreadedInstallationStore, ThreadedStateStore
@@ -35,7 +35,7 @@ from .server import web_app
 log = logging.getLogger("recapbot.slack")
 
 # The bot scopes the manifest asks for; OAuth installs request the same.
-BOT_SCOPES = ["commands", "chat:write", "im:write", "users:read", "channels:join"]
+BOT_SCOPES = ["commands", "chat:write", "im:write", "users:read", "channels:join", "files:write"]
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 
@@ -108,7 +108,7 @@ class SlackAdapter:
         self.client = build_client(self.settings, None if self.settings.slack_oauth else self.settings.slack_bot_token)
         self.bolt, self.store = build_bolt(self.settings, app.engine, self.client)
         self.deps = Deps(core=app.core, settings=self.settings)
-        for module in (commands, modal, settings_modal, home):
+        for module in (commands, modal, settings_modal, home, privacy):
             module.register(self.bolt, self.deps)
 
         @self.bolt.error

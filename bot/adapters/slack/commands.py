@@ -6,9 +6,9 @@ the trigger_id is still valid.
 """
 from __future__ import annotations
 
-from ...core.replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
+from ...core.replies import ConfirmReply, DigestReply, FileReply, FormReply, Reply, SettingsReply, TextReply
 from ...render.blocks import all_digest_messages, context, escape, pack
-from . import settings_modal
+from . import privacy, settings_modal
 from .common import Deps, Replier, from_slack_text, report_failure, team_id_of, user_id_of
 from .modal import open_recap_form
 
@@ -54,5 +54,9 @@ async def show(deps: Deps, client, body: dict, actor, reply: Reply, replier: Rep
         ))
     elif isinstance(reply, TextReply):
         await replier.text(reply.text if reply.ok else ":warning: " + reply.text)
+    elif isinstance(reply, FileReply):
+        await privacy.send_files(client, actor.user_ref, reply, replier)
+    elif isinstance(reply, ConfirmReply):
+        await privacy.ask(reply, replier)
     else:  # pragma: no cover - a new reply type must be handled here
         raise TypeError(f"unknown reply {type(reply).__name__}")
