@@ -130,7 +130,7 @@ def _revocation_listeners(bolt: AsyncApp, store: ThreadedInstallationStore,
     async def on_uninstalled(context):
         await store.async_delete_all(**where(context))
         forget_cached(context)
-        log.warning("slack: uninstalled from workspace %s: its tokens are deleted, its recaps stay",
+        log.warning("slack: app_uninstalled in workspace %s: its tokens are deleted, its recaps stay",
                     context.team_id or context.enterprise_id)
 
     @bolt.event("tokens_revoked")
@@ -139,7 +139,7 @@ def _revocation_listeners(bolt: AsyncApp, store: ThreadedInstallationStore,
         users = [u for u in tokens.get("oauth") or [] if isinstance(u, str)]
         await store.async_revoke(**where(context), user_ids=users, bot=bool(tokens.get("bot")))
         forget_cached(context)
-        log.warning("slack: tokens revoked in workspace %s (%d user(s)%s): deleted",
+        log.warning("slack: tokens_revoked in workspace %s (%d user(s)%s): deleted",
                     context.team_id or context.enterprise_id, len(users), ", the bot" if tokens.get("bot") else "")
 
 

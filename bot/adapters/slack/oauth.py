@@ -39,8 +39,9 @@ class _Encrypted(TypeDecorator):
     """A token column: encrypted when written, decrypted when read."""
 
     impl = Text
-    # Each store has its own cipher (keys); a statement compiled for one must not be reused by another.
-    cache_ok = False
+    # The cache key holds the cipher object itself: statements compiled for one store
+    # (one set of keys) are never reused by another.
+    cache_ok = True
 
     def __init__(self, cipher: TokenCipher):
         super().__init__()
