@@ -86,8 +86,8 @@ def looks_encrypted(stored: str) -> bool:
     url-safe base64 whose first byte is 0x80, so the two cannot be mistaken.
     """
     try:
-        raw = base64.urlsafe_b64decode(stored.encode("ascii"))
-    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raw = base64.b64decode(stored, altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
         return False
     return len(raw) >= _FERNET_MIN_BYTES and raw[0] == _FERNET_VERSION
 

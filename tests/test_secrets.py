@@ -8,8 +8,9 @@ import stat
 import pytest
 from sqlalchemy import text
 
-from bot.secrets import TOKENS, SecretKeyError, SecretKeys, looks_encrypted, new_key
+from bot.secrets import TOKENS, SecretKeyError, SecretKeys, looks_encrypted, new_key, parse_keys
 from bot.store.db import make_engine, upgrade
+from tests.conftest import BACKENDS, drop_pg_schema, new_pg_schema
 
 OLD, NEW = new_key(), new_key()
 
@@ -45,6 +46,14 @@ def test_the_wrong_key_says_what_to_do():
         SecretKeys([NEW]).token_cipher().decrypt(stored)
 
 
+def test_keys_new_prints_a_fresh_valid_key(capsys):
+    from bot.__main__ import main
+
+    assert main(["keys", "new"]) == 0 and main(["keys", "new"]) == 0
+    first, second = capsys.readouterr().out.split()
+    assert first != second and parse_keys(f"{first},{second}") == (first, second)
+
+
 @pytest.fixture
 def permissive_umask():
     previous = os.umask(0)  # the file modes below must not depend on the operator's umask
@@ -64,3 +73,30 @@ def test_the_database_file_and_its_new_folders_are_private(tmp_path, permissive_
     engine.dispose()
     assert mode(tmp_path / "data") == 0o700 and mode(tmp_path / "data" / "deeper") == 0o700
     assert mode(tmp_path) == before  # a folder that was there is left as it is
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        schema, url = new_pg_schema()
+        yield url
+        drop_pg_schema(schema)
+
+
+def test_widening_the_token_columns_keeps_stored_installations(empty_url):
+    engine = make_engine(empty_url)
+    upgrade(engine, "0003")  # a database from before encryption, with a plain token
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO slack_bots (client_id, app_id, team_id, bot_token, is_enterprise_install, installed_at) "
+            "VALUES ('c', 'A', 'T1', 'xoxb-plain', false, '2026-01-01 00:00:00')"))
+    upgrade(engine)
+    cipher = SecretKeys([NEW]).token_cipher()
+    long_token = cipher.encrypt("xoxe.xoxb-" + "x" * 300)  # longer than the old String(200)
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT bot_token FROM slack_bots")).scalar_one() == "xoxb-plain"
+        conn.execute(text("UPDATE slack_bots SET bot_token = :t"), {"t": long_token})
+        assert cipher.decrypt(conn.execute(text("SELECT bot_token FROM slack_bots")).scalar_one()).endswith("x" * 300)
+    engine.dispose()
