@@ -26,10 +26,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from ...config import ConfigError, Settings
 from ...core.model import Actor
+from ...secrets import SECRET_KEY_VARIABLE, SecretKeys
 from . import commands, home, modal, settings_modal
 from .chat import SlackChat
 from .common import Deps, slack_error
-from ...secrets import SECRET_KEY_VARIABLE, SecretKeys
 from .oauth import ThreadedInstallationStore, ThreadedStateStore, undecryptable_tokens
 from .server import web_app
 

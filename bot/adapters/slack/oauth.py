@@ -115,7 +115,6 @@ class ThreadedInstallationStore(AsyncInstallationStore):
         await asyncio.to_thread(lambda: self.sync.delete_installation(
             enterprise_id=enterprise_id, team_id=team_id, user_id=user_id))
 
-
     async def async_revoke(self, *, enterprise_id: Optional[str], team_id: Optional[str],
                            user_ids: list[str], bot: bool) -> None:
         await asyncio.to_thread(lambda: self.sync.revoke(
