@@ -1,4 +1,4 @@
-"""`recapbot` command line: run, console, digest, export, forget, db upgrade."""
+"""`recapbot` command line: run, console, digest, export, forget, db upgrade, keys."""
 from __future__ import annotations
 
 import argparse
@@ -29,11 +29,20 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply every migration")
+    keys = sub.add_parser("keys", help="RECAPBOT_SECRET_KEY: make a key, re-encrypt stored tokens")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser("new", help="print a new random key")
+    keys_sub.add_parser("rotate", help="re-encrypt every stored token with the first key")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "keys" and args.keys_command == "new":
+        from .secrets import new_key
+
+        print(new_key())  # needs no settings: it is how the first key is made
+        return 0
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -50,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         upgrade(make_engine(settings.database_url))
         print("database is up to date")
         return 0
+    if args.command == "keys":
+        return _rotate_keys(settings)
     app = composition.build(settings)
     if args.command == "digest":
         return _print_digest(app, args.team, args.meeting)
@@ -60,6 +71,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "forget":
         return _forget(app, args.workspace, args.user, args.yes)
     return _run(app)
+
+
+def _rotate_keys(settings) -> int:
+    from .adapters.slack.oauth import rotate_tokens
+    from .secrets import NEW_KEY_HINT, SECRET_KEY_VARIABLE, SecretKeyError, SecretKeys
+    from .store.db import make_engine, upgrade
+
+    if not settings.secret_keys:
+        print(f"recapbot: configuration error: {SECRET_KEY_VARIABLE}: not set; {NEW_KEY_HINT}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        rotated, plain = rotate_tokens(engine, SecretKeys(settings.secret_keys).token_cipher())
+    except SecretKeyError as exc:
+        print(f"recapbot: {exc}; nothing was changed", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"re-encrypted {rotated} stored token(s) with the first key of {SECRET_KEY_VARIABLE}"
+          f" ({plain} of them were stored in plain text); older keys can now be removed")
+    return 0
 
 
 def _print_digest(app, team_key: str | None, meeting: str | None) -> int:
@@ -130,7 +163,11 @@ def _run(app) -> int:
     settings = app.settings
     if not (settings.slack_enabled or settings.discord_enabled):
         logging.getLogger("recapbot").info("no Slack or Discord token set: starting the console")
-    attach_adapters(app)
+    try:
+        attach_adapters(app)
+    except ConfigError as exc:  # e.g. stored tokens the configured keys cannot decrypt
+        print(f"recapbot: configuration error: {exc}", file=sys.stderr)
+        return 2
     return asyncio.run(serve(app))
 
 

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from .secrets import NEW_KEY_HINT, SECRET_KEY_VARIABLE, parse_keys
+
 __all__ = ["ConfigError", "Settings", "load_settings", "LOG_LEVELS"]
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -33,6 +35,7 @@ _SECRET_FIELDS = frozenset(
         "slack_client_secret",
         "slack_state_secret",
         "discord_token",
+        "secret_keys",
     }
 )
 
@@ -70,6 +73,7 @@ class Settings:
     slack_state_secret: str | None = None
     discord_token: str | None = None
     discord_guild_ids: tuple[int, ...] = ()
+    secret_keys: tuple[str, ...] = ()  # RECAPBOT_SECRET_KEY: current key first, older ones after
 
     @property
     def slack_oauth(self) -> bool:
@@ -96,7 +100,7 @@ class Settings:
         parts = []
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in _SECRET_FIELDS and value is not None:
+            if f.name in _SECRET_FIELDS and value:
                 shown = "'***'"
             elif f.name == "database_url":
                 shown = repr(_hide_password(value))
@@ -165,6 +169,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
 
     discord_token = get("DISCORD_TOKEN")
     discord_guild_ids = _guild_ids(get("DISCORD_GUILD_IDS"))
+    secret_keys = _secret_keys(get(SECRET_KEY_VARIABLE))
 
     settings = Settings(
         database_url=database_url,
@@ -184,6 +189,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
         slack_state_secret=slack_state_secret,
         discord_token=discord_token,
         discord_guild_ids=discord_guild_ids,
+        secret_keys=secret_keys,
     )
     _check_slack_mode(settings)
     return settings
@@ -339,6 +345,16 @@ def _guild_ids(raw: str | None) -> tuple[int, ...]:
     return tuple(ids)
 
 
+def _secret_keys(raw: str | None) -> tuple[str, ...]:
+    """Comma-separated keys, newest first: the first encrypts, all decrypt (rotation)."""
+    if raw is None:
+        return ()
+    try:
+        return parse_keys(raw)
+    except ValueError as exc:
+        raise ConfigError(SECRET_KEY_VARIABLE, str(exc)) from None
+
+
 def _check_slack_mode(settings: Settings) -> None:
     """Cross-field rules for Slack.
 
@@ -347,7 +363,14 @@ def _check_slack_mode(settings: Settings) -> None:
       signing secret is required.
     * OAuth always needs it too: the install/redirect endpoints are served over
       HTTP even when events arrive through Socket Mode.
+    * OAuth stores every workspace's tokens in the database, encrypted with
+      RECAPBOT_SECRET_KEY; one token from the environment needs no key.
     """
+    if settings.slack_oauth and not settings.secret_keys:
+        raise ConfigError(
+            SECRET_KEY_VARIABLE,
+            f"required when Slack OAuth is configured (installation tokens are stored encrypted); {NEW_KEY_HINT}",
+        )
     if settings.slack_app_token and not settings.slack_enabled:
         raise ConfigError(
             "SLACK_BOT_TOKEN",

@@ -12,6 +12,8 @@ def make_engine(url: str) -> Engine:
     """An engine tuned per backend: SQLite gets WAL, foreign keys and a busy timeout."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:" and "uri" not in parsed.query:
+            create_private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -25,6 +27,25 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def create_private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600), and missing folders 0700.
+
+    The file holds tokens and everyone's recaps. SQLite gives its -wal and -shm
+    files the mode of the main file, so creating that one first is enough. An
+    existing file or folder keeps the mode it has.
+    """
+    if path.exists():
+        return
+    missing = []
+    folder = path.absolute().parent
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def migrations_dir() -> Path:

@@ -197,9 +197,19 @@ def _slack_tables() -> None:
     SQLAlchemyInstallationStore.build_installations_table(metadata, SLACK_INSTALLATIONS)
     SQLAlchemyInstallationStore.build_bots_table(metadata, SLACK_BOTS)
     SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, SLACK_OAUTH_STATES)
+    # Tokens are stored encrypted (bot/secrets.py); a Fernet token of a 200-character
+    # value is 356 characters, so slack_sdk's String(200) becomes Text (migration 0006).
+    for table, columns in SLACK_TOKEN_COLUMNS.items():
+        for column in columns:
+            metadata.tables[table].c[column].type = Text()
 
 
 SLACK_INSTALLATIONS = "slack_installations"
 SLACK_BOTS = "slack_bots"
 SLACK_OAUTH_STATES = "slack_oauth_states"
+SLACK_TOKEN_COLUMNS = {
+    SLACK_INSTALLATIONS: ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token",
+                          "incoming_webhook_url"),
+    SLACK_BOTS: ("bot_token", "bot_refresh_token"),
+}
 _slack_tables()

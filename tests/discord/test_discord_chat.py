@@ -1,6 +1,8 @@
 """The Chat port through the real discord.py HTTP client, against a Discord-compatible API on loopback."""
 from __future__ import annotations
 
+import asyncio
+
 import discord
 import pytest
 
@@ -130,3 +132,40 @@ def test_attach_registers_a_runner_and_the_chat(core):
     bot = attach(app)
     assert isinstance(app.chats["discord"], DiscordChat) and app.chats["discord"].client is bot
     assert len(app.runners) == 1 and bot.guild_ids == (GUILD,)
+
+
+async def test_after_removal_from_the_server_nothing_is_sent_there(core, api, caplog):
+    from types import SimpleNamespace
+
+    from fake_discord_api import BOT_USER
+
+    app = SimpleNamespace(core=core, settings=SimpleNamespace(discord_guild_ids=(GUILD,), discord_token="t"),
+                          runners=[], chats={})
+    client = attach(app)
+    chat = app.chats["discord"]
+    await client.login("test-token")
+    team, cid = team_with(core, api, 1, 50)
+    who = core.teams.member_for(member(3))
+    meeting = core.upcoming_digest(team).meeting_local
+    with pytest.raises(RuntimeError, match="not connected yet"):  # which servers? the gateway has not said
+        await chat.post_digest(team, core.upcoming_digest(team), "k")
+
+    # The gateway's READY lists the server; Discord then removes the bot from it (GUILD_DELETE).
+    state = client._connection
+    state.guild_ready_timeout = 0
+    state.parse_ready({"user": BOT_USER, "guilds": [{"id": str(GUILD), "unavailable": True}]})
+    await client.wait_until_ready()
+    refs = await chat.post_digest(team, core.upcoming_digest(team), "k")
+    assert len(api.messages[cid]) == 1
+    state.parse_guild_delete({"id": str(GUILD)})
+    await asyncio.sleep(0)  # let discord.py run the on_guild_remove listener it scheduled
+    assert f"removed from Discord server {GUILD}" in caplog.text
+
+    sent = len(api.requests)
+    with pytest.raises(DigestNotPosted, match="no longer in Discord server"):
+        await chat.post_digest(team, core.upcoming_digest(team), "k2")
+    with pytest.raises(DigestNotPosted, match="no longer in Discord server"):
+        await chat.post_late_update(team, refs, core.upcoming_digest(team).entries[0], "k2:late")
+    await chat.remind(team, who, meeting)
+    assert len(api.requests) == sent  # not one call to Discord: no post, no reminder DM
+    await client.close()

@@ -230,10 +230,6 @@ async def test_digest_preview_is_private_and_users_info_is_cached(slack, core):
     assert len([c for c in slack.fake.called("users.info") if c.args["user"] == ANN]) == 1
 
 
-async def test_uninstall_event_is_acknowledged(slack):
-    assert await slack.event({"type": "app_uninstalled", "event_ts": "1.0"}) == 200
-
-
 def test_slack_escaping_is_undone_for_the_core():
     from bot.adapters.slack.common import from_slack_text
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from .chat import DiscordChat
 from .client import RecapBot
+from .guilds import JoinedGuildsChat
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...app import App
@@ -19,7 +20,7 @@ def attach(app: "App") -> RecapBot:
     """Register the bot's runner and its Chat; the bot shares the app's event loop."""
     settings = app.settings
     bot = RecapBot(app.core, guild_ids=settings.discord_guild_ids)
-    app.chats["discord"] = DiscordChat(bot)
+    app.chats["discord"] = JoinedGuildsChat(bot)
 
     async def run() -> None:
         async with bot:

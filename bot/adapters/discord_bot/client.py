@@ -36,6 +36,12 @@ class RecapBot(discord.Client):
         self.add_dynamic_items(OpenFormButton)  # reminder buttons keep working across restarts
         await self.sync_commands()
 
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a server, or the server deleted: there is no per-server token to delete
+        (one token serves every server), and JoinedGuildsChat sends nothing there any more."""
+        log.warning("removed from Discord server %s: no digests or reminders there until recapbot is added "
+                    "back; its recaps stay", guild.id)
+
     async def sync_commands(self) -> None:
         """Listed guilds update at once (labs, development); otherwise global (up to an hour)."""
         if not self.guild_ids:

@@ -24,12 +24,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from ...config import Settings
+from ...config import ConfigError, Settings
 from ...core.model import Actor
+from ...secrets import SECRET_KEY_VARIABLE, SecretKeys
 from . import commands, home, modal, privacy, settings_modal
 from .chat import SlackChat
 from .common import Deps, slack_error
-from .oauth import ThreadedInstallationStore, ThreadedStateStore
+from .oauth import ThreadedInstallationStore, ThreadedStateStore, undecryptable_tokens
 from .server import web_app
 
 log = logging.getLogger("recapbot.slack")
@@ -84,7 +85,13 @@ def build_bolt(settings: Settings, engine, client: AsyncWebClient) -> tuple[Asyn
             log.warning("slack: the app was uninstalled or its tokens revoked in %s", body.get("team_id"))
 
         return bolt, None
-    store = ThreadedInstallationStore(settings.slack_client_id, engine)
+    cipher = SecretKeys(settings.secret_keys).token_cipher()
+    unreadable = undecryptable_tokens(engine, cipher)
+    if unreadable:
+        raise ConfigError(SECRET_KEY_VARIABLE, (
+            f"{unreadable} stored Slack token(s) cannot be decrypted with these keys: put the key they were "
+            "encrypted with after the new one (comma-separated), then run `recapbot keys rotate`"))
+    store = ThreadedInstallationStore(settings.slack_client_id, engine, cipher)
     oauth_settings = AsyncOAuthSettings(
         client_id=settings.slack_client_id, client_secret=settings.slack_client_secret,
         scopes=BOT_SCOPES, installation_store=store, state_store=ThreadedStateStore(engine),
@@ -96,8 +103,44 @@ def build_bolt(settings: Settings, engine, client: AsyncWebClient) -> tuple[Asyn
     )
     bolt = AsyncApp(**common, installation_store=store, authorize=authorize,
                     oauth_flow=AsyncOAuthFlow(client=client, settings=oauth_settings))
-    bolt.enable_token_revocation_listeners()
+    _revocation_listeners(bolt, store, authorize)
     return bolt, store
+
+
+def _revocation_listeners(bolt: AsyncApp, store: ThreadedInstallationStore,
+                          authorize: AsyncInstallationStoreAuthorize) -> None:
+    """Tokens go the moment Slack says so; the workspace's recaps stay.
+
+    Bolt's built-in listeners leave a revoked bot token in the installation rows
+    and its authorize cache; these delete it everywhere.
+    """
+
+    def where(context) -> dict:
+        # slack_sdk stores an org-wide install with no team id.
+        return {"enterprise_id": context.enterprise_id,
+                "team_id": None if context.is_enterprise_install else context.team_id}
+
+    def forget_cached(context) -> None:
+        cache = authorize.authorize_result_cache
+        for token, result in list(cache.items()):
+            if result.team_id == context.team_id and result.enterprise_id == context.enterprise_id:
+                del cache[token]
+
+    @bolt.event("app_uninstalled")
+    async def on_uninstalled(context):
+        await store.async_delete_all(**where(context))
+        forget_cached(context)
+        log.warning("slack: app_uninstalled in workspace %s: its tokens are deleted, its recaps stay",
+                    context.team_id or context.enterprise_id)
+
+    @bolt.event("tokens_revoked")
+    async def on_tokens_revoked(event, context):
+        tokens = event.get("tokens") or {}
+        users = [u for u in tokens.get("oauth") or [] if isinstance(u, str)]
+        await store.async_revoke(**where(context), user_ids=users, bot=bool(tokens.get("bot")))
+        forget_cached(context)
+        log.warning("slack: tokens_revoked in workspace %s (%d user(s)%s): deleted",
+                    context.team_id or context.enterprise_id, len(users), ", the bot" if tokens.get("bot") else "")
 
 
 class SlackAdapter:
