@@ -30,6 +30,7 @@ from ...core.model import MAX_FIELD_CHARS, WEEKDAYS, Actor, Team
 from ...core.parsing import parse_timezone
 from ...render.blocks import context
 from .common import Deps, Replier, report_failure, team_id_of, user_id_of
+from .errors import error_code, slack_error
 from .modal import metadata, open_modal, read_metadata, respond_to
 
 log = logging.getLogger("recapbot.slack")
@@ -153,8 +154,8 @@ async def _join(client, channel: str | None) -> str | None:
     try:
         await client.conversations_join(channel=channel)
     except SlackApiError as exc:
-        error = exc.response.get("error")
-        log.info("slack conversations.join %s: %s", channel, error)
+        error = error_code(exc)
+        log.info("slack conversations.join %s: %s", channel, slack_error(exc))
         if error == "is_archived":
             return ":warning: That channel is archived: pick another one with `/recap setup`."
         return ":warning: I could not join that channel by myself (it may be private): invite me with `/invite @recapbot` there."
