@@ -301,3 +301,14 @@ def test_dotenv_error_names_variable(tmp_path, clean_environ):
     (tmp_path / ".env").write_text("RECAPBOT_TIMEZONE=Not/AZone\n")
     with pytest.raises(ConfigError, match=r"^RECAPBOT_TIMEZONE: "):
         load_settings()
+
+
+@pytest.mark.parametrize("value", [
+    "ftp://proxyuser:hunter2@proxy.example/api/?token=hunter2",
+    "proxyuser:hunter2@proxy.example:8888",
+    "http://proxyuser:hunter2@proxy.example:port/api/",
+    "http://[proxyuser:hunter2@proxy.example/api/",
+])
+def test_a_bad_slack_api_url_is_named_without_its_credentials(value):
+    err = assert_config_error("SLACK_API_URL", SLACK_API_URL=value)
+    assert "hunter2" not in str(err) and "proxyuser" not in str(err)

@@ -15,10 +15,14 @@ _PG_LOCK = "1919115632, hashtext(coalesce(current_schema(), ''))"
 
 
 def make_engine(url: str) -> Engine:
-    """An engine tuned per backend: SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine tuned per backend: SQLite gets WAL, foreign keys and a busy timeout.
+
+    hide_parameters: a database error's text (and so a logged traceback) shows
+    the statement but not the values, which are often what people wrote.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -30,7 +34,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def migrations_dir() -> Path:

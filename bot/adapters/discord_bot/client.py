@@ -6,6 +6,7 @@ from discord import app_commands
 
 from ...core.commands import CommandHandler
 from ...core.service import Core
+from ...logs import keep_payloads_out
 from .buttons import OpenFormButton
 from .commands import RecapGroup
 from .replies import log, tell_failure
@@ -24,6 +25,7 @@ class RecapBot(discord.Client):
     """Slash commands, modals and buttons only: no message content, no members, no presences."""
 
     def __init__(self, core: Core, guild_ids: tuple[int, ...] = (), **options):
+        keep_payloads_out()
         options.setdefault("intents", discord.Intents.default())
         super().__init__(**options)
         self.core = core

@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -25,6 +26,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ...config import Settings
+from ...logs import keep_payloads_out
 from ...core.model import Actor
 from . import commands, home, modal, settings_modal
 from .chat import SlackChat
@@ -104,6 +106,7 @@ class SlackAdapter:
     """The Bolt app, its listeners and the Chat port, ready to run on the bot's loop."""
 
     def __init__(self, app):
+        keep_payloads_out()
         self.settings: Settings = app.settings
         self.client = build_client(self.settings, None if self.settings.slack_oauth else self.settings.slack_bot_token)
         self.bolt, self.store = build_bolt(self.settings, app.engine, self.client)
@@ -113,7 +116,9 @@ class SlackAdapter:
 
         @self.bolt.error
         async def on_error(error, body):
-            log.error("slack listener failed: %s", slack_error(error), exc_info=error)
+            # A Slack error's text holds Slack's whole answer: the code is enough.
+            log.error("slack listener failed: %s", slack_error(error),
+                      exc_info=None if isinstance(error, SlackApiError) else error)
 
         self.chat = SlackChat(self.client_for)
         self.port: int | None = None

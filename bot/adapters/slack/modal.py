@@ -141,6 +141,8 @@ def register(app, deps: Deps) -> None:
         team_id, user_id = team_id_of(body, context), user_id_of(body, context)
         view = body.get("view") or {}
         draft = draft_from(view)
+        log.debug("slack recap submission from %s in %s (%d characters)", user_id, team_id,
+                  sum(len(getattr(draft, key)) for key in ("question", "progress", "failures", "questions")))
         try:
             actor = await deps.actor(client, team_id, user_id)
             confirmation = await deps.call(_submit, deps, actor, draft)
