@@ -18,6 +18,7 @@ from fake_slack import (
 
 from bot.adapters.slack import attach
 from bot.app import App
+from bot.supervisor import Supervisor
 from bot.config import Settings
 from bot.core.model import Actor
 
@@ -44,7 +45,7 @@ class Harness:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.adapter.port}"
+        return f"http://127.0.0.1:{self.app.http.port}"
 
     async def post(self, body: str, content_type: str = "application/x-www-form-urlencoded",
                    headers: dict | None = None, path: str = "/slack/events") -> tuple[int, str]:
@@ -92,12 +93,15 @@ def make_settings(fake: FakeSlack, **overrides) -> Settings:
 
 
 async def start(app: App):
+    """Attach Slack and run the app's runners (its HTTP server, Slack) as `recapbot run` does."""
     adapter = attach(app)
-    task = asyncio.create_task(app.runners[-1]())
+    task = asyncio.create_task(Supervisor(app.health).run(app.runners))
     started = asyncio.create_task(adapter.started.wait())
     done, _ = await asyncio.wait({task, started}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
-        task.result()  # raises the start-up error
+    if started not in done:
+        started.cancel()
+        await stop(task)
+        raise RuntimeError(f"Slack did not start: {app.health.report()}")
     return adapter, task
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ...supervisor import Runner
 from .chat import DiscordChat
 from .client import RecapBot
 
@@ -16,14 +17,20 @@ __all__ = ["DiscordChat", "RecapBot", "attach"]
 
 
 def attach(app: "App") -> RecapBot:
-    """Register the bot's runner and its Chat; the bot shares the app's event loop."""
+    """Register the bot's runner and its Chat; the bot shares the app's event loop.
+
+    A login or connection that fails raises out of run(); the supervisor starts it
+    again with backoff, on the same client (cleared first), while the rest keeps serving."""
     settings = app.settings
     bot = RecapBot(app.core, guild_ids=settings.discord_guild_ids)
     app.chats["discord"] = DiscordChat(bot)
 
     async def run() -> None:
+        bot.connected.clear()
+        if bot.is_closed():
+            bot.clear()  # a client is closed after a failed start; this reopens it
         async with bot:
             await bot.start(settings.discord_token)
 
-    app.runners.append(run)
+    app.runners.append(Runner("discord", run, ready=bot.connected.wait))
     return bot

@@ -1,6 +1,8 @@
 """The discord.py client: default intents only, dependencies passed in, commands synced at start."""
 from __future__ import annotations
 
+import asyncio
+
 import discord
 from discord import app_commands
 
@@ -33,6 +35,11 @@ class RecapBot(discord.Client):
         self.guild_ids = tuple(guild_ids)
         self.tree = RecapTree(self)
         self.tree.add_command(RecapGroup(core, self.handler))
+        self.connected = asyncio.Event()  # set once the gateway said READY: /healthz shows "up"
+
+    async def on_ready(self) -> None:
+        self.connected.set()
+        log.info("discord: connected as %s to %d guild(s)", self.user, len(self.guilds))
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(OpenFormButton)  # reminder buttons keep working across restarts

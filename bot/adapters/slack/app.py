@@ -12,7 +12,6 @@ import asyncio
 import logging
 
 import aiohttp
-from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
@@ -32,7 +31,7 @@ from . import commands, home, modal, settings_modal
 from .chat import SlackChat
 from .common import Deps, slack_error
 from .oauth import ThreadedInstallationStore, ThreadedStateStore
-from .server import web_app
+from .server import mount
 
 log = logging.getLogger("recapbot.slack")
 
@@ -121,7 +120,8 @@ class SlackAdapter:
                       exc_info=None if isinstance(error, SlackApiError) else error)
 
         self.chat = SlackChat(self.client_for)
-        self.port: int | None = None
+        self.http = app.http
+        mount(self.http.app, self.bolt, events=not self.settings.slack_socket_mode)
         self.started = asyncio.Event()
         self._token_team: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -161,34 +161,36 @@ class SlackAdapter:
         return self.client
 
     # -- the runner ---------------------------------------------------------------
+    @property
+    def port(self) -> int | None:
+        return self.http.port
+
     async def run(self) -> None:
-        """Serve until cancelled: HTTP (events, OAuth pages, /healthz) and, with an app token, Socket Mode."""
+        """Serve until cancelled: through Socket Mode with an app token, else on the bot's HTTP server.
+
+        A failure to connect raises; the supervisor starts it again with backoff."""
         settings = self.settings
+        self.started.clear()
         self._loop = asyncio.get_running_loop()
         session = aiohttp.ClientSession()
         self.client.session = session
-        runner = web.AppRunner(web_app(self.bolt, events=not settings.slack_socket_mode), access_log=None)
-        await runner.setup()
         handler = None
         try:
-            site = web.TCPSite(runner, settings.http_host, settings.http_port)
-            await site.start()
-            self.port = runner.addresses[0][1]
-            mode = "Socket Mode" if settings.slack_socket_mode else "HTTP mode"
-            log.info("slack: %s, %s, listening on %s:%s", mode,
-                     "OAuth (many workspaces)" if settings.slack_oauth else "one workspace",
-                     settings.http_host, self.port)
             if settings.slack_socket_mode:
                 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
                 handler = AsyncSocketModeHandler(self.bolt, app_token=settings.slack_app_token, web_client=self.client)
                 await handler.connect_async()
+            else:
+                await self.http.started.wait()  # events arrive as POST /slack/events
+            log.info("slack: %s, %s", "Socket Mode" if settings.slack_socket_mode else "HTTP mode",
+                     "OAuth (many workspaces)" if settings.slack_oauth else "one workspace")
             self.started.set()
             await asyncio.Event().wait()
         finally:
+            self.started.clear()
             if handler is not None:
                 await handler.close_async()
-            await runner.cleanup()
             self._loop = None
             self.client.session = None
             await session.close()
