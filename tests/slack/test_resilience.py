@@ -60,7 +60,9 @@ async def test_slack_and_the_scheduler_keep_serving_while_discord_retries(fake, 
             sleep.release()  # Discord tries again, fails again, waits twice as long
             assert await sleep.slept.get() == 2
             status, body = await _health(session, app)
-            assert status == 200 and body["components"]["discord"]["retries"] == 2
+            discord_part = body["components"]["discord"]
+            assert status == 200 and discord_part["retries"] == 2
+            assert f"127.0.0.1:{discord_unreachable}" in discord_part["last_error"]  # a real new attempt
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

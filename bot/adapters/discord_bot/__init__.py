@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import discord
+
 from ...supervisor import Runner
 from .chat import DiscordChat
 from .client import RecapBot
@@ -27,8 +29,12 @@ def attach(app: "App") -> RecapBot:
 
     async def run() -> None:
         bot.connected.clear()
-        if bot.is_closed():
-            bot.clear()  # a client is closed after a failed start; this reopens it
+        if bot.is_closed():  # closed by a failed start: reopen it
+            bot.clear()
+            if getattr(bot.http.connector, "closed", False):
+                # clear() keeps the closed connector, and the next login would fail with
+                # "Session is closed" (Rapptz/discord.py#9121): let login make a new one.
+                bot.http.connector = discord.utils.MISSING
         async with bot:
             await bot.start(settings.discord_token)
 
