@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 # pg_advisory_lock(class, object): the class is fixed ("rcap"), the object is the schema,
 # so that separate schemas on one server (tests, staging) do not wait for each other.
@@ -92,9 +93,12 @@ def migration_lock(engine: Engine) -> Iterator[Connection]:
             try:
                 yield connection
             finally:
-                connection.rollback()
-                connection.execute(text(f"SELECT pg_advisory_unlock({_PG_LOCK})"))
-                connection.commit()
+                try:
+                    connection.rollback()
+                    connection.execute(text(f"SELECT pg_advisory_unlock({_PG_LOCK})"))
+                    connection.commit()
+                except DBAPIError:  # the session is gone, and its lock with it
+                    connection.invalidate()
         return
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     with _file_lock(database), engine.connect() as connection:
