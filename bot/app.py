@@ -12,6 +12,7 @@ from .config import Settings
 from .core.ports import Chat, Clock, SystemClock
 from .core.service import Core
 from .http_server import HttpServer
+from .http_server import attach as attach_http
 from .store.db import make_engine, upgrade
 from .store.repo import SqlRepository
 from .supervisor import SCHEDULER, Backoff, Health, Runner, Supervisor
@@ -49,8 +50,6 @@ def attach_adapters(app: App, console: bool = False) -> None:
     """Attach each adapter whose tokens are set; the console when asked or when none is."""
     settings = app.settings
     if not console:  # `recapbot console` is a terminal tool: it opens no port
-        from .http_server import attach as attach_http
-
         attach_http(app)
     if settings.slack_enabled and not console:
         from .adapters.slack import attach as attach_slack

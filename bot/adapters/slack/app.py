@@ -25,8 +25,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ...config import Settings
-from ...logs import keep_payloads_out
 from ...core.model import Actor
+from ...logs import keep_payloads_out
 from . import commands, home, modal, settings_modal
 from .chat import SlackChat
 from .common import Deps, slack_error
