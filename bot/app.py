@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -12,10 +11,11 @@ from sqlalchemy.engine import Engine
 from .config import Settings
 from .core.ports import Chat, Clock, SystemClock
 from .core.service import Core
+from .http_server import HttpServer
+from .http_server import attach as attach_http
 from .store.db import make_engine, upgrade
 from .store.repo import SqlRepository
-
-log = logging.getLogger("recapbot")
+from .supervisor import SCHEDULER, Backoff, Health, Runner, Supervisor
 
 
 @dataclass
@@ -23,10 +23,16 @@ class App:
     settings: Settings
     engine: Engine
     core: Core
-    # Each runner is a coroutine that serves until cancelled (an adapter, the scheduler).
+    # Each runner serves until cancelled (the HTTP server, an adapter, the scheduler): a
+    # supervisor.Runner (named, restarted on failure) or a bare coroutine function.
     runners: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
     # The adapters that can post, by platform ("console", "slack", "discord"); see core.ports.Chat.
     chats: dict[str, Chat] = field(default_factory=dict)
+    health: Health = field(default_factory=Health)
+    http: HttpServer = field(init=False)  # the one aiohttp server; see http_server.attach
+
+    def __post_init__(self) -> None:
+        self.http = HttpServer(self.settings.http_host, self.settings.http_port, self.health)
 
 
 def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> App:
@@ -43,6 +49,8 @@ def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) 
 def attach_adapters(app: App, console: bool = False) -> None:
     """Attach each adapter whose tokens are set; the console when asked or when none is."""
     settings = app.settings
+    if not console:  # `recapbot console` is a terminal tool: it opens no port
+        attach_http(app)
     if settings.slack_enabled and not console:
         from .adapters.slack import attach as attach_slack
 
@@ -56,7 +64,7 @@ def attach_adapters(app: App, console: bool = False) -> None:
 
         adapter = ConsoleAdapter(app.core)
         app.chats["console"] = adapter
-        app.runners.append(adapter.run)
+        app.runners.append(Runner("console", adapter.run, ends_process=True))  # end of input ends the bot
     attach_scheduler(app)
 
 
@@ -64,27 +72,28 @@ def attach_scheduler(app: App) -> None:
     """Reminders and digests for the teams of the adapters attached above."""
     from .scheduling import attach
 
-    attach(app)
+    scheduler = attach(app)
+    # Named here so that /healthz reports it; attach() registered its bare serve().
+    app.runners[app.runners.index(scheduler.serve)] = Runner("scheduler", scheduler.serve, kind=SCHEDULER)
 
 
-async def serve(app: App) -> int:
-    """Run every runner until one finishes or SIGTERM/SIGINT arrives, then stop them all."""
+async def serve(app: App, backoff: Backoff | None = None) -> int:
+    """Run every runner until SIGTERM/SIGINT or the console's end, then stop them all.
+
+    A runner that fails is started again with backoff (supervisor.py) while the
+    others keep serving: one unreachable platform does not take the bot down."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    handled = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
             loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
             pass
-    tasks = [asyncio.create_task(runner()) for runner in app.runners]
-    waiter = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait([*tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
-    for task in [*tasks, waiter]:
-        task.cancel()
-    await asyncio.gather(*tasks, waiter, return_exceptions=True)
-    for task in done:
-        if task is not waiter and not task.cancelled() and task.exception():
-            log.error("stopped: %s", task.exception(), exc_info=task.exception())
-            return 1
-    app.engine.dispose()
-    return 0
+    try:
+        return await Supervisor(app.health, backoff).run(app.runners, stop)
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+        app.engine.dispose()

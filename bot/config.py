@@ -10,7 +10,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
@@ -320,10 +320,29 @@ def _slack_api_url(raw: str | None) -> str | None:
     """
     if raw is None:
         return None
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError("SLACK_API_URL", f"must be an http(s) URL (got {raw!r})")
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - a port that is not a number raises ValueError
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        # Shown masked: a proxy URL may carry user:password@ or a token in the query.
+        raise ConfigError("SLACK_API_URL", f"must be an http(s) URL like https://slack.com/api/ "
+                                           f"(got {_mask_url(raw)})")
     return raw if raw.endswith("/") else raw + "/"
+
+
+def _mask_url(raw: str) -> str:
+    """The URL without what may hold a credential (user:password@, query, fragment)."""
+    try:
+        parts = urlsplit(raw)
+    except ValueError:
+        return "***"
+    if not parts.netloc:
+        return "***"  # cannot tell the host from a password: show none of it
+    netloc = ("***@" if "@" in parts.netloc else "") + parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, netloc, parts.path, "***" if parts.query else "",
+                       "***" if parts.fragment else ""))
 
 
 def _guild_ids(raw: str | None) -> tuple[int, ...]:

@@ -339,3 +339,14 @@ def test_retention_keeps_recaps_unless_set():
 def test_bad_retention_names_the_variable_and_the_range(value):
     err = assert_config_error("RECAPBOT_RETENTION_DAYS", RECAPBOT_RETENTION_DAYS=value)
     assert err.message.startswith("must be a whole number of days from 1 to 36500")
+
+
+@pytest.mark.parametrize("value", [
+    "ftp://proxyuser:hunter2@proxy.example/api/?token=hunter2",
+    "proxyuser:hunter2@proxy.example:8888",
+    "http://proxyuser:hunter2@proxy.example:port/api/",
+    "http://[proxyuser:hunter2@proxy.example/api/",
+])
+def test_a_bad_slack_api_url_is_named_without_its_credentials(value):
+    err = assert_config_error("SLACK_API_URL", SLACK_API_URL=value)
+    assert "hunter2" not in str(err) and "proxyuser" not in str(err)

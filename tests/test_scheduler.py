@@ -287,7 +287,7 @@ async def test_the_app_runs_the_scheduler_after_its_adapters(sqlite_url, clock):
     app = build(settings, clock=clock, migrate=False)
     attach_adapters(app, console=True)
     runner = app.runners[-1]
-    s = runner.__self__
+    s = runner.run.__self__
     assert isinstance(s, Scheduler) and s.catchup == timedelta(hours=3) and set(app.chats) == {"console"}
     assert s.on_submit in app.core.recaps.submit_listeners
     assert s.on_schedule_change in app.core.teams.schedule_listeners

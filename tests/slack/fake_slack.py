@@ -7,8 +7,8 @@ block limits, as Slack does), `conversations.join`, `conversations.open`,
 `oauth.v2.access`, and the file upload flow of `files_upload_v2`
 (`files.getUploadURLExternal`, the POST to the upload URL,
 `files.completeUploadExternal`, each checked as Slack checks it); any
-method can be made to fail with a status (429 + Retry-After, 500) for a
-number of calls. It also takes posts to response_urls (/response/<id>), and
+method can be made to fail with a status (429 + Retry-After, 500, or a
+405 with an HTML page) for a number of calls. It also takes posts to response_urls (/response/<id>), and
 `signed()` builds requests the way Slack signs them.
 """
 from __future__ import annotations
@@ -103,8 +103,12 @@ class FakeSlack:
         }
 
     def fail(self, method: str, times: int = 1, status: int = 429, headers: dict | None = None,
-             body: dict | None = None) -> None:
-        """Make the next `times` calls of `method` fail with this status."""
+             body: dict | str | None = None) -> None:
+        """Make the next `times` calls of `method` fail with this status.
+
+        A str body is sent as it is (a proxy's HTML page, say), with the
+        Content-Type given in `headers` (JSON when none is given, as a
+        misconfigured proxy labels it)."""
         self.failures.setdefault(method, []).extend(
             [(status, headers or {}, body or {"ok": False, "error": "ratelimited"})] * times)
 
@@ -262,8 +266,11 @@ class FakeSlack:
         queued = self.failures.get(method)
         if queued:
             status, headers, body = queued.pop(0)
-            call.status, call.response = status, body
+            call.status, call.response = status, body if isinstance(body, dict) else {"raw": body}
             await self._notify()
+            if isinstance(body, str):
+                return web.Response(body=body.encode(), status=status,
+                                    headers={"Content-Type": "application/json", **headers})
             return web.json_response(body, status=status, headers=headers)
         answer = self._answer(method, args, token)
         call.response = answer

@@ -22,6 +22,7 @@ from slack_sdk.oauth.installation_store import Installation
 
 from bot.adapters.slack import attach
 from bot.app import App
+from bot.supervisor import Supervisor
 from bot.config import Settings
 from bot.core.model import Actor
 
@@ -49,7 +50,7 @@ class Harness:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.adapter.port}"
+        return f"http://127.0.0.1:{self.app.http.port}"
 
     async def post(self, body: str, content_type: str = "application/x-www-form-urlencoded",
                    headers: dict | None = None, path: str = "/slack/events") -> tuple[int, str]:
@@ -110,12 +111,15 @@ def install(adapter, team: str, token: str, user_token: str | None = None, user:
 
 
 async def start(app: App):
+    """Attach Slack and run the app's runners (its HTTP server, Slack) as `recapbot run` does."""
     adapter = attach(app)
-    task = asyncio.create_task(app.runners[-1]())
+    task = asyncio.create_task(Supervisor(app.health).run(app.runners))
     started = asyncio.create_task(adapter.started.wait())
     done, _ = await asyncio.wait({task, started}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
-        task.result()  # raises the start-up error
+    if started not in done:
+        started.cancel()
+        await stop(task)
+        raise RuntimeError(f"Slack did not start: {app.health.report()}")
     return adapter, task
 
 

@@ -36,7 +36,7 @@ def _texts(view_or_message: dict) -> str:
 async def test_healthz(slack):
     async with slack.session.get(slack.url + "/healthz") as resp:
         assert resp.status == 200
-        assert await resp.text() == "ok"
+        assert (await resp.json())["components"]["slack"] == {"kind": "adapter", "state": "up"}
 
 
 async def test_forged_stale_and_missing_signatures_get_401_and_change_nothing(slack, core):

@@ -12,11 +12,11 @@ import asyncio
 import logging
 
 import aiohttp
-from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -26,12 +26,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from ...config import ConfigError, Settings
 from ...core.model import Actor
+from ...logs import keep_payloads_out
 from ...secrets import SECRET_KEY_VARIABLE, SecretKeys
 from . import commands, home, modal, privacy, settings_modal
 from .chat import SlackChat
 from .common import Deps, slack_error
 from .oauth import ThreadedInstallationStore, ThreadedStateStore, undecryptable_tokens
-from .server import web_app
+from .server import mount
 
 log = logging.getLogger("recapbot.slack")
 
@@ -147,6 +148,7 @@ class SlackAdapter:
     """The Bolt app, its listeners and the Chat port, ready to run on the bot's loop."""
 
     def __init__(self, app):
+        keep_payloads_out()
         self.settings: Settings = app.settings
         self.client = build_client(self.settings, None if self.settings.slack_oauth else self.settings.slack_bot_token)
         self.bolt, self.store = build_bolt(self.settings, app.engine, self.client)
@@ -156,10 +158,13 @@ class SlackAdapter:
 
         @self.bolt.error
         async def on_error(error, body):
-            log.error("slack listener failed: %s", slack_error(error), exc_info=error)
+            # A Slack error's text holds Slack's whole answer: the code is enough.
+            log.error("slack listener failed: %s", slack_error(error),
+                      exc_info=None if isinstance(error, SlackApiError) else error)
 
         self.chat = SlackChat(self.client_for)
-        self.port: int | None = None
+        self.http = app.http
+        mount(self.http.app, self.bolt, events=not self.settings.slack_socket_mode)
         self.started = asyncio.Event()
         self._token_team: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -199,34 +204,36 @@ class SlackAdapter:
         return self.client
 
     # -- the runner ---------------------------------------------------------------
+    @property
+    def port(self) -> int | None:
+        return self.http.port
+
     async def run(self) -> None:
-        """Serve until cancelled: HTTP (events, OAuth pages, /healthz) and, with an app token, Socket Mode."""
+        """Serve until cancelled: through Socket Mode with an app token, else on the bot's HTTP server.
+
+        A failure to connect raises; the supervisor starts it again with backoff."""
         settings = self.settings
+        self.started.clear()
         self._loop = asyncio.get_running_loop()
         session = aiohttp.ClientSession()
         self.client.session = session
-        runner = web.AppRunner(web_app(self.bolt, events=not settings.slack_socket_mode), access_log=None)
-        await runner.setup()
         handler = None
         try:
-            site = web.TCPSite(runner, settings.http_host, settings.http_port)
-            await site.start()
-            self.port = runner.addresses[0][1]
-            mode = "Socket Mode" if settings.slack_socket_mode else "HTTP mode"
-            log.info("slack: %s, %s, listening on %s:%s", mode,
-                     "OAuth (many workspaces)" if settings.slack_oauth else "one workspace",
-                     settings.http_host, self.port)
             if settings.slack_socket_mode:
                 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
                 handler = AsyncSocketModeHandler(self.bolt, app_token=settings.slack_app_token, web_client=self.client)
                 await handler.connect_async()
+            else:
+                await self.http.started.wait()  # events arrive as POST /slack/events
+            log.info("slack: %s, %s", "Socket Mode" if settings.slack_socket_mode else "HTTP mode",
+                     "OAuth (many workspaces)" if settings.slack_oauth else "one workspace")
             self.started.set()
             await asyncio.Event().wait()
         finally:
+            self.started.clear()
             if handler is not None:
                 await handler.close_async()
-            await runner.cleanup()
             self._loop = None
             self.client.session = None
             await session.close()

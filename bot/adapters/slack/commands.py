@@ -6,11 +6,15 @@ the trigger_id is still valid.
 """
 from __future__ import annotations
 
+import logging
+
 from ...core.replies import ConfirmReply, DigestReply, FileReply, FormReply, Reply, SettingsReply, TextReply
 from ...render.blocks import all_digest_messages, context, escape, pack
 from . import privacy, settings_modal
 from .common import Deps, Replier, from_slack_text, report_failure, team_id_of, user_id_of
 from .modal import open_recap_form
+
+log = logging.getLogger("recapbot.slack")
 
 COMMAND = "/recap"
 REFUSAL = ("Only workspace admins or owners, or this team's admins, can change these settings. "
@@ -25,6 +29,7 @@ def register(app, deps: Deps) -> None:
         replier = Replier(client, user_id, respond)
         try:
             team_id = team_id_of(body, context)
+            log.debug("slack /recap from %s in %s (%d characters)", user_id, team_id, len(body.get("text") or ""))
             actor = await deps.actor(client, team_id, user_id)
             reply = await deps.call(deps.handler.handle, actor, from_slack_text(body.get("text") or ""))
             await show(deps, client, body, actor, reply, replier)
