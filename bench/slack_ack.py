@@ -31,6 +31,7 @@ from bot.core.ports import SystemClock  # noqa: E402
 from bot.core.service import Core  # noqa: E402
 from bot.store.db import make_engine, upgrade  # noqa: E402
 from bot.store.repo import SqlRepository  # noqa: E402
+from bot.supervisor import Supervisor  # noqa: E402
 
 TEAM, TOKEN = "T0BENCH", "xoxb-T0BENCH-bench"
 CONCURRENT = 50
@@ -59,7 +60,7 @@ async def main() -> int:
                             http_host="127.0.0.1", http_port=0)
         app = App(settings=settings, engine=engine, core=core)
         adapter = attach(app)
-        task = asyncio.create_task(app.runners[-1]())
+        task = asyncio.create_task(Supervisor(app.health).run(app.runners))  # the HTTP server and Slack
         await asyncio.wait_for(adapter.started.wait(), 10)
         url = f"http://127.0.0.1:{adapter.port}/slack/events"
         try:

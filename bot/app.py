@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,10 +14,11 @@ from .config import Settings
 from .core.events import Events, RecapSubmitted, ScheduleChanged
 from .core.ports import Chat, Clock, SystemClock
 from .core.service import Core
+from .http_server import HttpServer
+from .http_server import attach as attach_http
 from .store.db import make_engine, upgrade
 from .store.repo import SqlRepository
-
-log = logging.getLogger("recapbot")
+from .supervisor import SCHEDULER, Backoff, Health, Runner, Supervisor
 
 
 @dataclass
@@ -26,10 +26,16 @@ class App:
     settings: Settings
     engine: Engine
     core: Core
-    # Each runner is a coroutine that serves until cancelled (an adapter, the scheduler).
+    # Each runner serves until cancelled (the HTTP server, an adapter, the scheduler): a
+    # supervisor.Runner (named, restarted on failure) or a bare coroutine function.
     runners: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
     # The adapters that can post, by platform ("console", "slack", "discord"); see core.ports.Chat.
     chats: dict[str, Chat] = field(default_factory=dict)
+    health: Health = field(default_factory=Health)
+    http: HttpServer = field(init=False)  # the one aiohttp server; see http_server.attach
+
+    def __post_init__(self) -> None:
+        self.http = HttpServer(self.settings.http_host, self.settings.http_port, self.health)
 
 
 def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> App:
@@ -37,15 +43,25 @@ def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) 
     if migrate:
         upgrade(engine)
     core = Core.build(
-        SqlRepository(engine), clock or SystemClock(),
+        repository(engine), clock or SystemClock(),
         default_timezone=settings.timezone, default_team_name=settings.team_name,
     )
     return App(settings=settings, engine=engine, core=core)
 
 
+def repository(engine: Engine) -> SqlRepository:
+    """The store, with what adapters keep about a person forgotten along with it (forget-me):
+    Slack's installation tables are in every database, whichever adapters run."""
+    from .adapters.slack.tables import forget_installer
+
+    return SqlRepository(engine, forgetters=[forget_installer])
+
+
 def attach_adapters(app: App, console: bool = False) -> None:
     """Attach each adapter whose tokens are set; the console when asked or when none is."""
     settings = app.settings
+    if not console:  # `recapbot console` is a terminal tool: it opens no port
+        attach_http(app)
     if settings.slack_enabled and not console:
         attach_slack(app)
     if settings.discord_enabled and not console:
@@ -56,16 +72,17 @@ def attach_adapters(app: App, console: bool = False) -> None:
 
 
 def _add(app: App, adapter: Adapter) -> None:
-    """Every adapter has one shape: a Chat for the scheduler, a runner for serve()."""
+    """Every adapter has one shape: a Chat for the scheduler, a Runner for the supervisor."""
     app.chats[adapter.chat.platform] = adapter.chat
-    app.runners.append(adapter.run)
+    app.runners.append(adapter.runner)
 
 
 def attach_slack(app: App):
-    """Slack's runner and Chat; its App Home follows every submission, however it was made."""
+    """Slack's runner and Chat, its routes on the app's HTTP server (HTTP mode and the OAuth
+    pages need it); its App Home follows every submission, however it was made."""
     from .adapters.slack.app import slack_adapter
 
-    adapter = slack_adapter(app.core, app.settings, app.engine)
+    adapter = slack_adapter(app.core, app.settings, app.engine, attach_http(app))
     _add(app, adapter)
     app.core.events.subscribe(RecapSubmitted, adapter.on_recap_submitted)
     return adapter
@@ -92,10 +109,14 @@ def attach_scheduler(app: App):
     from .scheduling import Scheduler
     from .store.ledger import Ledger
 
-    scheduler = Scheduler(app.core, app.chats, Ledger(app.engine), clock=app.core.clock,
-                          catchup=timedelta(hours=app.settings.catchup_hours))
+    settings = app.settings
+    scheduler = Scheduler(
+        app.core, app.chats, Ledger(app.engine), clock=app.core.clock,
+        catchup=timedelta(hours=settings.catchup_hours),
+        retention=timedelta(days=settings.retention_days) if settings.retention_days else None,
+    )
     subscribe_scheduler(app.core.events, scheduler)
-    app.runners.append(scheduler.serve)
+    app.runners.append(Runner("scheduler", scheduler.serve, kind=SCHEDULER))  # named for /healthz
     return scheduler
 
 
@@ -105,24 +126,23 @@ def subscribe_scheduler(events: Events, scheduler) -> None:
     events.subscribe(RecapSubmitted, scheduler.on_recap_submitted)
 
 
-async def serve(app: App) -> int:
-    """Run every runner until one finishes or SIGTERM/SIGINT arrives, then stop them all."""
+async def serve(app: App, backoff: Backoff | None = None) -> int:
+    """Run every runner until SIGTERM/SIGINT or the console's end, then stop them all.
+
+    A runner that fails is started again with backoff (supervisor.py) while the
+    others keep serving: one unreachable platform does not take the bot down."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    handled = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
             loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
             pass
-    tasks = [asyncio.create_task(runner()) for runner in app.runners]
-    waiter = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait([*tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
-    for task in [*tasks, waiter]:
-        task.cancel()
-    await asyncio.gather(*tasks, waiter, return_exceptions=True)
-    for task in done:
-        if task is not waiter and not task.cancelled() and task.exception():
-            log.error("stopped: %s", task.exception(), exc_info=task.exception())
-            return 1
-    app.engine.dispose()
-    return 0
+    try:
+        return await Supervisor(app.health, backoff).run(app.runners, stop)
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+        app.engine.dispose()

@@ -10,13 +10,14 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from .core.model import DEFAULT_TEAM_NAME, DEFAULT_TIMEZONE
+from .secrets import NEW_KEY_HINT, SECRET_KEY_VARIABLE, parse_keys
 
 __all__ = ["ConfigError", "Settings", "load_settings", "LOG_LEVELS"]
 
@@ -26,6 +27,7 @@ DEFAULT_DATABASE_URL = "sqlite:///./recapbot.db"
 DEFAULT_HTTP_PORT = 3000
 DEFAULT_CATCHUP_HOURS = 12.0
 TEAM_NAME_MAX = 80
+RETENTION_DAYS_MAX = 36500  # a century: anything longer is "keep", and dates stay in range
 
 # Fields whose values must never appear in logs or tracebacks.
 _SECRET_FIELDS = frozenset(
@@ -36,6 +38,7 @@ _SECRET_FIELDS = frozenset(
         "slack_client_secret",
         "slack_state_secret",
         "discord_token",
+        "secret_keys",
     }
 )
 
@@ -63,6 +66,7 @@ class Settings:
     http_host: str = "0.0.0.0"
     http_port: int = DEFAULT_HTTP_PORT
     catchup_hours: float = DEFAULT_CATCHUP_HOURS
+    retention_days: int | None = None  # None keeps recaps forever
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
@@ -72,6 +76,7 @@ class Settings:
     slack_state_secret: str | None = None
     discord_token: str | None = None
     discord_guild_ids: tuple[int, ...] = ()
+    secret_keys: tuple[str, ...] = ()  # RECAPBOT_SECRET_KEY: current key first, older ones after
 
     @property
     def slack_oauth(self) -> bool:
@@ -98,7 +103,7 @@ class Settings:
         parts = []
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in _SECRET_FIELDS and value is not None:
+            if f.name in _SECRET_FIELDS and value:
                 shown = "'***'"
             elif f.name == "database_url":
                 shown = repr(_hide_password(value))
@@ -139,6 +144,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
     http_host = get("RECAPBOT_HTTP_HOST") or "0.0.0.0"
     http_port = _port(get("RECAPBOT_HTTP_PORT"))
     catchup_hours = _catchup_hours(get("RECAPBOT_CATCHUP_HOURS"))
+    retention_days = _retention_days(get("RECAPBOT_RETENTION_DAYS"))
 
     slack_bot_token = _prefixed("SLACK_BOT_TOKEN", get("SLACK_BOT_TOKEN"), "xoxb-")
     slack_app_token = _prefixed("SLACK_APP_TOKEN", get("SLACK_APP_TOKEN"), "xapp-")
@@ -166,6 +172,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
 
     discord_token = get("DISCORD_TOKEN")
     discord_guild_ids = _guild_ids(get("DISCORD_GUILD_IDS"))
+    secret_keys = _secret_keys(get(SECRET_KEY_VARIABLE))
 
     settings = Settings(
         database_url=database_url,
@@ -175,6 +182,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
         http_host=http_host,
         http_port=http_port,
         catchup_hours=catchup_hours,
+        retention_days=retention_days,
         slack_bot_token=slack_bot_token,
         slack_app_token=slack_app_token,
         slack_signing_secret=slack_signing_secret,
@@ -184,6 +192,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
         slack_state_secret=slack_state_secret,
         discord_token=discord_token,
         discord_guild_ids=discord_guild_ids,
+        secret_keys=secret_keys,
     )
     _check_slack_mode(settings)
     return settings
@@ -288,6 +297,17 @@ def _catchup_hours(raw: str | None) -> float:
     return hours
 
 
+def _retention_days(raw: str | None) -> int | None:
+    """Recaps of meetings more than this many days ago are deleted daily; unset keeps them."""
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 5) or not 1 <= int(raw) <= RETENTION_DAYS_MAX:
+        raise ConfigError("RECAPBOT_RETENTION_DAYS",
+                          f"must be a whole number of days from 1 to {RETENTION_DAYS_MAX} "
+                          "(leave it unset to keep recaps)")
+    return int(raw)
+
+
 def _prefixed(variable: str, raw: str | None, prefix: str) -> str | None:
     """Catch the classic mix-ups (user token, app token in the bot slot) before Slack does."""
     if raw is not None and not raw.startswith(prefix):
@@ -303,10 +323,29 @@ def _slack_api_url(raw: str | None) -> str | None:
     """
     if raw is None:
         return None
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError("SLACK_API_URL", f"must be an http(s) URL (got {raw!r})")
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - a port that is not a number raises ValueError
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        # Shown masked: a proxy URL may carry user:password@ or a token in the query.
+        raise ConfigError("SLACK_API_URL", f"must be an http(s) URL like https://slack.com/api/ "
+                                           f"(got {_mask_url(raw)})")
     return raw if raw.endswith("/") else raw + "/"
+
+
+def _mask_url(raw: str) -> str:
+    """The URL without what may hold a credential (user:password@, query, fragment)."""
+    try:
+        parts = urlsplit(raw)
+    except ValueError:
+        return "***"
+    if not parts.netloc:
+        return "***"  # cannot tell the host from a password: show none of it
+    netloc = ("***@" if "@" in parts.netloc else "") + parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, netloc, parts.path, "***" if parts.query else "",
+                       "***" if parts.fragment else ""))
 
 
 def _guild_ids(raw: str | None) -> tuple[int, ...]:
@@ -328,6 +367,16 @@ def _guild_ids(raw: str | None) -> tuple[int, ...]:
     return tuple(ids)
 
 
+def _secret_keys(raw: str | None) -> tuple[str, ...]:
+    """Comma-separated keys, newest first: the first encrypts, all decrypt (rotation)."""
+    if raw is None:
+        return ()
+    try:
+        return parse_keys(raw)
+    except ValueError as exc:
+        raise ConfigError(SECRET_KEY_VARIABLE, str(exc)) from None
+
+
 def _check_slack_mode(settings: Settings) -> None:
     """Cross-field rules for Slack.
 
@@ -336,7 +385,14 @@ def _check_slack_mode(settings: Settings) -> None:
       signing secret is required.
     * OAuth always needs it too: the install/redirect endpoints are served over
       HTTP even when events arrive through Socket Mode.
+    * OAuth stores every workspace's tokens in the database, encrypted with
+      RECAPBOT_SECRET_KEY; one token from the environment needs no key.
     """
+    if settings.slack_oauth and not settings.secret_keys:
+        raise ConfigError(
+            SECRET_KEY_VARIABLE,
+            f"required when Slack OAuth is configured (installation tokens are stored encrypted); {NEW_KEY_HINT}",
+        )
     if settings.slack_app_token and not settings.slack_enabled:
         raise ConfigError(
             "SLACK_BOT_TOKEN",

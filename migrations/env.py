@@ -23,25 +23,33 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
+    given = config.attributes.get("connection")  # bot.store.db.upgrade: holds the migration lock
+    if given is not None:
+        migrate(given)
+        return
     engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
-        is_sqlite = connection.dialect.name == "sqlite"
-        if is_sqlite:
-            # A batch migration copies tables; with foreign keys on, the DROP
-            # of the old copy could cascade and delete rows.
-            connection.execute(text("PRAGMA foreign_keys=OFF"))
-            connection.commit()
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=is_sqlite,
-            compare_type=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-        if is_sqlite:
-            connection.execute(text("PRAGMA foreign_keys=ON"))
-            connection.commit()
+        migrate(connection)
+
+
+def migrate(connection) -> None:
+    is_sqlite = connection.dialect.name == "sqlite"
+    if is_sqlite:
+        # A batch migration copies tables; with foreign keys on, the DROP
+        # of the old copy could cascade and delete rows.
+        connection.execute(text("PRAGMA foreign_keys=OFF"))
+        connection.commit()
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=is_sqlite,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    if is_sqlite:
+        connection.execute(text("PRAGMA foreign_keys=ON"))
+        connection.commit()
 
 
 if context.is_offline_mode():

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import text
 
 from bot.adapters.slack import tables as slack_tables
+from bot.app import repository
 from bot.core.model import Actor, Workspace
 from bot.core.service import Core
 from bot.store import tables
 from bot.store.db import make_engine, upgrade
-from bot.store.repo import SqlRepository
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -148,7 +148,7 @@ def engine(db_url):
 
 @pytest.fixture
 def repo(engine):
-    return SqlRepository(engine)
+    return repository(engine)  # as the app builds it
 
 
 @pytest.fixture

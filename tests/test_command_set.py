@@ -4,7 +4,7 @@ from dataclasses import replace
 import pytest
 
 from bot.core.commands import COMMANDS, CommandHandler, parse
-from bot.core.replies import DigestReply, FormReply, SettingsReply, TextReply
+from bot.core.replies import ConfirmReply, DigestReply, FileReply, FormReply, SettingsReply, TextReply
 from tests.conftest import CONSOLE, person
 
 ALICE = person("alice")
@@ -82,5 +82,5 @@ def test_every_command_in_the_help_is_answered(handler, name):
     """The help lists exactly the commands that have a handler; each answers, none crashes."""
     assert set(handler.handlers) == {spec.name for spec in COMMANDS}
     reply = handler.handle(ALICE, f"/recap {name}")
-    assert isinstance(reply, (TextReply, FormReply, DigestReply, SettingsReply))
+    assert isinstance(reply, (TextReply, FormReply, DigestReply, SettingsReply, FileReply, ConfirmReply))
     assert "Unknown command" not in getattr(reply, "text", "")

@@ -25,6 +25,7 @@ ALL_VARS = (
     "SLACK_STATE_SECRET",
     "DISCORD_TOKEN",
     "DISCORD_GUILD_IDS",
+    "RECAPBOT_SECRET_KEY",
 )
 
 SOCKET = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_APP_TOKEN": "xapp-1-A-1-def"}
@@ -33,6 +34,7 @@ OAUTH = {
     "SLACK_CLIENT_SECRET": "client-secret-value",
     "SLACK_STATE_SECRET": "state-secret-value",
     "SLACK_SIGNING_SECRET": "signing-secret-value",
+    "RECAPBOT_SECRET_KEY": "c2VjcmV0LWtleS1zZWNyZXQta2V5LXNlY3JldC1rZXk=",
 }
 
 
@@ -184,6 +186,29 @@ def test_oauth_needs_signing_secret_even_in_socket_mode():
     assert_config_error("SLACK_SIGNING_SECRET", SLACK_APP_TOKEN="xapp-1", **env)
 
 
+def test_oauth_needs_a_secret_key_and_says_how_to_make_one():
+    env = {k: v for k, v in OAUTH.items() if k != "RECAPBOT_SECRET_KEY"}
+    err = assert_config_error("RECAPBOT_SECRET_KEY", **env)
+    assert "recapbot keys new" in err.message and "Fernet.generate_key()" in err.message
+
+
+def test_one_workspace_token_needs_no_secret_key():
+    assert load(SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="sig").secret_keys == ()
+
+
+def test_several_secret_keys_newest_first():
+    old = "b2xkLWtleS1vbGQta2V5LW9sZC1rZXktb2xkLWtleS0="
+    s = load(**{**OAUTH, "RECAPBOT_SECRET_KEY": f" {OAUTH['RECAPBOT_SECRET_KEY']}, {old},"})
+    assert s.secret_keys == (OAUTH["RECAPBOT_SECRET_KEY"], old)
+
+
+@pytest.mark.parametrize("value", ["hunter2-hunter2", "c2VjcmV0LWtleS1zZWNyZXQta2V5LXNlY3JldC1rZXk=,too-short-xyz"])
+def test_a_bad_secret_key_is_refused_without_echoing_it(value):
+    err = assert_config_error("RECAPBOT_SECRET_KEY", **{**OAUTH, "RECAPBOT_SECRET_KEY": value})
+    assert "hunter2" not in str(err) and "too-short" not in str(err) and "32 bytes" in err.message
+    assert ("key 2 of 2" in err.message) == ("," in value)
+
+
 def test_app_token_alone_is_an_error():
     assert_config_error("SLACK_BOT_TOKEN", SLACK_APP_TOKEN="xapp-1")
 
@@ -227,10 +252,11 @@ def test_repr_hides_secrets():
         "SLACK_CLIENT_SECRET": "supersecret-client",
         "SLACK_STATE_SECRET": "supersecret-state",
         "DISCORD_TOKEN": "supersecret-discord",
+        "RECAPBOT_SECRET_KEY": OAUTH["RECAPBOT_SECRET_KEY"],
     }
     s = load(DATABASE_URL="postgresql://user:dbsupersecret@db/recap", **secrets)
     for text in (repr(s), str(s), f"{s}", repr([s])):
-        assert "supersecret" not in text
+        assert "supersecret" not in text and OAUTH["RECAPBOT_SECRET_KEY"] not in text
         assert "***" in text
         assert "123.456" in text  # the client id is not a secret
         assert "user" in text and "db/recap" in text
@@ -301,3 +327,26 @@ def test_dotenv_error_names_variable(tmp_path, clean_environ):
     (tmp_path / ".env").write_text("RECAPBOT_TIMEZONE=Not/AZone\n")
     with pytest.raises(ConfigError, match=r"^RECAPBOT_TIMEZONE: "):
         load_settings()
+
+
+def test_retention_keeps_recaps_unless_set():
+    assert load().retention_days is None
+    assert load(RECAPBOT_RETENTION_DAYS="").retention_days is None
+    assert load(RECAPBOT_RETENTION_DAYS=" 365 ").retention_days == 365
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "1.5", "a year", "36501", "9" * 5000, "\u0661\u0662"])
+def test_bad_retention_names_the_variable_and_the_range(value):
+    err = assert_config_error("RECAPBOT_RETENTION_DAYS", RECAPBOT_RETENTION_DAYS=value)
+    assert err.message.startswith("must be a whole number of days from 1 to 36500")
+
+
+@pytest.mark.parametrize("value", [
+    "ftp://proxyuser:hunter2@proxy.example/api/?token=hunter2",
+    "proxyuser:hunter2@proxy.example:8888",
+    "http://proxyuser:hunter2@proxy.example:port/api/",
+    "http://[proxyuser:hunter2@proxy.example/api/",
+])
+def test_a_bad_slack_api_url_is_named_without_its_credentials(value):
+    err = assert_config_error("SLACK_API_URL", SLACK_API_URL=value)
+    assert "hunter2" not in str(err) and "proxyuser" not in str(err)

@@ -1,5 +1,6 @@
 """End to end: `recapbot` as a process, commands piped through standard input."""
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -20,8 +21,17 @@ EXAMPLE = textwrap.dedent("""\
     """)
 
 
-def recapbot(args, cwd, stdin="", env_extra=None):
+def clean_env() -> dict:
+    """No tokens or settings from the caller; `recapbot run`'s health server on a free loopback port."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "RECAPBOT_", "DATABASE_"))}
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        env.update(RECAPBOT_HTTP_HOST="127.0.0.1", RECAPBOT_HTTP_PORT=str(probe.getsockname()[1]))
+    return env
+
+
+def recapbot(args, cwd, stdin="", env_extra=None):
+    env = clean_env()
     env.update(env_extra or {})
     return subprocess.run(
         [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
@@ -105,7 +115,7 @@ def test_db_upgrade_command(tmp_path):
 
 
 def test_sigterm_stops_a_console_waiting_for_input(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "RECAPBOT_", "DATABASE_"))}
+    env = clean_env()
     proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
     proc.stdin.write("/recap help\n")
@@ -113,3 +123,22 @@ def test_sigterm_stops_a_console_waiting_for_input(tmp_path):
     assert "keeps the group up to date" in proc.stdout.readline()  # it is up and answering
     proc.terminate()  # stdin stays open: the read is blocked
     assert proc.wait(timeout=20) == 0
+
+
+def test_quit_ends_the_console_while_input_is_still_open(tmp_path):
+    """/quit, not the end of input, stops it: stdin stays open, and what follows /quit is never run."""
+    env = clean_env()
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "console"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
+    proc.stdin.write("/as alice\n/recap help\n/quit\n/recap setup meeting=\"Mon 10:00\"\n")
+    proc.stdin.flush()
+    try:
+        assert proc.wait(timeout=30) == 0
+        out = proc.stdout.read()
+    finally:
+        proc.kill()
+        proc.stdin.close()
+    assert "/recap away until YYYY-MM-DD" in out  # the command before /quit ran
+    assert "Saved." not in out  # the one after it did not
+    later = recapbot(["console"], tmp_path, "/recap status\n")
+    assert "no meeting time yet" in later.stdout  # nothing after /quit reached the database

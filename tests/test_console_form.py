@@ -51,11 +51,6 @@ def test_invalid_form_asks_again_for_the_broken_field(core, team):
     assert "Thanks! Your recap is in" in out
 
 
-def test_quit_stops_the_loop(core, team):
-    out = run(core, "/quit\n/recap help\n")
-    assert "/recap away" not in out
-
-
 async def test_reminders_go_out_while_someone_is_typing_into_the_form(core, engine, clock, team):
     """The form's prompts wait without holding up the event loop: the scheduler keeps running."""
     read_end, write_end = os.pipe()

@@ -307,7 +307,7 @@ async def test_the_app_runs_the_scheduler_after_its_adapters(sqlite_url, clock):
     app = build(settings, clock=clock, migrate=False)
     attach_adapters(app, console=True)
     runner = app.runners[-1]
-    s = runner.__self__
+    s = runner.run.__self__
     assert isinstance(s, Scheduler) and s.catchup == timedelta(hours=3) and set(app.chats) == {"console"}
     await s.start(aps=False)
     command(app.core, '/recap setup meeting="Mon 10:00" tz=Europe/Berlin')  # the core's event reaches it

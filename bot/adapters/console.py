@@ -7,19 +7,32 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import os
 import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from ..core.commands import CommandHandler
 from ..core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
 from ..core.model import Actor, Digest, DigestEntry, Member, RecapDraft, Team, Workspace
-from ..core.replies import DigestReply, FormErrors, FormReply, Reply, SettingsReply, TextReply
+from ..core.replies import (
+    ConfirmReply,
+    DigestReply,
+    FileAttachment,
+    FileReply,
+    FormErrors,
+    FormReply,
+    Reply,
+    SettingsReply,
+    TextReply,
+)
 from ..core.service import Core
 from ..core.texts import FORM_REPLACING, SUBMIT_USAGE, form_intro, reminder
 from ..render.markdown import entry_lines, render_digest
+from ..supervisor import Runner
 from . import core_call
 
 WORKSPACE = Workspace("console", "local")
@@ -50,14 +63,16 @@ class ConsoleChat:
 
 class ConsoleAdapter:
     def __init__(self, core: Core, stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 user: str | None = None, interactive: bool | None = None):
+                 user: str | None = None, interactive: bool | None = None, export_dir: Path | None = None):
         self.core = core
+        self.export_dir = export_dir  # where /recap export writes (default: the current directory)
         self.handler = CommandHandler(core)
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.interactive = self.stdin.isatty() if interactive is None else interactive
         self.user = user or _default_user()
         self.chat = ConsoleChat(self.write)
+        self.runner = Runner("console", self.run, ends_process=True)  # end of input ends the bot
 
     def actor(self) -> Actor:
         return Actor(workspace=WORKSPACE, user_ref=self.user.casefold(), display_name=self.user, is_admin=True)
@@ -149,6 +164,26 @@ class ConsoleAdapter:
             self.write(reply.text)
         elif isinstance(reply, FormReply):
             await self.fill_form(reply.form)
+        elif isinstance(reply, FileReply):
+            paths = save_files(self.export_dir or Path.cwd(), reply.files)
+            self.write(reply.text + "\nWritten to:\n" + "\n".join(f"  {path}" for path in paths))
+        elif isinstance(reply, ConfirmReply):
+            await self.confirm(reply)
+
+    async def confirm(self, reply: ConfirmReply) -> None:
+        """The console's confirmation button: typing yes (the next line, on a terminal or piped)."""
+        self.write(reply.text + "\nType yes to go ahead; anything else cancels.")
+        if self.stdin is sys.stdin and self.interactive:
+            try:
+                answer = await self._read(lambda: input("> "))
+            except EOFError:
+                answer = ""
+        else:
+            answer = await self._next_line()
+        if answer.strip().lower() != "yes":
+            self.write(reply.cancelled_text)
+            return
+        await self.show(await core_call(self.handler.confirm, self.actor(), reply.action))
 
     # -- the form as prompts -----------------------------------------------------
     async def fill_form(self, form: RecapForm) -> None:
@@ -200,6 +235,21 @@ def _input_with(prefill: str) -> str:
         return input("> ")
     finally:
         readline.set_startup_hook(None)
+
+
+def save_files(directory: Path, files: tuple[FileAttachment, ...]) -> list[Path]:
+    """Write exported files readable by their owner only (they hold personal data)."""
+    directory = Path(directory).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for attachment in files:
+        path = directory / Path(attachment.filename).name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(attachment.content)
+        os.chmod(path, 0o600)  # O_CREAT's mode does not apply to a file that already existed
+        paths.append(path)
+    return paths
 
 
 def _preview(text: str, width: int = 60) -> str:

@@ -13,7 +13,8 @@ from . import texts
 from .errors import UserError
 from .model import Actor, RecapDraft
 from .parsing import parse_date, parse_positive_int, split_args
-from .replies import DigestReply, FormErrors, FormReply, Reply, SettingsReply, TextReply
+from .privacy import FORGET
+from .replies import ConfirmReply, DigestReply, FileReply, FormErrors, FormReply, Reply, SettingsReply, TextReply
 from .service import Core
 from .teams import setup_usage, upcoming_cycle
 
@@ -40,6 +41,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("setup", "/recap setup [key=value ...]", "show or change the team's settings", admin=True),
     CommandSpec("skip-meeting", "/recap skip-meeting YYYY-MM-DD", "cancel one meeting; its recaps count for the next",
                 admin=True),
+    CommandSpec("export", "/recap export", "get everything recapbot stores about you here, as JSON and Markdown"),
+    CommandSpec("forget-me", "/recap forget-me", "delete everything recapbot stores about you here (asks first)"),
     CommandSpec("help", "/recap help", "this list"),
 )
 BY_NAME = {spec.name: spec for spec in COMMANDS}
@@ -126,6 +129,8 @@ class CommandHandler:
             "schedule": self._schedule,
             "setup": self._setup,
             "skip-meeting": self._skip_meeting,
+            "export": self._export,
+            "forget-me": self._forget_me,
             "help": self._help,
         }
 
@@ -146,6 +151,14 @@ class CommandHandler:
             words = list(words or [])
             parsed = Parsed(name, words, " ".join(words) if rest is None else rest.strip())
             return self.handlers[name](actor, parsed)
+        except UserError as exc:
+            return TextReply(exc.message, ok=False)
+
+    def confirm(self, actor: Actor, action: str) -> Reply:
+        """The person confirmed a ConfirmReply (its `action`): only this runs what it asked."""
+        try:
+            self.core.privacy.confirmed(action)  # forget-me is the one action that asks first
+            return TextReply(texts.forgotten(self.core.privacy.forget(actor.workspace, actor.user_ref)))
         except UserError as exc:
             return TextReply(exc.message, ok=False)
 
@@ -268,6 +281,19 @@ class CommandHandler:
         self.core.skip_meeting(actor, day)
         return TextReply(f"The meeting on {day:%a %Y-%m-%d} is skipped: no reminders, no digest; "
                          "recaps written for it count for the next meeting.")
+
+    def _export(self, actor: Actor, cmd: Parsed) -> Reply:
+        self._no_args(cmd)
+        files = self.core.privacy.export_person(actor.workspace, actor.user_ref)
+        return FileReply(texts.EXPORT_NOTE, files) if files else TextReply(texts.NOTHING_STORED)
+
+    def _forget_me(self, actor: Actor, cmd: Parsed) -> Reply:
+        self._no_args(cmd)
+        counts = self.core.privacy.forget_preview(actor.workspace, actor.user_ref)
+        if not counts:
+            return TextReply(texts.NOTHING_STORED)
+        return ConfirmReply(texts.forget_question(counts), self.core.privacy.confirmation(FORGET),
+                            texts.FORGET_CONFIRM_LABEL, texts.FORGET_CANCELLED)
 
     def _help(self, actor: Actor, cmd: Parsed) -> Reply:
         return TextReply(full_help())

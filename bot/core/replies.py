@@ -53,4 +53,33 @@ class DigestReply:
     note: str = ""
 
 
-Reply = TextReply | FormReply | FormErrors | SettingsReply | DigestReply
+@dataclass(frozen=True)
+class FileAttachment:
+    filename: str
+    content: bytes
+    mime: str
+
+
+@dataclass(frozen=True)
+class FileReply:
+    """Files for the person alone (their data export), with a short note."""
+
+    text: str
+    files: tuple[FileAttachment, ...]
+
+
+@dataclass(frozen=True)
+class ConfirmReply:
+    """Ask before doing something that cannot be undone.
+
+    `action` goes back to `CommandHandler.confirm` when the person confirms
+    (a button; on the console, typing yes); cancelling needs no core call.
+    """
+
+    text: str
+    action: str
+    confirm_label: str
+    cancelled_text: str
+
+
+Reply = TextReply | FormReply | FormErrors | SettingsReply | DigestReply | FileReply | ConfirmReply

@@ -21,6 +21,7 @@ from .model import (
     Workspace,
 )
 from .ports import Clock, Repository
+from .privacy import Privacy
 from .recaps import RecapService, meeting_dates
 from .replies import FormErrors, Reply, TextReply
 from .streaks import member_streak
@@ -37,6 +38,7 @@ class Core:
     teams: TeamService
     recaps: RecapService
     digests: DigestBuilder
+    privacy: Privacy
 
     @classmethod
     def build(cls, repo: Repository, clock: Clock, default_timezone: str = DEFAULT_TIMEZONE,
@@ -50,6 +52,7 @@ class Core:
             teams=teams,
             recaps=RecapService(repo, clock, teams, events),
             digests=DigestBuilder(repo, clock),
+            privacy=Privacy(repo, clock),
         )
 
     def submit_recap(self, actor: Actor, draft: RecapDraft) -> Reply:

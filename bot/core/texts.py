@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from .forms import FIGURING_LABEL, RecapForm, answers
 from .model import WEEKDAYS, Away, Member, Recap, Team
 from .parsing import format_duration
+from .privacy import describe_counts
 
 if TYPE_CHECKING:  # only their shapes: texts is imported by the services these live beside
     from .digest import Participation
@@ -159,3 +160,22 @@ def settings(team: Team) -> str:
     lines.append(f"- north-star: {team.north_star or '(not set)'}")
     lines.append(f"- admins: {', '.join(team.admins) or '(workspace admins only)'}")
     return "\n".join(lines)
+
+
+# -- export and forget-me ------------------------------------------------------------
+NOTHING_STORED = "recapbot stores nothing about you in this workspace."
+EXPORT_NOTE = ("Your data from recapbot in this workspace: every row stored about you, as JSON (exactly as "
+               "stored) and as Markdown (to read).")
+FORGET_CONFIRM_LABEL = "Delete my data"
+FORGET_CANCELLED = "Nothing was deleted."
+
+
+def forget_question(counts: dict[str, int]) -> str:
+    return (f"**Delete everything recapbot stores about you in this workspace?** That is {describe_counts(counts)}. "
+            "Digests not yet posted will leave you out. This cannot be undone; `/recap export` first "
+            "if you want a copy.")
+
+
+def forgotten(counts: dict[str, int]) -> str:
+    return (f"Done: deleted {describe_counts(counts)}. Digests not yet posted leave you out. "
+            "Messages already posted in the chat stay there. Using recapbot again makes you a member afresh.")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import regex
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
@@ -29,6 +30,7 @@ from slack_sdk.models.blocks import (
 from ..core.forms import CHANGED, FIGURING_LABEL, answers, changed
 from ..core.model import WEEKDAYS, Digest, DigestEntry
 from .markdown import meeting_title, participation_lines
+from .split import prefix_within, split, take, utf16_units
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = SectionBlock.text_max_length  # 3,000
@@ -80,46 +82,24 @@ def to_plain(markdown: str) -> str:
     return _HEADING.sub(lambda m: m[1].strip(), text)
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Split text into chunks of at most `limit` characters, losing none but blanks at the cuts.
+# Slack's docs say "characters" and slack_sdk's models count code points (len);
+# Slack's servers do not say how they count. UTF-16 units are never fewer than
+# code points, so a piece measured in units fits whichever way Slack counts, at
+# the cost of a little room in emoji-heavy text.
+measure = utf16_units
+# A hard cut never splits an escape (``&amp;``) or a grapheme.
+_ATOMS = regex.compile(r"&(?:amp|lt|gt);|\X")
 
-    Cuts prefer a paragraph break, then a line break, then a space, in the
-    second half of the window; otherwise a hard cut that never splits an
-    ``&amp;``-style escape.
-    """
-    if limit < 8:
-        raise ValueError("limit too small to split safely")
-    chunks: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = -1
-        for sep in ("\n\n", "\n", " "):
-            at = window.rfind(sep)
-            if at >= limit // 2:
-                cut = at + len(sep)
-                break
-        if cut == -1:
-            cut = limit
-            amp = window.rfind("&", limit - 5)
-            if amp != -1 and ";" not in window[amp:]:
-                cut = amp
-        chunk, rest = rest[:cut].rstrip(), rest[cut:].lstrip("\n ")
-        if chunk.strip():
-            chunks.append(chunk)
-    if rest.strip():
-        chunks.append(rest.rstrip())
-    return chunks
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split mrkdwn (already escaped) into pieces of at most `limit` units (render.split's contract)."""
+    return split(text, limit, measure, _ATOMS)
 
 
 def labelled_sections(label: str, body: str, limit: int = MAX_SECTION_CHARS) -> list[SectionBlock]:
     """`label` (mrkdwn) over `body` (mrkdwn, already escaped), as sections within the limit."""
-    first_room = limit - len(label) - 1
-    if len(body) <= first_room:
-        return [section(f"{label}\n{body}" if body else label)]
-    pieces = split_text(body, first_room)
-    head, rest = pieces[0], "\n".join(pieces[1:])
-    out = [section(f"{label}\n{head}")]
+    head, rest = take(body.strip(), limit - measure(label) - 1, measure, _ATOMS)
+    out = [section(f"{label}\n{head}" if head else label)]
     out += [section(chunk) for chunk in split_text(rest, limit)]
     return out
 
@@ -129,7 +109,7 @@ def section(text: str) -> SectionBlock:
 
 
 def context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=text[:MAX_CONTEXT_CHARS])])
+    return ContextBlock(elements=[MarkdownTextObject(text=text[:prefix_within(text, MAX_CONTEXT_CHARS, measure)])])
 
 
 # ----------------------------------------------------------------------- packing
@@ -145,14 +125,14 @@ class SlackMessage:
 
 
 def block_text_length(block: dict) -> int:
-    """Characters of text in one block dict (what Slack's per-message limit counts)."""
+    """Text in one block dict, by `measure` (what Slack's per-message limit counts)."""
     total = 0
     stack: list = [block]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
             if item.get("type") in ("mrkdwn", "plain_text") and isinstance(item.get("text"), str):
-                total += len(item["text"])
+                total += measure(item["text"])
             else:
                 stack.extend(item.values())
         elif isinstance(item, list):
@@ -221,7 +201,7 @@ def entry_messages(entry: DigestEntry) -> list[SlackMessage]:
 
 def _header(digest: Digest) -> Block:
     title = meeting_title(digest)
-    if len(title) <= MAX_HEADER_CHARS:
+    if measure(title) <= MAX_HEADER_CHARS:
         return HeaderBlock(text=PlainTextObject(text=title, emoji=True))
     return section(f"*{escape(title)}*")  # a long team name: a bold section keeps it whole
 

@@ -3,20 +3,26 @@
 Discord rejects a whole message when one limit is crossed (2,000 chars of
 content, 10 embeds, 6,000 chars across them, 4,096 per description, 256 per
 title or author), so every piece is measured before it is placed and long
-text is split, never cut: concatenating the pieces of a field gives it back.
-Lengths are counted in UTF-16 code units, which is never less than the
-character count whichever way Discord counts, so emoji cannot push a message
-over a limit.
+text is split, never cut (render.split: only whitespace at the cuts is left
+out). Lengths are counted in code points, as Discord's API counts them.
+
+Text people typed is shown, not interpreted as a hidden link (`show_links`);
+pings are the adapter's business (allowed_mentions), and mentions inside
+embeds never notify anyone anyway.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import discord
+import regex
 
 from ..core.forms import FIGURING_LABEL, titled_answers
 from ..core.model import WEEKDAYS, Digest, DigestEntry
 from .markdown import meeting_title, participation_lines
+from .split import characters, prefix_within, split
+from .split import take as split_head
 
 CONTENT_MAX = 2000
 EMBEDS_PER_MESSAGE = 10
@@ -32,54 +38,35 @@ COLOUR = discord.Colour.blurple()
 LATE_COLOUR = discord.Colour.orange()
 
 
-def units(text: str | None) -> int:
-    """Length as Discord's clients count it at worst (UTF-16 code units)."""
-    if not text:
-        return 0
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _prefix_within(text: str, limit: int) -> int:
-    """The longest prefix length (in code points) whose UTF-16 size is <= limit."""
-    if units(text) <= limit:
-        return len(text)
-    if units(text[:limit]) == min(limit, len(text)):  # no astral characters up to the limit
-        return limit
-    lo, hi = 0, min(limit, len(text))  # binary search on the prefix's size
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if units(text[:mid]) <= limit:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+# Discord's API is written in Python and counts code points (a Discord engineer
+# in discord-api-docs#1315): Python's len.
+units = characters
+# A hard cut keeps graphemes whole, and a backslash with the character it escapes.
+_ATOMS = regex.compile(r"\\\X|\X")
 
 
 def take(text: str, limit: int) -> tuple[str, str]:
-    """Split off a head of at most `limit` units, at a paragraph, line or word break if one
-    lies in the second half; head + tail == text always."""
-    if limit <= 0:
-        return "", text
-    end = _prefix_within(text, limit)
-    if end >= len(text):
-        return text, ""
-    window = text[:end]
-    for sep in ("\n\n", "\n", " "):
-        at = window.rfind(sep)
-        if at >= end // 2:
-            cut = at + len(sep)
-            return text[:cut], text[cut:]
-    return window, text[end:]
+    """Split off a head of at most `limit` characters (render.split's contract)."""
+    return split_head(text, limit, units, _ATOMS)
 
 
 def split_text(text: str, limit: int = CONTENT_MAX) -> list[str]:
-    """Split text into pieces of at most `limit` units each; ''.join(pieces) == text."""
-    pieces = []
-    rest = text
-    while rest:
-        head, rest = take(rest, limit)
-        pieces.append(head)
-    return pieces or [""]
+    """Split text into pieces of at most `limit` characters (render.split's contract)."""
+    return split(text, limit, units, _ATOMS)
+
+
+# Someone's recap text could say [my slides](https://evil.example): Discord would
+# show "my slides" and hide where it leads. Escaping the bracket shows the
+# text as typed, with the address in plain sight (and still clickable).
+_UNESCAPED_BRACKET = re.compile(r"(?<!\\)((?:\\\\)*)\[")
+
+
+def show_links(text: str) -> str:
+    """Text people typed, with masked links ``[text](url)`` shown as typed instead of hidden."""
+    last = text.rfind("](")
+    if last == -1:
+        return text
+    return _UNESCAPED_BRACKET.sub(r"\1\\[", text[:last]) + text[last:]
 
 
 def embed_units(embed: discord.Embed) -> int:
@@ -140,7 +127,7 @@ def _pack(sections: list[tuple[str, str]], author: str | None, colour: discord.C
 
     for label, text in sections:
         first = True
-        rest = text
+        rest = show_links(text).strip()
         while first or rest:
             title = fit(label if first else f"{label} (continued)", TITLE_MAX)
             head_author = author if not current.embeds else None
@@ -163,7 +150,7 @@ def fit(text: str, limit: int) -> str:
     """Short labels (names, titles): an ellipsis rather than a rejected message."""
     if units(text) <= limit:
         return text
-    return text[: _prefix_within(text, limit - 1)] + "\u2026"
+    return text[: prefix_within(text, limit - 1, units)] + "\u2026"
 
 
 def entry_sections(entry: DigestEntry) -> list[tuple[str, str]]:
@@ -191,7 +178,7 @@ def render_entry(entry: DigestEntry) -> list[Message]:
 
 
 def render_digest(digest: Digest) -> DigestMessages:
-    title = fit(meeting_title(digest), CONTENT_MAX - 200)
+    title = fit(show_links(meeting_title(digest)), CONTENT_MAX - 200)
     count = len(digest.entries)
     lead = f"**{title}**\n" + (
         f"{count} recap{'s' if count != 1 else ''} in the thread below." if count else "No recaps yet for this meeting."

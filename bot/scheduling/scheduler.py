@@ -5,7 +5,8 @@ each at the team's next reminder, digest or retry time, and every wake-up
 runs `run_due`, which reads the clock and the database and does whatever is
 due. Tests call `run_due(now)` directly on a fake clock. Several replicas may
 run this on one database; the ledger (see posting.py) makes each post happen
-once.
+once. Retention (RECAPBOT_RETENTION_DAYS) runs at start and then daily: a
+DELETE by age, idempotent, so every replica may run it.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def replica_id() -> str:
 class Scheduler:
     def __init__(self, core: Core, chats: Mapping[str, Chat], ledger: Ledger, clock: Clock | None = None,
                  catchup: timedelta = timedelta(hours=DEFAULT_CATCHUP_HOURS), replica: str | None = None,
-                 shutdown_grace: float = 10.0, **poster_options):
+                 shutdown_grace: float = 10.0, retention: timedelta | None = None, **poster_options):
         self.core = core
         self.chats = chats  # live: adapters may register after us
         self.clock = clock or core.clock
@@ -49,6 +50,7 @@ class Scheduler:
         self.catchup = catchup
         self.lookback = catchup + timedelta(days=7)  # how far back missed digests are recorded
         self.shutdown_grace = shutdown_grace
+        self.retention = retention  # None keeps recaps forever
         self.poster = Poster(core, ledger, self.replica, catchup, **poster_options)
         self.aps: AsyncIOScheduler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -63,7 +65,12 @@ class Scheduler:
             self.aps = AsyncIOScheduler(timezone=timezone.utc, job_defaults={
                 "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
             self.aps.start()
-        return await self._track(self.run_due())
+        report = await self._track(self.run_due())
+        if self.retention is not None:
+            await self._track(self.purge_expired())
+            if self.aps is not None:
+                self.aps.add_job(self._purge, "interval", days=1, id="retention", replace_existing=True)
+        return report
 
     async def stop(self) -> None:
         """Stop waking up; let a post in progress finish within the grace, else abandon it cleanly."""
@@ -138,6 +145,23 @@ class Scheduler:
                 self._retry_at[team.id] = min(report.retry_at, self._retry_at.get(team.id, report.retry_at))
             self._plan(team, now)
         return report
+
+    async def purge_expired(self, now: datetime | None = None) -> dict[str, int]:
+        """Delete recaps of meetings longer ago than the retention period, with their late updates."""
+        if self.retention is None:
+            return {}
+        cutoff = (now or self.clock.now()) - self.retention
+        try:
+            counts = await asyncio.to_thread(self.core.privacy.delete_recaps_before, cutoff)
+        except Exception:  # noqa: BLE001 - tomorrow's run deletes the same rows
+            log.exception("retention: deleting recaps of meetings before %s failed", f"{cutoff:%Y-%m-%d %H:%M}")
+            return {}
+        if counts:
+            log.info("retention: deleted %s of meetings before %s", counts, f"{cutoff:%Y-%m-%d %H:%M}")
+        return counts
+
+    async def _purge(self) -> None:
+        await self._track(self.purge_expired())
 
     def next_wake(self, team: Team, now: datetime) -> datetime | None:
         """When this team's job fires next: its next reminder or digest, or an earlier retry."""

@@ -2,17 +2,30 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
+
+# pg_advisory_lock(class, object): the class is fixed ("rcap"), the object is the schema,
+# so that separate schemas on one server (tests, staging) do not wait for each other.
+_PG_LOCK = "1919115632, hashtext(coalesce(current_schema(), ''))"
 
 
 def make_engine(url: str) -> Engine:
-    """An engine tuned per backend: SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine tuned per backend: SQLite gets WAL, foreign keys and a busy timeout.
+
+    hide_parameters: a database error's text (and so a logged traceback) shows
+    the statement but not the values, which are often what people wrote.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 30})
+        if parsed.database and parsed.database != ":memory:" and "uri" not in parsed.query:
+            create_private_file(Path(parsed.database))
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -24,7 +37,26 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+def create_private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600), and missing folders 0700.
+
+    The file holds tokens and everyone's recaps. SQLite gives its -wal and -shm
+    files the mode of the main file, so creating that one first is enough. An
+    existing file or folder keeps the mode it has.
+    """
+    if path.exists():
+        return
+    missing = []
+    folder = path.absolute().parent
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def migrations_dir() -> Path:
@@ -51,7 +83,59 @@ def alembic_config(engine: Engine):
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database schema to `revision` (idempotent)."""
+    """Bring the database schema to `revision` (idempotent).
+
+    Several processes starting together on a fresh database would each see no
+    schema and create it (SQLite "table already exists", PostgreSQL
+    UniqueViolation), so the upgrade runs under a lock: the first migrates, the
+    others wait, then find the schema at `revision` and do nothing.
+    """
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    with migration_lock(engine) as connection:
+        cfg = alembic_config(engine)
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[Connection]:
+    """A connection that holds the database's migration lock until the block ends.
+
+    PostgreSQL: a session advisory lock, held by the very connection Alembic
+    migrates on (released when it closes, even if the process dies). SQLite: an
+    exclusive flock on `<database>.migrate.lock` beside the file, taken before
+    connecting and released by the kernel if the process dies.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text(f"SELECT pg_advisory_lock({_PG_LOCK})"))
+            connection.commit()  # Alembic must begin (and commit) its own transaction
+            try:
+                yield connection
+            finally:
+                try:
+                    connection.rollback()
+                    connection.execute(text(f"SELECT pg_advisory_unlock({_PG_LOCK})"))
+                    connection.commit()
+                except DBAPIError:  # the session is gone, and its lock with it
+                    connection.invalidate()
+        return
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    with _file_lock(database), engine.connect() as connection:
+        yield connection
+
+
+@contextmanager
+def _file_lock(database: str | None) -> Iterator[None]:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield  # nothing on disk to share
+        return
+    import fcntl
+
+    fd = os.open(f"{database}.migrate.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # blocks until the process migrating now is done
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

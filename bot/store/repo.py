@@ -5,11 +5,12 @@ transaction and returns the core's frozen dataclasses.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
-from sqlalchemy.engine import Engine, Row
+from sqlalchemy import Table, and_, delete, false, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from ..core.model import Away, Member, QuestionVersion, Recap, Schedule, Team, Workspace
@@ -84,9 +85,15 @@ _TEAM_FIELDS = {
 }
 
 
+# Forgets one person's rows in tables the store does not own (an adapter's, such as Slack's
+# installations) inside forget-me's transaction: (connection, workspace, user_ref) -> counts by kind.
+Forgetter = Callable[[Connection, Workspace, str], dict[str, int]]
+
+
 class SqlRepository:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, forgetters: Sequence[Forgetter] = ()):
         self.engine = engine
+        self.forgetters = tuple(forgetters)
 
     # -- teams ---------------------------------------------------------------
     def _load_team(self, conn, row: Row | None) -> Team | None:
@@ -362,3 +369,99 @@ class SqlRepository:
                 select(a).where(a.c.member_id == member_id, a.c.end_date >= from_day).order_by(a.c.start_date)
             )
             return [_away(row) for row in rows]
+
+    # -- privacy: export, forget-me, retention -----------------------------------------
+    def workspace_teams(self, workspace: Workspace) -> list[Team]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.teams).where(t.teams.c.workspace == workspace.key)
+                                .order_by(t.teams.c.id)).all()
+            return [self._load_team(conn, row) for row in rows]
+
+    def user_records(self, workspace: Workspace, user_ref: str) -> dict[str, list[dict[str, Any]]]:
+        """Every stored row of one person in one workspace, by table (their export)."""
+        with self.engine.connect() as conn:
+            return _read(conn, _owned(t.members, _user_members(workspace, user_ref)))
+
+    def workspace_records(self, workspace: Workspace) -> dict[str, list[dict[str, Any]]]:
+        """The workspace's own rows (teams, skipped meetings, the digest ledger), without
+        its members' rows: those come per person from `user_records`."""
+        personal = {table for table, _ in _owned(t.members, false())}
+        owned = _owned(t.teams, t.teams.c.workspace == workspace.key)
+        with self.engine.connect() as conn:
+            return _read(conn, [(table, where) for table, where in owned if table not in personal])
+
+    def count_user_records(self, workspace: Workspace, user_ref: str) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            counts = {table.name: conn.execute(select(func.count()).select_from(table).where(where)).scalar_one()
+                      for table, where in _owned(t.members, _user_members(workspace, user_ref))}
+            counts[ADMIN_LISTS] = len(_admin_lists(conn, workspace, user_ref))
+        return {name: n for name, n in counts.items() if n}
+
+    def forget_user(self, workspace: Workspace, user_ref: str) -> dict[str, int]:
+        """Delete every row of one person in one workspace, in one transaction; returns
+        the count per table. Their id also leaves the teams' admin lists, and the
+        forgetters clear what adapters keep (on Slack, the installations they made)."""
+        counts: dict[str, int] = {}
+        with self.engine.begin() as conn:
+            for table, where in reversed(_owned(t.members, _user_members(workspace, user_ref))):
+                counts[table.name] = conn.execute(delete(table).where(where)).rowcount
+            for team_id, admins in _admin_lists(conn, workspace, user_ref):
+                kept = ",".join(a for a in admins if a != user_ref)
+                conn.execute(update(t.teams).where(t.teams.c.id == team_id).values(admins=kept))
+                counts[ADMIN_LISTS] = counts.get(ADMIN_LISTS, 0) + 1
+            for forget in self.forgetters:
+                counts.update(forget(conn, workspace, user_ref))
+        return {name: n for name, n in counts.items() if n}
+
+    def delete_recaps_before(self, cutoff: datetime) -> dict[str, int]:
+        """Retention: recaps of meetings before `cutoff` and the rows that hang off them
+        (late updates). Idempotent, so every replica may run it."""
+        counts: dict[str, int] = {}
+        with self.engine.begin() as conn:
+            for table, where in reversed(_owned(t.recaps, t.recaps.c.meeting_at < cutoff)):
+                counts[table.name] = conn.execute(delete(table).where(where)).rowcount
+        return {name: n for name, n in counts.items() if n}
+
+
+ADMIN_LISTS = "teams.admins"  # a person's id in a team's admin list, counted per team
+
+
+def _user_members(workspace: Workspace, user_ref: str):
+    """Members rows of one person in every team of one workspace."""
+    teams = select(t.teams.c.id).where(t.teams.c.workspace == workspace.key)
+    return and_(t.members.c.team_id.in_(teams), t.members.c.user_ref == user_ref)
+
+
+def _owned(root: Table, where) -> list[tuple[Table, Any]]:
+    """`root`'s rows matching `where` and every row that depends on them through foreign
+    keys, as (table, condition), parents first. Export, forget-me and retention walk
+    this, so a table added later with its foreign keys is covered without a change here."""
+    conditions: dict[Table, Any] = {root: where}
+    for table in t.metadata.sorted_tables:  # parents before children
+        if table in conditions:
+            continue
+        links = [fk.parent.in_(select(fk.column).where(conditions[fk.column.table]))
+                 for fk in table.foreign_keys if fk.column.table in conditions]
+        if links:
+            conditions[table] = or_(*links)
+    return list(conditions.items())
+
+
+def _read(conn, owned: list[tuple[Table, Any]]) -> dict[str, list[dict[str, Any]]]:
+    records = {}
+    for table, where in owned:
+        order = list(table.primary_key.columns)
+        rows = conn.execute(select(table).where(where).order_by(*order)).mappings().all()
+        if rows:
+            records[table.name] = [dict(row) for row in rows]
+    return records
+
+
+def _admin_lists(conn, workspace: Workspace, user_ref: str) -> list[tuple[int, list[str]]]:
+    rows = conn.execute(select(t.teams.c.id, t.teams.c.admins).where(t.teams.c.workspace == workspace.key))
+    found = []
+    for team_id, admins in rows:
+        names = [a for a in (admins or "").split(",") if a]
+        if user_ref in names:
+            found.append((team_id, names))
+    return found

@@ -185,4 +185,3 @@ late_update_posts = Table(
     Column("message_refs", Text, nullable=False, server_default=""),
     UniqueConstraint("recap_id", "version"),
 )
-

@@ -1,114 +1,119 @@
-"""Fakes for Discord interactions: autospec'd responses, so a wrong call fails like discord.py would.
+"""What Discord sends a bot: interaction payloads (slash command, autocomplete, modal submit,
+button click), built as the gateway delivers them; and recap fixtures for the renderer tests.
 
-discord.py's own CommandTree, Namespace and transformers run for real; only the
-HTTP edge (InteractionResponse, the follow-up Webhook) is replaced, and those
-replacements check every call against discord.py's real signatures.
+The bot under test runs for real (discord.py's gateway client, CommandTree, views and
+modals) against tests/discord/fake_discord_api.py on loopback; these builders only
+shape the events a person's clicks and typing would produce.
 """
 from __future__ import annotations
 
+import asyncio
+import itertools
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
-from unittest.mock import create_autospec
 
 import discord
 
 from bot.core.model import DigestEntry, Member, Recap
+from fake_discord_api import manager_role
 
 GUILD = 900000000000000001
 OTHER_GUILD = 900000000000000002
+CHANNEL = 800000000000000100
+DM_CHANNEL = 500000000000000100
+ALICE = 100000000000000001
+APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
+_ids = itertools.count(600000000000000001)
 
 
-class FakeInteraction:
-    def __init__(self, client, *, guild_id: int | None = GUILD, user_id: int = 100000000000000001,
-                 name: str = "Alice", manage_guild: bool = False, data: dict | None = None,
-                 type: discord.InteractionType = discord.InteractionType.application_command):
-        self.client = client
-        self._state = client._connection
-        self.guild_id = guild_id
-        self.guild = None
-        self.type = type
-        self.data = data or {}
-        self.extras: dict = {}
-        self.command_failed = False
-        self._cs_command = None
-        self.permissions = discord.Permissions(manage_guild=manage_guild)
-        self.user = _FakeMember(user_id, name, self.permissions if guild_id else None)
-        self.response = _response()
-        self.followup = create_autospec(discord.Webhook, instance=True)
-        self.followup.send.return_value = None
-
-    @property
-    def command(self):
-        return self._cs_command
-
-    # -- what the person saw ------------------------------------------------------
-    def sent(self) -> list[dict]:
-        """Every message sent back, in order (first response and follow-ups)."""
-        calls = [c for c in self.response.mock_calls if c[0] == "send_message"]
-        calls += [c for c in self.followup.mock_calls if c[0] == "send"]
-        out = []
-        for _name, args, kwargs in calls:
-            message = dict(kwargs)
-            if args:
-                message["content"] = args[0]
-            out.append(message)
-        return out
-
-    def texts(self) -> str:
-        return "\n".join(m.get("content") or "" for m in self.sent())
-
-    def modal(self):
-        calls = [c for c in self.response.mock_calls if c[0] == "send_modal"]
-        return calls[-1][1][0] if calls else None
+def interaction(kind: int, data: dict, *, guild_id: int | None = GUILD, user_id: int = ALICE, name: str = "Alice",
+                manage_guild: bool = False, message: dict | None = None) -> dict:
+    """An INTERACTION_CREATE payload: in a server channel as a member, or in a DM as a user."""
+    iid = next(_ids)
+    user = {"id": str(user_id), "username": name.lower(), "discriminator": "0", "avatar": None, "global_name": name}
+    payload = {
+        "id": str(iid), "application_id": "700000000000000001", "type": kind, "data": data,
+        "token": f"interaction-token-{iid}", "version": 1, "locale": "en-GB", "app_permissions": "0",
+        "attachment_size_limit": 10 * 1024 * 1024, "entitlements": [], "authorizing_integration_owners": {},
+    }
+    if guild_id:
+        perms = discord.Permissions(manage_guild=manage_guild, send_messages=True, view_channel=True)
+        payload.update(
+            guild_id=str(guild_id), context=0, guild={"id": str(guild_id), "locale": "en-GB", "features": []},
+            channel={"id": str(CHANNEL), "type": 0, "guild_id": str(guild_id), "name": "lab", "position": 0,
+                     "permission_overwrites": [], "nsfw": False, "parent_id": None, "permissions": str(perms.value)},
+            member={"user": user, "roles": [manager_role(guild_id)] if manage_guild else [],
+                    "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False,
+                    "mute": False, "flags": 0, "permissions": str(perms.value)},
+        )
+    else:
+        payload.update(context=1, user=user, channel={"id": str(DM_CHANNEL), "type": 1, "recipients": [user]})
+    payload["channel_id"] = payload["channel"]["id"]
+    if message is not None:
+        payload["message"] = message
+    return payload
 
 
-class _FakeMember:
-    def __init__(self, user_id: int, name: str, perms: discord.Permissions | None):
-        self.id = user_id
-        self.display_name = name
-        self.name = name.lower()
-        if perms is not None:
-            self.guild_permissions = perms
-
-
-def _response():
-    response = create_autospec(discord.InteractionResponse, instance=True)
-    state = {"done": False}
-
-    def done(*args, **kwargs):
-        state["done"] = True
-
-    response.is_done.side_effect = lambda: state["done"]
-    for name in ("send_message", "defer", "send_modal"):
-        getattr(response, name).side_effect = done
-    return response
-
-
-def command_data(sub: str, guild_id: int | None = GUILD, resolved: dict | None = None, **options) -> dict:
-    """The interaction payload Discord sends for `/recap <sub> option:value ...`."""
+def command(sub: str, guild_id: int | None = GUILD, resolved: dict | None = None, **options) -> dict:
+    """The data of `/recap <sub> option:value ...`; a (type, value) tuple for users, channels or a focused option."""
     types = {str: 3, int: 4, bool: 5}
     opts = []
     for name, value in options.items():
-        if isinstance(value, tuple):  # (type, value) for users/channels, or focused autocomplete
+        if isinstance(value, tuple):
             kind, raw, *focused = value
             opts.append({"name": name, "type": kind, "value": raw, **({"focused": True} if focused else {})})
         else:
             opts.append({"name": name, "type": types[type(value)], "value": value})
-    data = {"id": "1", "name": "recap", "type": 1,
-            "options": [{"name": sub, "type": 1, "options": opts}]}
+    data = {"id": "1", "name": "recap", "type": 1, "options": [{"name": sub, "type": 1, "options": opts}]}
+    if guild_id:
+        data["guild_id"] = str(guild_id)
     if resolved:
         data["resolved"] = resolved
     return data
 
 
-def modal_payload(modal, values: dict[str, str], figuring: bool = False) -> list[dict]:
-    """What Discord sends back when the modal is submitted (Label = type 18)."""
+def modal_submit(modal: dict, values: dict[str, str], figuring: bool = False) -> dict:
+    """What Discord sends back when the person fills the modal it showed and presses Submit."""
     components = []
-    for key, text_input in modal.inputs.items():
-        components.append({"type": 18, "component": {"type": 4, "custom_id": text_input.custom_id,
-                                                     "value": values.get(key, "")}})
-    components.append({"type": 18, "component": {"type": 23, "custom_id": modal.figuring.custom_id,
-                                                 "value": figuring}})
-    return components
+    for label in modal["components"]:
+        inner = label["component"]
+        if inner["type"] == 4:  # text input "recap:<field>"
+            value = values.get(inner["custom_id"].split(":", 1)[1], inner.get("value") or "")
+            components.append({"type": 18, "component": {"type": 4, "custom_id": inner["custom_id"], "value": value}})
+        elif inner["type"] == 23:  # checkbox
+            components.append({"type": 18, "component": {"type": 23, "custom_id": inner["custom_id"],
+                                                         "value": figuring}})
+    return {"custom_id": modal["custom_id"], "components": components}
+
+
+def click(button: dict) -> dict:
+    return {"custom_id": button["custom_id"], "component_type": 2}
+
+
+# discord.py runs each handler in a task of its own; a test waits for them, never for time.
+_HANDLERS = ("CommandTree-invoker", "discord-ui-view-dispatch", "discord-ui-modal-dispatch", "discord-ui-dynamic-item")
+
+
+async def settle() -> None:
+    """Wait until every interaction handler the bot started has finished."""
+    while pending := [t for t in asyncio.all_tasks() if t.get_name().startswith(_HANDLERS) and not t.done()]:
+        await asyncio.wait(pending)
+
+
+@asynccontextmanager
+async def running(client: discord.Client, api):
+    """The client connected to the fake API's gateway (login runs setup_hook, which syncs commands)."""
+    task = asyncio.create_task(client.start("test-token"))
+    up = asyncio.create_task(api.connected())
+    await asyncio.wait({task, up}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()  # it failed to start: say why
+    assert up.done(), "the bot did not connect to the fake gateway"
+    try:
+        yield client
+    finally:
+        await client.close()
+        await task
 
 
 def entry(name: str, member_id: int, text: str, late: bool = False, streak: int = 1) -> DigestEntry:

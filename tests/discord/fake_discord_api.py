@@ -1,14 +1,21 @@
-"""A small Discord-compatible HTTP API on loopback, for the real discord.py client.
+"""A small Discord-compatible API on loopback, for the real discord.py client.
 
 It answers the few routes the adapter uses, enforces Discord's message limits
 (400 / 50035 like the real API), de-duplicates posts by nonce when
 enforce_nonce is set, and refuses a second thread on one message (160004).
-Tests point discord.py at it by setting `discord.http.Route.BASE`.
+Tests point discord.py at it by setting `discord.http.Route.BASE` (and, for
+interactions, `DiscordWebSocket.DEFAULT_GATEWAY` at `gateway_url`).
+
+Its gateway delivers interactions as Discord does (INTERACTION_CREATE), and
+records what the bot answers through the interaction callback and follow-up
+webhooks: an `Exchange` per interaction holds what the person saw.
 """
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from aiohttp import web
@@ -27,7 +34,8 @@ def reply(data, status: int = 200) -> web.Response:
 
 
 def _units(text) -> int:
-    return len(str(text or "").encode("utf-16-le")) // 2
+    """Discord's API counts code points (it is written in Python; discord-api-docs#1315)."""
+    return len(str(text or ""))
 
 
 def message_problems(body: dict) -> list[str]:
@@ -51,9 +59,53 @@ def message_problems(body: dict) -> list[str]:
         total += sum(_units(f["name"]) + _units(f["value"]) for f in fields)
     if total > 6000:
         problems.append("embeds over 6000 in total")
-    if not body.get("content") and not embeds and not body.get("components"):
+    if not body.get("content") and not embeds and not body.get("components") and not body.get("files"):
         problems.append("empty message")
     return problems
+
+
+def manager_role(guild_id: int | str) -> str:
+    """The id of the role with Manage Server that the fake gives every guild."""
+    return str(int(guild_id) + 1)
+
+
+# Interaction callback types (what the person sees first).
+MESSAGE, DEFERRED, AUTOCOMPLETE, MODAL = 4, 5, 8, 9
+EPHEMERAL = 1 << 6
+
+
+@dataclass
+class Exchange:
+    """One interaction: what Discord delivered and every answer the bot sent to it, in order."""
+
+    payload: dict
+    callbacks: list[dict] = field(default_factory=list)  # bodies of POST /interactions/{id}/{token}/callback
+    followups: list[dict] = field(default_factory=list)  # bodies of POST /webhooks/{app}/{token}, with their id
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def response_type(self) -> int | None:
+        """The first (and only) callback's type: 4 message, 5 deferred ("thinking..."), 9 modal."""
+        return self.callbacks[0]["type"] if self.callbacks else None
+
+    def messages(self) -> list[dict]:
+        """Every message the person was shown, in order: the first response, then follow-ups."""
+        first = [c.get("data") or {} for c in self.callbacks if c["type"] == MESSAGE]
+        return first + self.followups
+
+    def texts(self) -> str:
+        return "\n".join(m.get("content") or "" for m in self.messages())
+
+    def embeds(self) -> list[dict]:
+        return [e for m in self.messages() for e in m.get("embeds") or []]
+
+    def modal(self) -> dict | None:
+        """The form Discord showed (custom_id, title, components), if the answer was a modal."""
+        return next((c["data"] for c in self.callbacks if c["type"] == MODAL), None)
+
+    def buttons(self) -> list[dict]:
+        return [b for m in self.messages() for row in m.get("components") or [] for b in row.get("components", [])
+                if b.get("type") == 2]
 
 
 class FakeDiscord:
@@ -69,6 +121,13 @@ class FakeDiscord:
         self.closed_dms: set[str] = set()
         self.runner: web.AppRunner | None = None
         self.base = ""
+        self.gateway_url = ""
+        self.exchanges: dict[str, Exchange] = {}  # interaction token -> exchange
+        self._socket: web.WebSocketResponse | None = None
+        self._identified = asyncio.Event()
+        self.identify: dict = {}  # what the bot asked for when it connected (intents...)
+        self.guilds: list[str] = []  # the servers the bot is in: sent as GUILD_CREATE when it connects
+        self._sequence = itertools.count(1)
 
     def add_channel(self, guild_id: int, name: str = "lab", channel_id: int | None = None) -> str:
         cid = str(channel_id or next(self.ids))
@@ -90,12 +149,16 @@ class FakeDiscord:
         r.add_post("/api/v10/channels/{cid}/messages/{mid}/threads", self.start_thread)
         r.add_get("/api/v10/users/{uid}", self.get_user)
         r.add_post("/api/v10/users/@me/channels", self.open_dm)
+        r.add_get("/gateway", self.gateway)
+        r.add_post("/api/v10/interactions/{iid}/{token}/callback", self.interaction_callback)
+        r.add_post("/api/v10/webhooks/{app}/{token}", self.followup)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
         self.base = f"http://127.0.0.1:{port}/api/v10"
+        self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
         return self.base
 
     async def stop(self) -> None:
@@ -104,7 +167,13 @@ class FakeDiscord:
 
     @web.middleware
     async def _record(self, request, handler):
-        body = await request.json() if request.can_read_body else None
+        body = None
+        if request.content_type.startswith("multipart/"):  # a message with files: payload_json + files[n]
+            form = await request.post()
+            body = json.loads(form["payload_json"])
+            body["files"] = {f.filename: f.file.read() for name, f in form.items() if name.startswith("files[")}
+        elif request.can_read_body and request.path != "/gateway":
+            body = await request.json()
         self.requests.append((request.method, request.path, body))
         request[BODY] = body
         return await handler(request)
@@ -133,6 +202,94 @@ class FakeDiscord:
             return reply({"message": "Unknown Channel", "code": 10003}, status=404)
         return reply(channel)
 
+    # -- the gateway and interactions ----------------------------------------------
+    async def gateway(self, request):
+        """Hello, then READY after the bot identifies; heartbeats are acknowledged."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 45000}, "s": None, "t": None})
+        async for frame in ws:
+            data = json.loads(frame.data)
+            if data["op"] == 2:  # IDENTIFY
+                self.identify = data["d"]
+                await ws.send_json({"op": 0, "t": "READY", "s": next(self._sequence), "d": {
+                    "v": 10, "user": BOT_USER, "guilds": [{"id": g, "unavailable": True} for g in self.guilds],
+                    "session_id": "fake-session",
+                    "resume_gateway_url": self.gateway_url, "application": {"id": APP_ID, "flags": 0},
+                }})
+                for gid in self.guilds:  # the guilds intent: each server's roles arrive before any interaction
+                    await ws.send_json({"op": 0, "t": "GUILD_CREATE", "s": next(self._sequence), "d": {
+                        "id": gid, "name": f"Server {gid[-2:]}", "owner_id": "1", "member_count": 3,
+                        "features": [], "emojis": [], "stickers": [], "channels": [], "threads": [],
+                        "members": [], "voice_states": [], "presences": [], "large": False, "unavailable": False,
+                        "joined_at": NOW, "roles": [
+                            {"id": gid, "name": "@everyone", "permissions": str(0x400 | 0x800), "position": 0,
+                             "color": 0, "hoist": False, "managed": False, "mentionable": False},
+                            {"id": manager_role(gid), "name": "Lab manager", "permissions": str(0x20 | 0x400 | 0x800),
+                             "position": 1, "color": 0, "hoist": False, "managed": False, "mentionable": False},
+                        ],
+                    }})
+                self._socket = ws
+                self._identified.set()
+            elif data["op"] == 1:  # HEARTBEAT
+                await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
+        return ws
+
+    async def connected(self) -> None:
+        """Returns once a bot has identified on the gateway (after its login and setup_hook)."""
+        await self._identified.wait()
+
+    async def interact(self, payload: dict, timeout: float = 10) -> Exchange:
+        """Deliver an interaction as Discord does, and wait for the bot's first answer to it."""
+        await asyncio.wait_for(self._identified.wait(), timeout)
+        exchange = self.exchanges[payload["token"]] = Exchange(payload)
+        await self._socket.send_json({"op": 0, "t": "INTERACTION_CREATE", "s": next(self._sequence), "d": payload})
+        await asyncio.wait_for(exchange.answered.wait(), timeout)  # Discord gives up after 3 s; so does a test
+        return exchange
+
+    async def interaction_callback(self, request):
+        exchange = self.exchanges.get(request.match_info["token"])
+        if exchange is None or str(exchange.payload["id"]) != request.match_info["iid"]:
+            return reply({"message": "Unknown interaction", "code": 10062}, status=404)
+        if exchange.callbacks:
+            return reply({"message": "Interaction has already been acknowledged.", "code": 40060}, status=400)
+        body = request[BODY]
+        data = body.get("data") or {}
+        if body["type"] == MESSAGE and (problems := message_problems(data)):
+            self.rejected.append((exchange.payload["token"], problems))
+            return reply({"message": "Invalid Form Body", "code": 50035, "errors": problems}, status=400)
+        exchange.callbacks.append(body)
+        exchange.answered.set()
+        out = {"interaction": {"id": exchange.payload["id"], "type": exchange.payload["type"],
+                               "response_message_loading": body["type"] == DEFERRED,
+                               "response_message_ephemeral": bool(data.get("flags", 0) & EPHEMERAL)}}
+        if body["type"] in (MESSAGE, DEFERRED):
+            message = self.message_payload(exchange.payload["channel"]["id"], data)
+            out["interaction"]["response_message_id"] = message["id"]
+            out["resource"] = {"type": body["type"], "message": message}
+        return reply(out)
+
+    async def followup(self, request):
+        exchange = self.exchanges.get(request.match_info["token"])
+        if exchange is None or not exchange.callbacks:
+            return reply({"message": "Unknown Webhook", "code": 10015}, status=404)
+        body = request[BODY]
+        if problems := message_problems(body):
+            self.rejected.append((request.match_info["token"], problems))
+            return reply({"message": "Invalid Form Body", "code": 50035, "errors": problems}, status=400)
+        message = dict(self.message_payload(exchange.payload["channel"]["id"], body), webhook_id=APP_ID)
+        exchange.followups.append(dict(body, id=message["id"]))
+        return reply(message)
+
+    def message_payload(self, cid: str, body: dict) -> dict:
+        """A message as Discord returns it (and includes in a button click's interaction)."""
+        return {
+            "id": str(next(self.ids)), "channel_id": cid, "author": BOT_USER, "content": body.get("content") or "",
+            "timestamp": NOW, "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
+            "mention_roles": [], "attachments": [], "embeds": body.get("embeds") or [], "pinned": False, "type": 0,
+            "nonce": body.get("nonce"), "components": body.get("components") or [], "flags": body.get("flags", 0),
+        }
+
     async def post_message(self, request):
         cid = request.match_info["cid"]
         body = request[BODY]
@@ -146,12 +303,7 @@ class FakeDiscord:
             return reply({"message": "Invalid Form Body", "code": 50035, "errors": problems}, status=400)
         if body.get("enforce_nonce") and (cid, body.get("nonce")) in self.nonces:
             return reply(self.nonces[(cid, body["nonce"])])
-        message = {
-            "id": str(next(self.ids)), "channel_id": cid, "author": BOT_USER, "content": body.get("content") or "",
-            "timestamp": NOW, "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
-            "mention_roles": [], "attachments": [], "embeds": body.get("embeds") or [], "pinned": False, "type": 0,
-            "nonce": body.get("nonce"), "components": body.get("components") or [],
-        }
+        message = self.message_payload(cid, body)
         if self.channels[cid].get("guild_id"):
             message["guild_id"] = self.channels[cid]["guild_id"]
         self.messages[cid].append(message)

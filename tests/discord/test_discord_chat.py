@@ -1,11 +1,14 @@
 """The Chat port through the real discord.py HTTP client, against a Discord-compatible API on loopback."""
 from __future__ import annotations
 
+import asyncio
+
 import discord
 import pytest
 
 from bot.adapters.discord_bot.chat import DigestNotPosted, DiscordChat
 from bot.adapters.discord_bot.client import RecapBot
+from bot.core.commands import COMMANDS
 from bot.app import attach_discord
 from bot.core.model import Actor, RecapDraft, Workspace
 from discord_fakes import GUILD, OTHER_GUILD
@@ -46,7 +49,7 @@ def team_with(core, api, recaps: int, chars: int, channel_guild: int = GUILD):
 
 async def test_commands_sync_to_the_listed_guild_at_start(bot, api):
     [recap] = api.commands[str(GUILD)]
-    assert recap["name"] == "recap" and len(recap["options"]) == 12
+    assert recap["name"] == "recap" and len(recap["options"]) == len(COMMANDS)
     assert "global" not in api.commands
 
 
@@ -60,8 +63,8 @@ async def test_forty_members_of_3000_chars_post_without_a_rejected_message(bot, 
     thread = api.messages[root_id]  # the thread carries the header message's id
     assert len(refs) == 1 + len(thread) and all(r.startswith(f"{root_id}:") for r in refs[1:])
     assert api.channels[root_id]["name"].startswith("Recaps for Mon 23 Nov 2026")
-    # every member's progress arrives whole, in order, in the thread
-    text = "".join(e.get("description") or "" for m in thread for e in m["embeds"]
+    # every member's progress arrives whole, in order, in the thread (only the space at each cut is left out)
+    text = " ".join(e.get("description") or "" for m in thread for e in m["embeds"]
                    if e.get("title", "").startswith("Progress"))
     for i in range(40):
         assert " ".join(f"m{i}w{j}" for j in range(3000))[:3000] in text
@@ -128,4 +131,41 @@ def test_attach_registers_a_runner_and_the_chat(core):
                           runners=[], chats={})
     adapter = attach_discord(app)
     assert isinstance(app.chats["discord"], DiscordChat) and app.chats["discord"].client is adapter.client
-    assert app.runners == [adapter.run] and adapter.client.guild_ids == (GUILD,)
+    assert app.runners == [adapter.runner] and adapter.client.guild_ids == (GUILD,)
+
+
+async def test_after_removal_from_the_server_nothing_is_sent_there(core, api, caplog):
+    from types import SimpleNamespace
+
+    from fake_discord_api import BOT_USER
+
+    app = SimpleNamespace(core=core, settings=SimpleNamespace(discord_guild_ids=(GUILD,), discord_token="t"),
+                          runners=[], chats={})
+    client = attach_discord(app).client
+    chat = app.chats["discord"]
+    await client.login("test-token")
+    team, cid = team_with(core, api, 1, 50)
+    who = core.teams.member_for(member(3))
+    meeting = core.upcoming_digest(team).meeting_local
+    with pytest.raises(RuntimeError, match="not connected yet"):  # which servers? the gateway has not said
+        await chat.post_digest(team, core.upcoming_digest(team), "k")
+
+    # The gateway's READY lists the server; Discord then removes the bot from it (GUILD_DELETE).
+    state = client._connection
+    state.guild_ready_timeout = 0
+    state.parse_ready({"user": BOT_USER, "guilds": [{"id": str(GUILD), "unavailable": True}]})
+    await client.wait_until_ready()
+    refs = await chat.post_digest(team, core.upcoming_digest(team), "k")
+    assert len(api.messages[cid]) == 1
+    state.parse_guild_delete({"id": str(GUILD)})
+    await asyncio.sleep(0)  # let discord.py run the on_guild_remove listener it scheduled
+    assert f"removed from Discord server {GUILD}" in caplog.text
+
+    sent = len(api.requests)
+    with pytest.raises(DigestNotPosted, match="no longer in Discord server"):
+        await chat.post_digest(team, core.upcoming_digest(team), "k2")
+    with pytest.raises(DigestNotPosted, match="no longer in Discord server"):
+        await chat.post_late_update(team, refs, core.upcoming_digest(team).entries[0], "k2:late")
+    await chat.remind(team, who, meeting)
+    assert len(api.requests) == sent  # not one call to Discord: no post, no reminder DM
+    await client.close()

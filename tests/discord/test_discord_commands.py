@@ -1,76 +1,103 @@
-"""The /recap tree through discord.py's own CommandTree, with fake interactions.
+"""/recap as a person uses it: the real discord.py client against the fake Discord API on loopback.
 
-Only the HTTP edge is faked (autospec'd InteractionResponse and follow-up
-Webhook); the database, the core and discord.py's option parsing are real.
+Interactions arrive over the fake gateway (INTERACTION_CREATE) exactly as Discord
+delivers them; each test asserts what Discord received back and so what the
+person saw: the response type (a message, "thinking...", a modal), whether it
+was ephemeral, and the text, embeds, buttons and files. The database, the core,
+discord.py's option parsing, views and modals are all real.
 """
 from __future__ import annotations
 
-import logging
-
 import discord
 import pytest
+import yarl
+from discord.gateway import DiscordWebSocket
 
 from bot.adapters.discord_bot import buttons
-from bot.adapters.discord_bot.buttons import OpenFormButton
 from bot.adapters.discord_bot.client import RecapBot
-from bot.adapters.discord_bot.modal import RecapModal
 from bot.core.model import MAX_FIELD_CHARS, Workspace
 from bot.core.service import Core
 from bot.store.db import make_engine
 from bot.store.repo import SqlRepository
-from discord_fakes import GUILD, OTHER_GUILD, FakeInteraction, command_data, modal_payload
+from discord_fakes import (
+    APPLICATION_COMMAND, AUTOCOMPLETE, COMPONENT, GUILD, MODAL_SUBMIT, OTHER_GUILD, click, command, interaction,
+    modal_submit, running, settle,
+)
+from fake_discord_api import DEFERRED, EPHEMERAL, MESSAGE, MODAL, FakeDiscord
 
 ADMIN = dict(manage_guild=True, user_id=200000000000000002, name="Prof")
+BOB = dict(user_id=300000000000000003, name="Bob")
 
 
 @pytest.fixture
-async def bot(core):
-    client = RecapBot(core, guild_ids=(GUILD,))
-    yield client
-    await client.close()
+async def api(monkeypatch):
+    fake = FakeDiscord()
+    fake.guilds = [str(GUILD), str(OTHER_GUILD)]
+    await fake.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", fake.base)
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
+    yield fake
+    await fake.stop()
 
 
-async def run(bot, sub, guild_id=GUILD, resolved=None, **kwargs):
-    """Invoke `/recap <sub>` as Discord would: an interaction payload through the tree."""
+@pytest.fixture
+async def bot(core, api):
+    async with running(RecapBot(core, guild_ids=(GUILD,)), api) as client:
+        yield client
+
+
+async def send(api, kind, data, **who):
+    """One interaction, answered: the exchange once every handler the bot started has finished."""
+    exchange = await api.interact(interaction(kind, data, **who))
+    await settle()
+    return exchange
+
+
+async def run(api, sub, guild_id=GUILD, resolved=None, **kwargs):
+    """`/recap <sub> option:value ...` typed by a person (Alice unless user_id/name/manage_guild say otherwise)."""
     who = {k: kwargs.pop(k) for k in ("user_id", "name", "manage_guild") if k in kwargs}
-    interaction = FakeInteraction(bot, guild_id=guild_id, data=command_data(sub, guild_id, resolved, **kwargs), **who)
-    await bot.tree._call(interaction)
-    return interaction
+    return await send(api, APPLICATION_COMMAND, command(sub, guild_id, resolved, **kwargs), guild_id=guild_id, **who)
 
 
-async def autocomplete(bot, sub, option, current, **kwargs):
-    data = command_data(sub, **{option: (3, current, True)}, **kwargs)
-    interaction = FakeInteraction(bot, data=data, type=discord.InteractionType.autocomplete)
-    interaction.response.autocomplete.side_effect = None
-    await bot.tree._call(interaction)
-    [call] = interaction.response.autocomplete.await_args_list
-    return [(c.name, c.value) for c in call.args[0]]
+async def autocomplete(api, sub, option, current, **kwargs):
+    exchange = await send(api, AUTOCOMPLETE, command(sub, **{option: (3, current, True)}, **kwargs))
+    [callback] = exchange.callbacks
+    assert callback["type"] == 8  # APPLICATION_COMMAND_AUTOCOMPLETE_RESULT
+    return [(c["name"], c["value"]) for c in callback["data"]["choices"]]
 
 
-async def configure(bot):
-    i = await run(bot, "setup", weekday="Mon", time="10:00", timezone="Europe/Berlin", **ADMIN)
+async def configure(api):
+    i = await run(api, "setup", weekday="Mon", time="10:00", timezone="Europe/Berlin", **ADMIN)
     assert "Saved." in i.texts(), i.texts()
 
 
-async def submit_form(bot, values, figuring=False, **who):
-    opened = await run(bot, "submit", **who)
+async def submit_form(api, values, figuring=False, **who):
+    """Open the form with /recap submit, fill it in, press Submit: (the modal shown, the answer to the submit)."""
+    opened = await run(api, "submit", **who)
+    assert opened.response_type == MODAL, opened.texts()
     modal = opened.modal()
-    assert isinstance(modal, RecapModal), opened.texts()
-    submitted = FakeInteraction(bot, **who)
-    await modal._scheduled_task(submitted, modal_payload(modal, values, figuring), {})  # as discord.py dispatches it
+    submitted = await send(api, MODAL_SUBMIT, modal_submit(modal, values, figuring), **who)
     return modal, submitted
 
 
-# -- the tree's shape -------------------------------------------------------------
-def test_tree_shape(core):
-    bot = RecapBot(core)
-    [group] = bot.tree.get_commands()
-    payload = group.to_dict(bot.tree)
-    assert payload["name"] == "recap" and len(payload["description"]) <= 100
-    assert payload.get("default_member_permissions") is None  # setup's own rule decides, per team
-    subs = {opt["name"]: opt for opt in payload["options"]}
+def inputs(modal: dict) -> dict[str, dict]:
+    """The modal's text inputs by field ("progress", ...), as Discord shows them."""
+    return {label["component"]["custom_id"].split(":", 1)[1]: label["component"]
+            for label in modal["components"] if label["component"]["type"] == 4}
+
+
+def ephemeral(message: dict) -> bool:
+    return bool(message.get("flags", 0) & EPHEMERAL)
+
+
+# -- what Discord was told at start -----------------------------------------------------
+async def test_the_command_discord_shows_is_within_its_limits(bot, api):
+    [recap] = api.commands[str(GUILD)]
+    assert recap["name"] == "recap" and len(recap["description"]) <= 100
+    assert recap.get("default_member_permissions") is None  # setup's own rule decides, per team
+    subs = {opt["name"]: opt for opt in recap["options"]}
     assert set(subs) == {"submit", "question", "away", "back", "status", "digest", "history", "timezone",
-                         "schedule", "setup", "skip-meeting", "help"}
+                         "schedule", "setup", "skip-meeting", "export", "forget-me", "help"}
     for sub in subs.values():
         assert 1 <= len(sub["description"]) <= 100
         for option in sub.get("options", []):
@@ -88,216 +115,244 @@ def test_tree_shape(core):
     assert (history["count"]["min_value"], history["count"]["max_value"]) == (1, 20)
 
 
-async def test_no_privileged_intents(core):
-    bot = RecapBot(core)
-    assert not (bot.intents.message_content or bot.intents.members or bot.intents.presences)
-    assert bot.intents == discord.Intents.default()
-    await bot.close()
+async def test_no_privileged_intents_are_asked_for(bot, api):
+    await run(api, "help")  # the gateway session is up
+    intents = discord.Intents._from_value(api.identify["intents"])
+    assert not (intents.message_content or intents.members or intents.presences)
+    assert intents == discord.Intents.default()
 
 
 # -- commands -------------------------------------------------------------------------
-async def test_outside_a_server_gets_a_polite_pointer(bot):
-    i = await run(bot, "status", guild_id=None)
+async def test_outside_a_server_gets_a_polite_pointer(bot, api):
+    i = await run(api, "status", guild_id=None)
     assert "inside a server" in i.texts()
-    assert i.sent()[0]["ephemeral"] is True
+    assert all(ephemeral(m) for m in i.messages())
 
 
-async def test_setup_needs_manage_server(bot, core, repo):
-    refused = await run(bot, "setup", weekday="Mon", time="10:00")
+async def test_setup_needs_manage_server(bot, api, core):
+    refused = await run(api, "setup", weekday="Mon", time="10:00")
     assert "Only workspace admins" in refused.texts()
-    assert repo.team_for_workspace(Workspace("discord", str(GUILD))).schedule is None
-    await configure(bot)
-    team = repo.team_for_workspace(Workspace("discord", str(GUILD)))
-    assert team.schedule.describe() == "Mon 10:00 Europe/Berlin, every week"
-    i = await run(bot, "setup", **ADMIN)  # no options: show settings
+    assert "no meeting time yet" in (await run(api, "status")).texts()
+    await configure(api)
+    assert "Mon 10:00" in (await run(api, "schedule")).texts()
+    i = await run(api, "setup", **ADMIN)  # no options: show settings
     assert "Settings for" in i.texts() and "key=value" not in i.texts()
 
 
-async def test_setup_channel_is_stored_as_a_mention_chat_can_read(bot, core, repo):
-    await configure(bot)
+async def test_setup_channel_is_stored_as_a_mention_chat_can_read(bot, api, core, repo):
+    await configure(api)
     cid = "800000000000000555"
     resolved = {"channels": {cid: {"id": cid, "type": 0, "name": "lab", "permissions": "0"}}}
-    i = await run(bot, "setup", resolved=resolved, channel=(7, cid), **ADMIN)
+    i = await run(api, "setup", resolved=resolved, channel=(7, cid), **ADMIN)
     assert "Saved." in i.texts()
     assert repo.team_for_workspace(Workspace("discord", str(GUILD))).channel == f"<#{cid}>"
 
 
-async def test_changing_only_the_time_keeps_the_day(bot, core, repo):
-    await configure(bot)
-    await run(bot, "setup", time="14:30", **ADMIN)
-    assert repo.team_for_workspace(Workspace("discord", str(GUILD))).schedule.describe().startswith("Mon 14:30")
+async def test_changing_only_the_time_keeps_the_day(bot, api):
+    await configure(api)
+    await run(api, "setup", time="14:30", **ADMIN)
+    assert "Mon 14:30" in (await run(api, "schedule")).texts()
 
 
-async def test_every_answer_is_ephemeral_and_deferred_first(bot):
-    await configure(bot)
-    i = await run(bot, "status")
-    i.response.defer.assert_awaited_once_with(ephemeral=True, thinking=True)
-    assert all(m["ephemeral"] for m in i.sent())
+async def test_every_answer_is_private_pings_nobody_and_shows_thinking_first(bot, api):
+    await configure(api)
+    i = await run(api, "status")
+    assert i.response_type == DEFERRED and ephemeral(i.callbacks[0]["data"])  # "recapbot is thinking..."
+    assert i.followups and all(ephemeral(m) for m in i.followups)
+    assert all(m["allowed_mentions"] == {"parse": []} for m in i.followups)
     assert "Next meeting" in i.texts()
 
 
-async def test_away_keeps_a_reason_with_quotes_and_spaces(bot, core):
-    await configure(bot)
-    i = await run(bot, "away", until="2w", reason='conference "NeurIPS"  and  travel')
+async def test_away_keeps_a_reason_with_quotes_and_spaces(bot, api):
+    await configure(api)
+    i = await run(api, "away", until="2w", reason='conference "NeurIPS"  and  travel')
     assert 'conference "NeurIPS"  and  travel' in i.texts()
-    bad = await run(bot, "away", until="someday")
+    bad = await run(api, "away", until="someday")
     assert "Unknown away period" in bad.texts()
 
 
-async def test_timezone_is_set_per_member_and_autocompletes(bot, core, repo):
-    await configure(bot)
-    i = await run(bot, "timezone", zone="America/New_York")
+async def test_timezone_is_set_per_member_and_autocompletes(bot, api, core, repo):
+    await configure(api)
+    i = await run(api, "timezone", zone="America/New_York")
     assert "America/New_York" in i.texts()
     team = repo.team_for_workspace(Workspace("discord", str(GUILD)))
     assert repo.get_member(team.id, "100000000000000001").timezone == "America/New_York"
-    wrong = await run(bot, "timezone", zone="Mars/Olympus")
+    wrong = await run(api, "timezone", zone="Mars/Olympus")
     assert "Unknown timezone" in wrong.texts()
-    choices = await autocomplete(bot, "timezone", "zone", "berl")
+    choices = await autocomplete(api, "timezone", "zone", "berl")
     assert ("Europe/Berlin", "Europe/Berlin") in choices and len(choices) <= 25
 
 
-async def test_weekday_autocomplete(bot):
-    assert await autocomplete(bot, "setup", "weekday", "t") == [("Tuesday", "Tue"), ("Thursday", "Thu")]
+async def test_weekday_autocomplete(bot, api):
+    assert await autocomplete(api, "setup", "weekday", "t") == [("Tuesday", "Tue"), ("Thursday", "Thu")]
 
 
-async def test_history_of_another_member_by_user_option(bot, core):
-    await configure(bot)
-    await submit_form(bot, {"progress": "Bob's progress"}, user_id=300000000000000003, name="Bob")
+async def test_history_of_another_member_by_user_option(bot, api):
+    await configure(api)
+    await submit_form(api, {"progress": "Bob's progress"}, **BOB)
     resolved = {"users": {"300000000000000003": {"id": "300000000000000003", "username": "bob",
                                                   "discriminator": "0", "avatar": None, "global_name": "Bob"}}}
-    i = await run(bot, "history", resolved=resolved, member=(6, "300000000000000003"), count=3)
+    i = await run(api, "history", resolved=resolved, member=(6, "300000000000000003"), count=3)
     assert "History of Bob" in i.texts() and "Bob's progress" in i.texts()
 
 
-async def test_digest_preview_is_rendered_as_embeds(bot):
-    await configure(bot)
-    await submit_form(bot, {"progress": "Finished the survey", "questions": "Who has GPU time?"})
-    i = await run(bot, "digest")
-    first = i.sent()[0]
-    assert first["ephemeral"] and "Preview" in first["content"]
-    titles = [e.title for m in i.sent() for e in m.get("embeds", [])]
+async def test_digest_preview_is_rendered_as_embeds(bot, api):
+    await configure(api)
+    await submit_form(api, {"progress": "Finished the survey", "questions": "Who has GPU time?"})
+    i = await run(api, "digest")
+    first = i.messages()[0]
+    assert ephemeral(first) and "Preview" in first["content"]
+    titles = [e.get("title") for e in i.embeds()]
     assert "Questions for the meeting" in titles and "Progress" in titles
+    assert api.rejected == []
 
 
-async def test_long_replies_are_split_to_2000_characters(bot):
-    await configure(bot)
+async def test_a_masked_link_in_a_recap_is_shown_with_its_address(bot, api):
+    await configure(api)
+    await submit_form(api, {"progress": "Notes in [the slides](https://evil.example/login)"})
+    i = await run(api, "digest")
+    [progress] = [e["description"] for e in i.embeds() if e.get("title") == "Progress"]
+    assert progress == "Notes in \\[the slides](https://evil.example/login)"  # Discord shows it as typed
+
+
+async def test_long_replies_are_split_to_2000_characters(bot, api):
+    await configure(api)
     for _ in range(2):
-        await submit_form(bot, {"progress": "p" * 2900, "failures": "f" * 2900})
-    i = await run(bot, "history")
-    assert all(len(m["content"]) <= 2000 for m in i.sent())
+        await submit_form(api, {"progress": "p" * 2900, "failures": "f" * 2900})
+    i = await run(api, "history")
+    assert len(i.messages()) > 1 and all(len(m["content"]) <= 2000 for m in i.messages())
     assert i.texts().count("p") >= 2900
+    assert api.rejected == []
 
 
-async def test_help_works_everywhere_without_deferring(bot):
-    i = await run(bot, "help", guild_id=None)
-    assert "/recap" in i.texts()
+async def test_help_answers_at_once_everywhere(bot, api):
+    for guild_id in (None, GUILD):
+        i = await run(api, "help", guild_id=guild_id)
+        assert i.response_type == MESSAGE and i.followups == []  # the answer itself, no "thinking..." first
+        assert ephemeral(i.callbacks[0]["data"]) and "/recap away" in i.texts()
 
 
 # -- the modal ----------------------------------------------------------------------
-async def test_submit_opens_a_prefilled_modal_and_a_second_one_replaces(bot, core, repo):
-    await configure(bot)
-    await run(bot, "question", text="Can small models reason?")
-    opened = await run(bot, "submit")
+async def test_submit_opens_a_prefilled_modal_and_a_second_one_replaces(bot, api, core):
+    await configure(api)
+    await run(api, "question", text="Can small models reason?")
+    opened = await run(api, "submit")
+    assert opened.response_type == MODAL and opened.followups == []
     modal = opened.modal()
-    assert modal.inputs["question"].default == "Can small models reason?"
-    assert all(t.max_length == 4000 and "3,000" in t.placeholder for t in modal.inputs.values())
-    assert len(modal.children) == 5 and all(isinstance(c, discord.ui.Label) for c in modal.children)
-    assert len(modal.title) <= 45
+    fields = inputs(modal)
+    assert fields["question"]["value"] == "Can small models reason?"
+    assert all(t["max_length"] == 4000 and "3,000" in t["placeholder"] for t in fields.values())
+    assert len(modal["components"]) == 5 and all(c["type"] == 18 for c in modal["components"])  # Labels
+    assert len(modal["title"]) <= 45
 
-    _, done = await submit_form(bot, {"question": "Can small models reason?", "progress": "First try"})
-    assert "Thanks! Your recap is in" in done.texts()
-    modal, again = await submit_form(bot, {"question": "Can small models reason?", "progress": "Second try"},
+    _, done = await submit_form(api, {"question": "Can small models reason?", "progress": "First try"})
+    assert done.response_type == DEFERRED and "Thanks! Your recap is in" in done.texts()
+    modal, again = await submit_form(api, {"question": "Can small models reason?", "progress": "Second try"},
                                      figuring=True)
-    assert modal.inputs["progress"].default == "First try"  # the earlier answers were pre-filled
-    assert modal.title.startswith("Update your recap")
+    assert inputs(modal)["progress"]["value"] == "First try"  # the earlier answers were pre-filled
+    assert modal["title"].startswith("Update your recap")
     assert "Updated your recap" in again.texts()
-    team = repo.team_for_workspace(Workspace("discord", str(GUILD)))
-    digest = core.upcoming_digest(team)
-    [entry] = digest.entries
-    assert entry.recap.progress == "Second try" and entry.recap.figuring_it_out
+    preview = await run(api, "digest")
+    [progress] = [e["description"] for e in preview.embeds() if e.get("title") == "Progress"]
+    assert progress == "Second try"
+    assert any("still figuring it out" in (e.get("author") or {}).get("name", "") for e in preview.embeds())
 
 
-async def test_rejected_form_offers_a_fix_button_with_everything_typed(bot, core):
-    await configure(bot)
-    modal, sent = await submit_form(bot, {"progress": "x" * (MAX_FIELD_CHARS + 1), "failures": "kept"})
-    message = sent.sent()[-1]
+async def test_rejected_form_offers_a_fix_button_with_everything_typed(bot, api):
+    await configure(api)
+    _, sent = await submit_form(api, {"progress": "x" * (MAX_FIELD_CHARS + 1), "failures": "kept"})
+    message = sent.messages()[-1]
     assert "Nothing was saved" in message["content"] and "3,000" in message["content"]
-    fix = FakeInteraction(bot)
-    view = message["view"]
-    await view.children[0].callback(fix)
-    reopened = fix.modal()
-    assert reopened.inputs["progress"].default == "x" * (MAX_FIELD_CHARS + 1)
-    assert reopened.inputs["failures"].default == "kept"
+    [fix] = sent.buttons()
+    assert fix["label"] == "Fix my recap"
+    shown = api.message_payload(str(sent.payload["channel_id"]), message)
+    pressed = await send(api, COMPONENT, click(fix), message=dict(shown, id=message["id"]))
+    assert pressed.response_type == MODAL
+    reopened = inputs(pressed.modal())
+    assert reopened["progress"]["value"] == "x" * (MAX_FIELD_CHARS + 1)
+    assert reopened["failures"]["value"] == "kept"
 
 
-async def test_no_schedule_yet_says_what_to_do(bot):
-    i = await run(bot, "submit")
+async def test_no_schedule_yet_says_what_to_do(bot, api):
+    i = await run(api, "submit")
     assert i.modal() is None and "no meeting time yet" in i.texts()
 
 
 # -- errors and isolation --------------------------------------------------------------
 @pytest.fixture
-def broken_core(tmp_path, clock):
-    """A core whose database has no tables: every query fails for real."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
-    yield Core.build(SqlRepository(engine), clock)
+def breakable(tmp_path, sqlite_url, clock):
+    """A core on its own SQLite file, and a way to take the database away under it."""
+    engine = make_engine(sqlite_url)
+    path = sqlite_url.removeprefix("sqlite:///")
+
+    def take_away() -> None:
+        engine.dispose()
+        (tmp_path / "recapbot.db").rename(tmp_path / "gone.db")  # the next query finds no tables
+
+    yield Core.build(SqlRepository(engine), clock), take_away
     engine.dispose()
+    assert path.endswith("recapbot.db")
 
 
-async def test_an_error_in_a_command_is_logged_and_told_briefly(broken_core, caplog):
-    bot = RecapBot(broken_core)
-    with caplog.at_level(logging.ERROR, logger="recapbot.discord"):
-        i = await run(bot, "status")
-    await bot.close()
-    assert "nothing was lost" in i.texts() and i.sent()[-1]["ephemeral"]
+async def test_an_error_in_a_command_is_logged_and_told_briefly(api, breakable, caplog):
+    core, take_away = breakable
+    take_away()
+    async with running(RecapBot(core, guild_ids=(GUILD,)), api):
+        with caplog.at_level("ERROR", logger="recapbot.discord"):
+            i = await run(api, "status")
+    assert "nothing was lost" in i.texts() and ephemeral(i.messages()[-1])
     assert "no such table" in caplog.text and "Traceback" in caplog.text
 
 
-async def test_a_failed_form_gives_the_answers_back(bot, broken_core, caplog):
-    await configure(bot)
-    modal = (await run(bot, "submit")).modal()
-    modal.core = broken_core  # the database goes away while the form is open
-    submitted = FakeInteraction(bot)
-    with caplog.at_level(logging.ERROR, logger="recapbot.discord"):
-        await modal._scheduled_task(submitted, modal_payload(modal, {"progress": "my precious text"}), {})
-    last = submitted.sent()[-1]
+async def test_a_failed_form_gives_the_answers_back(api, breakable, caplog):
+    core, take_away = breakable
+    async with running(RecapBot(core, guild_ids=(GUILD,)), api):
+        await configure(api)
+        opened = await run(api, "submit")
+        take_away()  # the database goes away while the form is open
+        with caplog.at_level("ERROR", logger="recapbot.discord"):
+            submitted = await send(api, MODAL_SUBMIT, modal_submit(opened.modal(), {"progress": "my precious text"}))
+    last = submitted.messages()[-1]
     assert "nothing was lost" in last["content"]
-    assert b"my precious text" in last["file"].fp.read()
+    assert b"my precious text" in last["files"]["my-recap.md"]
     assert "no such table" in caplog.text
 
 
-async def test_guilds_do_not_see_each_other(bot, core, repo):
-    await configure(bot)
-    await submit_form(bot, {"progress": "secret of guild one"})
-    await run(bot, "setup", guild_id=OTHER_GUILD, weekday="Tue", time="09:00", timezone="UTC", **ADMIN)
-    bob = dict(user_id=300000000000000003, name="Bob")
-    preview = await run(bot, "digest", guild_id=OTHER_GUILD, **bob)
-    status = await run(bot, "status", guild_id=OTHER_GUILD, **bob)
-    seen = preview.texts() + status.texts() + "".join(
-        (e.description or "") for m in preview.sent() for e in m.get("embeds", []))
+async def test_guilds_do_not_see_each_other(bot, api, core):
+    await configure(api)
+    await submit_form(api, {"progress": "secret of guild one"})
+    await run(api, "setup", guild_id=OTHER_GUILD, weekday="Tue", time="09:00", timezone="UTC", **ADMIN)
+    preview = await run(api, "digest", guild_id=OTHER_GUILD, **BOB)
+    status = await run(api, "status", guild_id=OTHER_GUILD, **BOB)
+    seen = preview.texts() + status.texts() + "".join(e.get("description") or "" for e in preview.embeds())
     assert "secret of guild one" not in seen and "Alice" not in seen
-    one = repo.team_for_workspace(Workspace("discord", str(GUILD)))
-    two = repo.team_for_workspace(Workspace("discord", str(OTHER_GUILD)))
-    assert one.id != two.id and two.schedule.describe().startswith("Tue 09:00")
+    assert "Tue 09:00" in (await run(api, "schedule", guild_id=OTHER_GUILD, **BOB)).texts()
+    assert "Mon 10:00" in (await run(api, "schedule")).texts()
 
 
 # -- the reminder button ---------------------------------------------------------------
-async def test_reminder_button_opens_the_form_from_a_dm_for_members_only(bot, core):
-    await configure(bot)
-    await run(bot, "status")  # Alice joins the team
-    button = OpenFormButton(GUILD)
-    in_dm = FakeInteraction(bot, guild_id=None)
-    await button.callback(in_dm)
-    assert isinstance(in_dm.modal(), RecapModal)
-    stranger = FakeInteraction(bot, guild_id=None, user_id=400000000000000004, name="Eve")
-    await button.callback(stranger)
+def reminder(api) -> dict:
+    """The reminder DM as Discord delivers it with a click on its button."""
+    button = {"type": 2, "style": 1, "label": "Write my recap", "custom_id": f"recapbot:form:{GUILD}"}
+    return api.message_payload("500000000000000100", {"content": "Reminder", "components": [
+        {"type": 1, "components": [button]}]})
+
+
+async def test_reminder_button_opens_the_form_from_a_dm_for_members_only(bot, api):
+    await configure(api)
+    await run(api, "status")  # Alice joins the team
+    button = {"custom_id": f"recapbot:form:{GUILD}"}
+    in_dm = await send(api, COMPONENT, click(button), guild_id=None, message=reminder(api))
+    assert in_dm.response_type == MODAL and in_dm.modal()["title"].startswith("Recap for")
+    stranger = await send(api, COMPONENT, click(button), guild_id=None, user_id=400000000000000004, name="Eve",
+                          message=reminder(api))
     assert stranger.modal() is None and "not part of" in stranger.texts()
 
 
-async def test_a_slow_form_offers_the_button_instead(bot, monkeypatch):
-    await configure(bot)
+async def test_a_slow_form_offers_the_button_instead(bot, api, monkeypatch):
+    await configure(api)
     monkeypatch.setattr(buttons, "FORM_DEADLINE", 0)
-    i = await run(bot, "submit")
-    assert i.modal() is None
-    view = i.sent()[-1]["view"]
-    assert view.children[0].custom_id == f"recapbot:form:{GUILD}" and view.timeout is None
+    i = await run(api, "submit")
+    assert i.response_type == MESSAGE and i.modal() is None
+    [button] = i.buttons()
+    assert button["custom_id"] == f"recapbot:form:{GUILD}" and button["label"] == "Write my recap"

@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_slack import FakeSlack  # noqa: E402
 from slack_harness import (  # noqa: E402
-    ADMIN, ANN, BOB, T1, T2, TOKEN1, TOKEN2, Harness, configure_team, make_settings, start, stop,
+    ADMIN, ANN, BOB, T1, T2, TOKEN1, TOKEN2, Harness, configure_team, make_settings, oauth_settings, start, stop,
 )
 
 from bot.app import App  # noqa: E402
@@ -35,6 +35,18 @@ async def slack(fake, engine, core):
     """One workspace (SLACK_BOT_TOKEN), HTTP mode, a team that meets Mondays 10:00 Berlin."""
     configure_team(core)
     app = App(settings=make_settings(fake), engine=engine, core=core)
+    adapter, task = await start(app)
+    async with aiohttp.ClientSession() as session:
+        yield Harness(fake, adapter, app, session)
+    await stop(task)
+
+
+@pytest.fixture
+async def multi(fake, engine, core):
+    """Many workspaces through OAuth (tokens in our database), T1 and T2 configured, none installed."""
+    configure_team(core, T1)
+    configure_team(core, T2, channel="C0OTHER")
+    app = App(settings=oauth_settings(fake), engine=engine, core=core)
     adapter, task = await start(app)
     async with aiohttp.ClientSession() as session:
         yield Harness(fake, adapter, app, session)

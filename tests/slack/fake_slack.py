@@ -3,9 +3,12 @@
 It records every call (method, arguments, token) and answers like Slack:
 `auth.test`, `users.info`, `views.open` (including `expired_trigger_id`),
 `views.publish`, `chat.postMessage` (rejecting messages that break Slack's
-block limits, as Slack does), `conversations.join`, `oauth.v2.access`; any
-method can be made to fail with a status (429 + Retry-After, 500) for a
-number of calls. It also takes posts to response_urls (/response/<id>), and
+block limits, as Slack does), `conversations.join`, `conversations.open`,
+`oauth.v2.access`, and the file upload flow of `files_upload_v2`
+(`files.getUploadURLExternal`, the POST to the upload URL,
+`files.completeUploadExternal`, each checked as Slack checks it); any
+method can be made to fail with a status (429 + Retry-After, 500, or a
+405 with an HTML page) for a number of calls. It also takes posts to response_urls (/response/<id>), and
 `signed()` builds requests the way Slack signs them.
 """
 from __future__ import annotations
@@ -79,7 +82,10 @@ class FakeSlack:
         self.app_tokens: set[str] = set()  # xapp- tokens for Socket Mode
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_acks: list[dict] = []
+        self.uploads: dict[str, dict] = {}  # file id -> filename, length, team, content (once POSTed)
+        self.files: list[dict] = []  # completed uploads: id, filename, title, content, channel, comment
         self._ts = itertools.count(1)
+        self._file_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -97,8 +103,12 @@ class FakeSlack:
         }
 
     def fail(self, method: str, times: int = 1, status: int = 429, headers: dict | None = None,
-             body: dict | None = None) -> None:
-        """Make the next `times` calls of `method` fail with this status."""
+             body: dict | str | None = None) -> None:
+        """Make the next `times` calls of `method` fail with this status.
+
+        A str body is sent as it is (a proxy's HTML page, say), with the
+        Content-Type given in `headers` (JSON when none is given, as a
+        misconfigured proxy labels it)."""
         self.failures.setdefault(method, []).extend(
             [(status, headers or {}, body or {"ok": False, "error": "ratelimited"})] * times)
 
@@ -137,6 +147,7 @@ class FakeSlack:
         app = web.Application(client_max_size=10 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/link", self._socket)
         async def close_sockets(_app):
             for ws in self.sockets:
@@ -188,6 +199,54 @@ class FakeSlack:
         await self._notify()
         return web.Response(text="ok")
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL from files.getUploadURLExternal: the bytes, exactly `length` of them."""
+        pending = self.uploads.get(request.match_info["file_id"])
+        body = await request.read()
+        if pending is None or "content" in pending:
+            return web.Response(status=404, text="unknown or used upload url")
+        if len(body) != pending["length"]:
+            return web.Response(status=400, text=f"expected {pending['length']} bytes, got {len(body)}")
+        pending["content"] = body
+        await self._notify()
+        return web.Response(text=f"OK - {len(body)}")
+
+    def _get_upload_url(self, team: str, args: dict) -> dict:
+        length = str(args.get("length") or "")
+        if not args.get("filename") or not length.isdigit() or int(length) < 1:
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._file_ids):08d}"
+        self.uploads[file_id] = {"filename": args["filename"], "length": int(length), "team": team}
+        return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+
+    def _complete_upload(self, team: str, args: dict) -> dict:
+        try:
+            files = json.loads(args.get("files") or "")
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(files, list) or not files or not all(isinstance(f, dict) and f.get("id") for f in files):
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = args.get("channel_id")
+        if channel is not None and not channel.startswith(("C", "D", "G")):
+            return {"ok": False, "error": "channel_not_found"}  # channel_id takes conversation ids only
+        if args.get("thread_ts") and not channel:
+            return {"ok": False, "error": "invalid_arguments"}
+        done = []
+        for item in files:
+            pending = self.uploads.get(item["id"])
+            if pending is None or pending["team"] != team or "content" not in pending or pending.get("completed"):
+                return {"ok": False, "error": "file_not_found"}
+            done.append((item, pending))
+        answer = []
+        for item, pending in done:
+            pending["completed"] = True
+            self.files.append({"id": item["id"], "filename": pending["filename"], "title": item.get("title"),
+                               "content": pending["content"], "channel": channel,
+                               "comment": args.get("initial_comment")})
+            answer.append({"id": item["id"], "title": item.get("title") or pending["filename"],
+                           "name": pending["filename"], "size": pending["length"]})
+        return {"ok": True, "files": answer}
+
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args: dict[str, Any] = dict(request.query)
@@ -207,8 +266,11 @@ class FakeSlack:
         queued = self.failures.get(method)
         if queued:
             status, headers, body = queued.pop(0)
-            call.status, call.response = status, body
+            call.status, call.response = status, body if isinstance(body, dict) else {"raw": body}
             await self._notify()
+            if isinstance(body, str):
+                return web.Response(body=body.encode(), status=status,
+                                    headers={"Content-Type": "application/json", **headers})
             return web.json_response(body, status=status, headers=headers)
         answer = self._answer(method, args, token)
         call.response = answer
@@ -251,6 +313,15 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "ts": f"{int(time.time())}.{next(self._ts):06d}"}
         if method == "conversations.join":
             return {"ok": True, "channel": {"id": args.get("channel")}}
+        if method == "conversations.open":
+            users = args.get("users") or ""
+            if not users.startswith(("U", "W")) or "," in users:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "channel": {"id": "D" + users[1:]}}
+        if method == "files.getUploadURLExternal":
+            return self._get_upload_url(team, args)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(team, args)
         return {"ok": False, "error": "unknown_method"}
 
     @staticmethod
@@ -312,6 +383,21 @@ def block_action(team: str, user: str, action_id: str, value: str = "home") -> d
         "api_app_id": "A0RECAP", "token": "legacy-verification-token", "trigger_id": f"trig.{next(_trigger)}",
         "container": {"type": "view", "view_id": "VHOME"},
         "actions": [{"action_id": action_id, "block_id": "home_actions", "value": value, "type": "button",
+                     "action_ts": f"{time.time():.6f}"}],
+        "is_enterprise_install": False, "enterprise": None,
+    }
+
+
+def message_action(team: str, user: str, action_id: str, value: str, response_url: str) -> dict:
+    """A button pressed in an ephemeral message (it answers through the message's response_url)."""
+    return {
+        "type": "block_actions", "team": {"id": team, "domain": team.lower()},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
+        "api_app_id": "A0RECAP", "token": "legacy-verification-token", "trigger_id": f"trig.{next(_trigger)}",
+        "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": "C0LAB",
+                      "is_ephemeral": True},
+        "channel": {"id": "C0LAB", "name": "lab"}, "response_url": response_url,
+        "actions": [{"action_id": action_id, "block_id": "confirm", "value": value, "type": "button",
                      "action_ts": f"{time.time():.6f}"}],
         "is_enterprise_install": False, "enterprise": None,
     }

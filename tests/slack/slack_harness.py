@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+from datetime import datetime, timezone
 
 import aiohttp
 from fake_slack import (
@@ -16,14 +18,18 @@ from fake_slack import (
     view_submission,
 )
 
+from slack_sdk.oauth.installation_store import Installation
+
 from bot.app import App
 from bot.app import attach_slack as attach
+from bot.supervisor import Supervisor
 from bot.config import Settings
 from bot.core.model import Actor, Workspace
 
 T1, T2 = "T0LAB", "T0OTHER"
 TOKEN1, TOKEN2 = "xoxb-T0LAB-secret", "xoxb-T0OTHER-secret"
 ADMIN, ANN, BOB = "U0ADMIN", "U0ANN", "U0BOB"
+KEY1, KEY2 = (base64.urlsafe_b64encode(bytes([n]) * 32).decode() for n in (1, 2))  # RECAPBOT_SECRET_KEY values
 
 
 def slack_actor(user: str, team: str = T1, admin: bool = False) -> Actor:
@@ -44,7 +50,7 @@ class Harness:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.adapter.port}"
+        return f"http://127.0.0.1:{self.app.http.port}"
 
     async def post(self, body: str, content_type: str = "application/x-www-form-urlencoded",
                    headers: dict | None = None, path: str = "/slack/events") -> tuple[int, str]:
@@ -91,13 +97,29 @@ def make_settings(fake: FakeSlack, **overrides) -> Settings:
     return Settings(**values)
 
 
+def oauth_settings(fake: FakeSlack, keys: tuple[str, ...] = (KEY1,)) -> Settings:
+    return make_settings(fake, slack_bot_token=None, slack_client_id="111.222", slack_client_secret="shh",
+                         slack_state_secret="state-secret", secret_keys=keys)
+
+
+def install(adapter, team: str, token: str, user_token: str | None = None, user: str = "U0INSTALLER") -> None:
+    adapter.store.sync.save(Installation(
+        app_id="A0RECAP", enterprise_id=None, team_id=team, team_name=team, bot_token=token,
+        bot_id=f"B{team}", bot_user_id=f"B{team}", bot_scopes="commands,chat:write", user_id=user,
+        user_token=user_token, installed_at=datetime.now(timezone.utc).timestamp(),
+    ))
+
+
 async def start(app: App):
+    """Attach Slack and run the app's runners (its HTTP server, Slack) as `recapbot run` does."""
     adapter = attach(app)
-    task = asyncio.create_task(app.runners[-1]())
+    task = asyncio.create_task(Supervisor(app.health).run(app.runners))
     started = asyncio.create_task(adapter.started.wait())
     done, _ = await asyncio.wait({task, started}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
-        task.result()  # raises the start-up error
+    if started not in done:
+        started.cancel()
+        await stop(task)
+        raise RuntimeError(f"Slack did not start: {app.health.report()}")
     return adapter, task
 
 

@@ -12,12 +12,15 @@ from bot.core.model import AgendaItem, AwayNote, Digest, DigestEntry, Member, Re
 from bot.render.blocks import (
     MAX_BLOCKS,
     MAX_MESSAGE_CHARS,
+    MAX_SECTION_CHARS,
     all_digest_messages,
     digest_messages,
     split_text,
     text_messages,
     to_mrkdwn,
 )
+from bot.render.split import utf16_units
+from tests.split_contract import separators
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
 MEETING = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
@@ -78,9 +81,8 @@ def test_forty_members_with_3000_character_fields_fit_slack_and_lose_nothing():
 def test_splitting_prefers_line_breaks_and_never_cuts_an_escape():
     text = ("a" * 50 + "\n") * 100
     chunks = split_text(text, 300)
+    assert separators(text, chunks) == ["\n"] * (len(chunks) - 1)  # cut at line breaks, nothing else lost
     assert all(len(c) <= 300 for c in chunks)
-    assert all(not c.startswith("\n") and c.endswith("a") for c in chunks)  # cut at line breaks
-    assert _squash("".join(chunks)) == _squash(text)
     amps = "&amp;" * 1000
     for chunk in split_text(amps, 2999):
         assert chunk.startswith("&amp;") and chunk.endswith(";")
@@ -105,3 +107,30 @@ def test_empty_digest_and_long_text_replies_are_valid():
     assert len(messages) > 1
     assert all(check_blocks(m.blocks) is None for m in messages)
     assert _squash(_visible(messages)).count("\u2022item") == 300
+
+
+def test_mentions_typed_anywhere_in_a_digest_ping_nobody():
+    hostile = "<!channel> <!here> <@U0001> <#C0001> <https://evil.example|the slides> & co"
+    e = entry(1, text=hostile)
+    e = DigestEntry(Member(1, 1, "U0001", f"Eve {hostile}", None, NOW), e.recap)
+    d = Digest(team_name=f"Lab {hostile}", timezone="Europe/Berlin", meeting_local=MEETING, north_star=hostile,
+               entries=(e,), agenda=(AgendaItem(f"Eve {hostile}", hostile),), missing=(hostile,),
+               away=(AwayNote(hostile, date(2026, 12, 1), hostile),), streaks=((hostile, 4),),
+               submitted=1, expected=2, generated_at=NOW)
+    messages = all_digest_messages(d)
+    mrkdwn = [part["text"] for m in messages for b in m.blocks
+              for part in (b.get("text") or {}, *(b.get("elements") or [])) if part.get("type") == "mrkdwn"]
+    # Slack reads <...> in mrkdwn and the fallback text as mentions and links: none of ours survive.
+    assert mrkdwn and not any("<" in t or ">" in t for t in mrkdwn)
+    assert not any("<" in m.text for m in messages)
+    assert _visible(messages).count("&lt;!channel&gt; &lt;!here&gt; &lt;@U0001&gt;") >= 10
+    # the header is plain_text, which Slack never turns into a mention
+    assert all(b["text"]["type"] == "plain_text" for m in messages for b in m.blocks if b["type"] == "header")
+
+
+def test_sections_are_measured_in_utf16_units():
+    text = "\U0001F9EA" * 2000  # 2,000 characters, 4,000 UTF-16 units
+    messages = text_messages(text)
+    sections = [b["text"]["text"] for m in messages for b in m.blocks if b["type"] == "section"]
+    assert len(sections) == 2 and all(utf16_units(t) <= MAX_SECTION_CHARS for t in sections)
+    assert "".join(sections) == text

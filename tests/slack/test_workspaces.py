@@ -1,45 +1,16 @@
 """Many workspaces through OAuth: install flow, installations in our database, no cross-talk."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-import aiohttp
 import pytest
-from slack_harness import ANN, T1, T2, TOKEN1, TOKEN2, Harness, configure_team, make_settings, recap_values, start, stop
-from slack_sdk.oauth.installation_store import Installation
+from slack_harness import ANN, T1, T2, TOKEN1, TOKEN2, install, recap_values
 from sqlalchemy import select
 
-from bot.app import App
-from bot.core.model import Workspace
 from bot.adapters.slack import tables as slack_tables
+from bot.core.model import Workspace
 
 EVE = "U0EVE"
 # slack_sdk's oauth.v2.access call uses aiohttp's BasicAuth, which aiohttp now warns about.
 pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
-
-
-def oauth_settings(fake):
-    return make_settings(fake, slack_bot_token=None, slack_client_id="111.222", slack_client_secret="shh",
-                         slack_state_secret="state-secret")
-
-
-def install(adapter, team: str, token: str) -> None:
-    adapter.store.sync.save(Installation(
-        app_id="A0RECAP", enterprise_id=None, team_id=team, team_name=team, bot_token=token,
-        bot_id=f"B{team}", bot_user_id=f"B{team}", bot_scopes="commands,chat:write", user_id="U0INSTALLER",
-        installed_at=datetime.now(timezone.utc).timestamp(),
-    ))
-
-
-@pytest.fixture
-async def multi(fake, engine, core):
-    configure_team(core, T1)
-    configure_team(core, T2, channel="C0OTHER")
-    app = App(settings=oauth_settings(fake), engine=engine, core=core)
-    adapter, task = await start(app)
-    async with aiohttp.ClientSession() as session:
-        yield Harness(fake, adapter, app, session)
-    await stop(task)
 
 
 async def test_a_user_of_another_workspace_sees_and_touches_only_their_own(multi, core, repo):

@@ -192,6 +192,14 @@ class RecapGroup(app_commands.Group):
     async def skip_meeting(self, interaction: discord.Interaction, date: app_commands.Range[str, 1, 10]) -> None:
         await self._run(interaction, "skip-meeting", [date])
 
+    @app_commands.command(name="export", description=summary("export"))
+    async def export(self, interaction: discord.Interaction) -> None:
+        await self._run(interaction, "export")
+
+    @app_commands.command(name="forget-me", description=summary("forget-me"))
+    async def forget_me(self, interaction: discord.Interaction) -> None:
+        await self._run(interaction, "forget-me")
+
     @app_commands.command(name="help", description=summary("help"))
     async def help(self, interaction: discord.Interaction) -> None:
         await send_text(interaction, full_help())  # no database, no guild needed

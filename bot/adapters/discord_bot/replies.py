@@ -12,16 +12,20 @@ import discord
 
 from ...core.forms import FIGURING_LABEL, answers
 from ...core.model import Actor, RecapDraft, Workspace
-from ...core.replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
+from ...core.privacy import CONFIRM_TTL
+from ...core.replies import ConfirmReply, DigestReply, FileReply, FormReply, Reply, SettingsReply, TextReply
 from ...core.texts import SOMETHING_WENT_WRONG, settings_refusal
 from ...core.texts import settings as settings_text
-from ...render.embeds import CONTENT_MAX, Message, render_digest, split_text
+from ...render.embeds import CONTENT_MAX, Message, render_digest, show_links, split_text
+from .. import core_call
 
 log = logging.getLogger("recapbot.discord")
 
 NO_PINGS = discord.AllowedMentions.none()
 GUILD_ONLY = "recapbot works inside a server: use `/recap` in a channel of your research group's server."
 FAILED = SOMETHING_WENT_WRONG
+# What a bot may attach in a server without boosts; an export past it is refused with a pointer.
+UPLOAD_LIMIT = 10 * 1024 * 1024
 
 
 PLATFORM = "discord"
@@ -64,7 +68,7 @@ def actor_for(interaction: discord.Interaction) -> Actor | None:
 
 async def send(interaction: discord.Interaction, content: str | None = None, *,
                embeds: list[discord.Embed] | None = None, view: discord.ui.View | None = None,
-               file: discord.File | None = None) -> None:
+               file: discord.File | None = None, files: list[discord.File] | None = None) -> None:
     """An ephemeral answer: the first response, or a follow-up once responded or deferred."""
     kwargs: dict = {"ephemeral": True, "allowed_mentions": NO_PINGS}
     if content is not None:
@@ -75,6 +79,8 @@ async def send(interaction: discord.Interaction, content: str | None = None, *,
         kwargs["view"] = view
     if file is not None:
         kwargs["file"] = file
+    if files:
+        kwargs["files"] = files
     if interaction.response.is_done():
         await interaction.followup.send(**kwargs)
     else:
@@ -83,7 +89,7 @@ async def send(interaction: discord.Interaction, content: str | None = None, *,
 
 async def send_text(interaction: discord.Interaction, text: str, view: discord.ui.View | None = None) -> None:
     """Long answers (history, help) go out as several messages of at most 2,000 characters."""
-    pieces = split_text(text, CONTENT_MAX)
+    pieces = split_text(show_links(text), CONTENT_MAX) or ["(nothing to show)"]
     for i, piece in enumerate(pieces):
         await send(interaction, piece, view=view if i == len(pieces) - 1 else None)
 
@@ -107,8 +113,55 @@ async def show(interaction: discord.Interaction, reply: Reply) -> None:
         if reply.note:
             rendered.root.content = f"_{reply.note}_\n{rendered.root.content}"
         await send_messages(interaction, rendered.all)
+    elif isinstance(reply, FileReply):
+        if sum(len(f.content) for f in reply.files) > UPLOAD_LIMIT:
+            await send(interaction, "Your export is larger than Discord lets a bot attach (10 MB). "
+                                    "Ask the bot's operator for a copy (`recapbot export`).")
+            return
+        await send(interaction, reply.text, files=[discord.File(io.BytesIO(f.content), filename=f.filename)
+                                                   for f in reply.files])
+    elif isinstance(reply, ConfirmReply):
+        await send(interaction, reply.text, view=ConfirmView(reply, interaction.user.id))
     elif isinstance(reply, FormReply):  # pragma: no cover - submit opens its modal before any defer
         await send(interaction, "Use `/recap submit` to open the form.")
+
+
+NOT_YOURS = "These buttons belong to the person who asked; nothing was changed."
+
+
+class ConfirmView(discord.ui.View):
+    """The buttons under a question like forget-me's: for the person who asked, while the core's
+    confirmation is valid. Either press removes the buttons, so nothing runs twice."""
+
+    def __init__(self, reply: ConfirmReply, owner_id: int):
+        super().__init__(timeout=CONFIRM_TTL.total_seconds())
+        self.reply, self.owner_id = reply, owner_id
+        for label, style, callback in ((reply.confirm_label, discord.ButtonStyle.danger, self._confirm),
+                                       ("Cancel", discord.ButtonStyle.secondary, self._cancel)):
+            button = discord.ui.Button(label=label, style=style)
+            button.callback = callback
+            self.add_item(button)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await interaction.response.send_message(NOT_YOURS, ephemeral=True)
+        return False
+
+    async def _confirm(self, interaction: discord.Interaction) -> None:
+        self.stop()
+        await interaction.response.edit_message(content=self.reply.text, view=None)
+        try:
+            reply = await core_call(interaction.client.handler.confirm, actor_for(interaction), self.reply.action)
+        except Exception:  # noqa: BLE001 - a button has no command tree error handler
+            log.exception("confirm button failed for %s", interaction.user.id)
+            await tell_failure(interaction)
+            return
+        await send_text(interaction, reply.text)
+
+    async def _cancel(self, interaction: discord.Interaction) -> None:
+        self.stop()
+        await interaction.response.edit_message(content=self.reply.cancelled_text, view=None)
 
 
 async def tell_failure(interaction: discord.Interaction, draft: RecapDraft | None = None) -> None:

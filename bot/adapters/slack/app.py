@@ -12,11 +12,11 @@ import asyncio
 import logging
 
 import aiohttp
-from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -25,21 +25,25 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 
-from ...config import Settings
+from ...config import ConfigError, Settings
 from ...core.events import RecapSubmitted
 from ...core.service import Core
+from ...http_server import HttpServer
+from ...logs import keep_payloads_out
+from ...secrets import SECRET_KEY_VARIABLE, SecretKeys
+from ...supervisor import Runner
 from .. import core_call
-from . import commands, home, modal, settings_modal
+from . import commands, home, modal, privacy, settings_modal
 from .chat import SlackChat
 from .common import Deps, slack_error
 from .identity import PLATFORM
-from .oauth import ThreadedInstallationStore, ThreadedStateStore
-from .server import web_app
+from .oauth import ThreadedInstallationStore, ThreadedStateStore, undecryptable_tokens
+from .server import mount
 
 log = logging.getLogger("recapbot.slack")
 
 # The bot scopes the manifest asks for; OAuth installs request the same.
-BOT_SCOPES = ["commands", "chat:write", "im:write", "users:read", "channels:join"]
+BOT_SCOPES = ["commands", "chat:write", "im:write", "users:read", "channels:join", "files:write"]
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 
@@ -88,7 +92,13 @@ def build_bolt(settings: Settings, engine, client: AsyncWebClient) -> tuple[Asyn
             log.warning("slack: the app was uninstalled or its tokens revoked in %s", body.get("team_id"))
 
         return bolt, None
-    store = ThreadedInstallationStore(settings.slack_client_id, engine)
+    cipher = SecretKeys(settings.secret_keys).token_cipher()
+    unreadable = undecryptable_tokens(engine, cipher)
+    if unreadable:
+        raise ConfigError(SECRET_KEY_VARIABLE, (
+            f"{unreadable} stored Slack token(s) cannot be decrypted with these keys: put the key they were "
+            "encrypted with after the new one (comma-separated), then run `recapbot keys rotate`"))
+    store = ThreadedInstallationStore(settings.slack_client_id, engine, cipher)
     oauth_settings = AsyncOAuthSettings(
         client_id=settings.slack_client_id, client_secret=settings.slack_client_secret,
         scopes=BOT_SCOPES, installation_store=store, state_store=ThreadedStateStore(engine),
@@ -100,36 +110,79 @@ def build_bolt(settings: Settings, engine, client: AsyncWebClient) -> tuple[Asyn
     )
     bolt = AsyncApp(**common, installation_store=store, authorize=authorize,
                     oauth_flow=AsyncOAuthFlow(client=client, settings=oauth_settings))
-    bolt.enable_token_revocation_listeners()
+    _revocation_listeners(bolt, store, authorize)
     return bolt, store
 
 
-def slack_adapter(core: Core, settings: Settings, engine: Engine) -> "SlackAdapter":
+def _revocation_listeners(bolt: AsyncApp, store: ThreadedInstallationStore,
+                          authorize: AsyncInstallationStoreAuthorize) -> None:
+    """Tokens go the moment Slack says so; the workspace's recaps stay.
+
+    Bolt's built-in listeners leave a revoked bot token in the installation rows
+    and its authorize cache; these delete it everywhere.
+    """
+
+    def where(context) -> dict:
+        # slack_sdk stores an org-wide install with no team id.
+        return {"enterprise_id": context.enterprise_id,
+                "team_id": None if context.is_enterprise_install else context.team_id}
+
+    def forget_cached(context) -> None:
+        cache = authorize.authorize_result_cache
+        for token, result in list(cache.items()):
+            if result.team_id == context.team_id and result.enterprise_id == context.enterprise_id:
+                del cache[token]
+
+    @bolt.event("app_uninstalled")
+    async def on_uninstalled(context):
+        await store.async_delete_all(**where(context))
+        forget_cached(context)
+        log.warning("slack: app_uninstalled in workspace %s: its tokens are deleted, its recaps stay",
+                    context.team_id or context.enterprise_id)
+
+    @bolt.event("tokens_revoked")
+    async def on_tokens_revoked(event, context):
+        tokens = event.get("tokens") or {}
+        users = [u for u in tokens.get("oauth") or [] if isinstance(u, str)]
+        await store.async_revoke(**where(context), user_ids=users, bot=bool(tokens.get("bot")))
+        forget_cached(context)
+        log.warning("slack: tokens_revoked in workspace %s (%d user(s)%s): deleted",
+                    context.team_id or context.enterprise_id, len(users), ", the bot" if tokens.get("bot") else "")
+
+
+def slack_adapter(core: Core, settings: Settings, engine: Engine, http: HttpServer) -> "SlackAdapter":
     """The adapter with its WebClient made from Settings (Bolt would read SLACK_* itself)."""
     client = build_client(settings, None if settings.slack_oauth else settings.slack_bot_token)
-    return SlackAdapter(core, settings, client, engine)
+    return SlackAdapter(core, settings, client, engine, http)
 
 
 class SlackAdapter:
     """The Bolt app, its listeners and the Chat port, ready to run on the bot's loop.
 
-    `engine` holds the OAuth installations (multi-workspace mode only)."""
+    `engine` holds the OAuth installations (multi-workspace mode); Slack's routes
+    (events in HTTP mode, the OAuth pages) are mounted on the process's `http` server."""
 
-    def __init__(self, core: Core, settings: Settings, client: AsyncWebClient, engine: Engine | None = None):
+    def __init__(self, core: Core, settings: Settings, client: AsyncWebClient, engine: Engine,
+                 http: HttpServer):
+        keep_payloads_out()
         self.settings = settings
         self.client = client
         self.bolt, self.store = build_bolt(settings, engine, client)
         self.deps = Deps(core=core, settings=settings)
-        for module in (commands, modal, settings_modal, home):
+        for module in (commands, modal, settings_modal, home, privacy):
             module.register(self.bolt, self.deps)
 
         @self.bolt.error
         async def on_error(error, body):
-            log.error("slack listener failed: %s", slack_error(error), exc_info=error)
+            # A Slack error's text holds Slack's whole answer: the code is enough.
+            log.error("slack listener failed: %s", slack_error(error),
+                      exc_info=None if isinstance(error, SlackApiError) else error)
 
         self.chat = SlackChat(self.client_for)
-        self.port: int | None = None
+        self.http = http
+        mount(http.app, self.bolt, events=not settings.slack_socket_mode)
         self.started = asyncio.Event()
+        self.runner = Runner("slack", self.run, ready=self.started.wait)  # restarted with backoff on failure
         self._token_team: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._refreshes: set[asyncio.Task] = set()
@@ -170,34 +223,36 @@ class SlackAdapter:
         return self.client
 
     # -- the runner ---------------------------------------------------------------
+    @property
+    def port(self) -> int | None:
+        return self.http.port
+
     async def run(self) -> None:
-        """Serve until cancelled: HTTP (events, OAuth pages, /healthz) and, with an app token, Socket Mode."""
+        """Serve until cancelled: through Socket Mode with an app token, else on the bot's HTTP server.
+
+        A failure to connect raises; the supervisor starts it again with backoff."""
         settings = self.settings
+        self.started.clear()
         self._loop = asyncio.get_running_loop()
         session = aiohttp.ClientSession()
         self.client.session = session
-        runner = web.AppRunner(web_app(self.bolt, events=not settings.slack_socket_mode), access_log=None)
-        await runner.setup()
         handler = None
         try:
-            site = web.TCPSite(runner, settings.http_host, settings.http_port)
-            await site.start()
-            self.port = runner.addresses[0][1]
-            mode = "Socket Mode" if settings.slack_socket_mode else "HTTP mode"
-            log.info("slack: %s, %s, listening on %s:%s", mode,
-                     "OAuth (many workspaces)" if settings.slack_oauth else "one workspace",
-                     settings.http_host, self.port)
             if settings.slack_socket_mode:
                 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
                 handler = AsyncSocketModeHandler(self.bolt, app_token=settings.slack_app_token, web_client=self.client)
                 await handler.connect_async()
+            else:
+                await self.http.started.wait()  # events arrive as POST /slack/events
+            log.info("slack: %s, %s", "Socket Mode" if settings.slack_socket_mode else "HTTP mode",
+                     "OAuth (many workspaces)" if settings.slack_oauth else "one workspace")
             self.started.set()
             await asyncio.Event().wait()
         finally:
+            self.started.clear()
             if handler is not None:
                 await handler.close_async()
-            await runner.cleanup()
             self._loop = None
             self.client.session = None
             await session.close()

@@ -6,13 +6,17 @@ the trigger_id is still valid.
 """
 from __future__ import annotations
 
-from ...core.replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
+import logging
+
+from ...core.replies import ConfirmReply, DigestReply, FileReply, FormReply, Reply, SettingsReply, TextReply
 from ...core.texts import settings_refusal
 from ...render.blocks import all_digest_messages, context, escape, pack
 from .. import core_call
-from . import settings_modal
+from . import privacy, settings_modal
 from .common import Deps, Replier, from_slack_text, report_failure, team_id_of, user_id_of
 from .modal import open_recap_form
+
+log = logging.getLogger("recapbot.slack")
 
 COMMAND = "/recap"
 REFUSAL = settings_refusal("workspace admins or owners")
@@ -26,6 +30,7 @@ def register(app, deps: Deps) -> None:
         replier = Replier(client, user_id, respond)
         try:
             team_id = team_id_of(body, context)
+            log.debug("slack /recap from %s in %s (%d characters)", user_id, team_id, len(body.get("text") or ""))
             actor = await deps.actor(client, team_id, user_id)
             reply = await core_call(deps.handler.handle, actor, from_slack_text(body.get("text") or ""))
             await show(deps, client, body, actor, reply, replier)
@@ -53,5 +58,9 @@ async def show(deps: Deps, client, body: dict, actor, reply: Reply, replier: Rep
         ))
     elif isinstance(reply, TextReply):
         await replier.text(reply.text if reply.ok else ":warning: " + reply.text)
+    elif isinstance(reply, FileReply):
+        await privacy.send_files(client, actor.user_ref, reply, replier)
+    elif isinstance(reply, ConfirmReply):
+        await privacy.ask(reply, replier)
     else:  # pragma: no cover - a new reply type must be handled here
         raise TypeError(f"unknown reply {type(reply).__name__}")

@@ -22,6 +22,7 @@ from ...core.commands import CommandHandler
 from ...core.model import Actor
 from ...core.service import Core
 from ...render.blocks import SlackMessage, text_messages
+from .errors import slack_error
 from .identity import Identity
 
 log = logging.getLogger("recapbot.slack")
@@ -119,15 +120,6 @@ class Replier:
 
     async def text(self, markdown: str) -> None:
         await self.send(text_messages(markdown))
-
-
-def slack_error(exc: BaseException) -> str:
-    """`method: error_code` for a Slack API error, else the exception's class."""
-    if isinstance(exc, SlackApiError):
-        url = getattr(exc.response, "api_url", "") or ""
-        method = url.rstrip("/").rsplit("/", 1)[-1] or "?"
-        return f"{method}: {exc.response.get('error', exc.response.status_code)}"
-    return type(exc).__name__
 
 
 async def report_failure(what: str, exc: BaseException, replier: Replier | None) -> None:

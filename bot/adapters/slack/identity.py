@@ -7,15 +7,18 @@ are cached for a few minutes.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ...core.model import Actor, Workspace
+from .errors import slack_error
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +59,10 @@ class Identity:
     async def _lookup(self, client: AsyncWebClient, team_id: str, user_id: str) -> Actor | None:
         try:
             response = await client.users_info(user=user_id)
-        except SlackApiError as exc:
+        except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
             # Still usable: the person gets no admin rights and the team's timezone.
             log.warning("slack users.info failed: %s (user %s, team %s)",
-                        exc.response.get("error"), user_id, team_id)
+                        slack_error(exc), user_id, team_id)
             return None
         user = response.get("user") or {}
         profile = user.get("profile") or {}

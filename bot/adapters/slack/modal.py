@@ -31,6 +31,7 @@ from ...core.texts import FORM_REPLACING, form_failed, form_intro
 from ...render.blocks import MAX_SECTION_CHARS, context, section, split_text, to_mrkdwn
 from .. import core_call
 from .common import Deps, Replier, report_failure, team_id_of, user_id_of
+from .errors import error_code
 
 log = logging.getLogger("recapbot.slack")
 
@@ -108,7 +109,7 @@ async def open_modal(client: AsyncWebClient, trigger_id: str, view: View, replie
     try:
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:
-        if exc.response.get("error") != "expired_trigger_id":
+        if error_code(exc) != "expired_trigger_id":
             raise
         log.warning("slack views.open: expired_trigger_id (user %s)", replier.user_id)
         await replier.text(EXPIRED_TRIGGER.replace("`/recap`", f"`{command}`"))
@@ -125,6 +126,8 @@ def register(app, deps: Deps) -> None:
         team_id, user_id = team_id_of(body, context), user_id_of(body, context)
         view = body.get("view") or {}
         draft = draft_from(view)
+        log.debug("slack recap submission from %s in %s (%d characters)", user_id, team_id,
+                  sum(len(getattr(draft, key)) for key in ("question", "progress", "failures", "questions")))
         try:
             actor = await deps.actor(client, team_id, user_id)
             reply = await core_call(deps.core.submit_recap, actor, draft)

@@ -28,9 +28,10 @@ from ...core import texts
 from ...core.errors import UserError
 from ...core.model import MAX_FIELD_CHARS, WEEKDAYS, Actor, Team
 from ...core.parsing import parse_timezone
-from ...render.blocks import context
+from ...render.blocks import context, escape
 from .. import core_call
 from .common import Deps, Replier, report_failure, team_id_of, user_id_of
+from .errors import error_code, slack_error
 from .modal import metadata, open_modal, read_metadata, respond_to
 
 log = logging.getLogger("recapbot.slack")
@@ -54,7 +55,7 @@ def settings_view(team: Team, person_tz: str | None, private_metadata: str = "")
     timezone = team.timezone if schedule else (person_tz or team.timezone)
     admins = [ref for ref in team.admins if _SLACK_ID.match(ref)]
     blocks = [
-        context(f"Settings of *{team.name}*. Recaps written before each meeting go to the digest channel."),
+        context(f"Settings of *{escape(team.name)}*. Recaps written before each meeting go to the digest channel."),
         InputBlock(block_id="channel", label="Digest channel", element=ConversationSelectElement(
             action_id=VALUE, initial_conversation=channel, default_to_current_conversation=channel is None,
             filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
@@ -152,8 +153,8 @@ async def _join(client, channel: str | None) -> str | None:
     try:
         await client.conversations_join(channel=channel)
     except SlackApiError as exc:
-        error = exc.response.get("error")
-        log.info("slack conversations.join %s: %s", channel, error)
+        error = error_code(exc)
+        log.info("slack conversations.join %s: %s", channel, slack_error(exc))
         if error == "is_archived":
             return ":warning: That channel is archived: pick another one with `/recap setup`."
         return ":warning: I could not join that channel by myself (it may be private): invite me with `/invite @recapbot` there."
