@@ -138,10 +138,13 @@ class Scheduler:
             if due.reminder_meeting is not None:
                 await self.poster.reminders(team, chat, due.reminder_meeting, now, report)
         finally:
-            if report.retry_at is not None:
-                self._retry_at[team.id] = min(report.retry_at, self._retry_at.get(team.id, report.retry_at))
-            self._plan(team, now)
+            self._replan(team, now, report)
         return report
+
+    def _replan(self, team: Team, now: datetime, report: Report) -> None:
+        if report.retry_at is not None:
+            self._retry_at[team.id] = min(report.retry_at, self._retry_at.get(team.id, report.retry_at))
+        self._plan(team, now)
 
     def next_wake(self, team: Team, now: datetime) -> datetime | None:
         """When this team's job fires next: its next reminder or digest, or an earlier retry."""
@@ -207,4 +210,10 @@ class Scheduler:
         chat = self.chats.get(platform_of(team.workspace))
         if chat is None:
             return Report()
-        return await self.poster.late_recap(team, chat, result.recap, self.clock.now())
+        now = self.clock.now()
+        report = Report()
+        try:
+            report = await self.poster.late_recap(team, chat, result.recap, now)
+        finally:
+            self._replan(team, now, report)  # a late update that failed is retried at its wake-up
+        return report
