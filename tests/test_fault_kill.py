@@ -1,13 +1,15 @@
 """Fault test: real `recapbot run` processes, SIGKILLed while posting a digest to the fake Slack.
 
 The fake Slack kills the posting process right after it accepted digest part k,
-the test ages the dead process's claim past the take-over age (as ten minutes
-would), a restarted process continues, and each part must be in the channel
-exactly once, the thread under the one header. On PostgreSQL two replicas run
-from the start and race for the claim; the one that wins is killed.
+a restarted process on the same machine takes the dead one's claim over at
+start (its pid is gone), and each part must be in the channel exactly once,
+the thread under the one header. On PostgreSQL two replicas run from the
+start and race for the claim; the one that wins is killed.
 
-`python tests/test_fault_kill.py [runs]` repeats the scenario with the kill
-at every part, in both kill modes, and prints how many parts were repeated.
+`python tests/test_fault_kill.py [runs] [postgres]` repeats the scenario with
+the kill at every part, in both kill modes (see KillSwitch in fake_slack.py),
+and prints how many parts were repeated; `postgres` uses TEST_DATABASE_URL
+and two replicas.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from fake_slack import SIGNING_SECRET, FakeSlack  # noqa: E402
 
 from bot.core.model import WEEKDAYS, Actor, RecapDraft  # noqa: E402
 from bot.core.service import Core  # noqa: E402
-from sqlalchemy import select, update  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from bot.store import tables  # noqa: E402
 from bot.store.db import make_engine  # noqa: E402
@@ -118,18 +120,6 @@ def digest_row(db_url: str):
         engine.dispose()
 
 
-def age_claim(db_url: str) -> None:
-    """Time passes: the dead process's claim becomes older than the take-over age (10 min)."""
-    engine = make_engine(db_url)
-    d = tables.digest_posts
-    try:
-        with engine.begin() as conn:
-            for row in conn.execute(select(d.c.id, d.c.claimed_at).where(d.c.status == "claimed")).all():
-                conn.execute(update(d).where(d.c.id == row.id).values(claimed_at=row.claimed_at - timedelta(hours=1)))
-    finally:
-        engine.dispose()
-
-
 def claimer_pid(db_url: str):
     """The pid of the process holding the digest claim (replica ids are host:pid:random)."""
     def victim() -> int | None:
@@ -166,7 +156,6 @@ async def kill_scenario(db_url: str, workdir: Path, kill_at: int, replicas: int 
         await asyncio.wait_for(_until(lambda: switch.killed), timeout)
         victim = next(b for b in bots if b.pid == switch.killed[0])
         await victim.proc.wait()
-        age_claim(db_url)
         bots.append(await Bot(db_url, fake, workdir, "restarted").start())
         await fake.wait_for("chat.postMessage", count=PARTS, timeout=timeout)
         await asyncio.wait_for(_until(lambda: _status(db_url) == "posted"), timeout)
@@ -217,12 +206,14 @@ async def test_two_replicas_on_postgresql_one_killed_mid_digest_each_part_once(t
         drop_pg_schema(schema)
 
 
-async def _loop(runs: int) -> None:
-    """Outside the suite: kills at every part, both modes, on fresh SQLite files."""
+async def _loop(runs: int, postgres: bool) -> None:
+    """Outside the suite: kills at every part, both modes, on fresh SQLite files (or PostgreSQL
+    schemas with two replicas)."""
     import shutil
     import tempfile
 
     from bot.store.db import upgrade
+    from tests.conftest import drop_pg_schema, new_pg_schema
 
     base = Path(tempfile.mkdtemp(prefix="recapbot-kill-"))
     template = base / "template.db"
@@ -233,10 +224,23 @@ async def _loop(runs: int) -> None:
     for run in range(runs):
         for before_next in (True, False):
             kill_at = 1 + run % (PARTS - 1) if before_next else 1 + run % PARTS
-            workdir = base / f"run{run}-{int(before_next)}"
+            workdir = base / f"run{run}-{'next' if before_next else 'answer'}"
             workdir.mkdir()
-            shutil.copy(template, workdir / "bot.db")
-            report = await kill_scenario(f"sqlite:///{workdir / 'bot.db'}", workdir, kill_at, before_next=before_next)
+            schema = None
+            if postgres:
+                schema, url = new_pg_schema()
+                engine = make_engine(url)
+                upgrade(engine)
+                engine.dispose()
+            else:
+                shutil.copy(template, workdir / "bot.db")
+                url = f"sqlite:///{workdir / 'bot.db'}"
+            try:
+                report = await kill_scenario(url, workdir, kill_at, replicas=2 if postgres else 1,
+                                             before_next=before_next)
+            finally:
+                if schema:
+                    drop_pg_schema(schema)
             stats = totals[before_next]
             stats[0] += 1
             stats[1] += report["repeated"]
@@ -250,4 +254,4 @@ async def _loop(runs: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(_loop(int(sys.argv[1]) if len(sys.argv) > 1 else 10))
+    asyncio.run(_loop(int(sys.argv[1]) if len(sys.argv) > 1 else 10, "postgres" in sys.argv[2:]))

@@ -395,3 +395,56 @@ async def test_a_late_update_still_failing_when_the_meeting_begins_is_dropped_an
     assert who == "bob" and "could not be posted" in text and "Mon 23 Nov 2026" in text
     await run_at(s, clock, MEETING + timedelta(hours=1))
     assert len(chat.told) == 1
+
+
+async def test_a_late_update_the_platform_refuses_for_good_is_not_retried_and_its_author_is_told(
+        core, engine, clock, team):
+    from bot.core.delivery import FIX_CHANNEL, PermanentPostError
+
+    chat = FakeChat()
+    s = scheduler(core, engine, chat, clock)
+    s.listen()
+    await s.start(aps=False)
+    await run_at(s, clock, DIGEST_AT)
+
+    async def archived(*_args):
+        raise PermanentPostError("is_archived", FIX_CHANNEL, "#lab")
+
+    chat.post_late_update = archived
+    clock.set(DIGEST_AT + timedelta(minutes=30))
+    submit(core, "bob", "into an archived channel")
+    await s.settle()
+    (who, text), = chat.told
+    assert who == "bob" and "could not be posted" in text and "is_archived" in text
+    assert s.wake_time(team.id) == MEETING + timedelta(days=7) - timedelta(hours=26)  # no retry planned
+    await run_at(s, clock, DIGEST_AT + timedelta(minutes=45))
+    assert len(chat.told) == 1
+
+
+async def test_a_refused_digest_with_no_team_admins_is_logged_and_not_retried(core, engine, clock, team, caplog):
+    from bot.core.delivery import FIX_INVITE, PermanentPostError
+
+    chat = FakeChat()
+
+    async def not_in_channel(*_args):
+        raise PermanentPostError("not_in_channel", FIX_INVITE, "#lab")
+
+    chat.post_digest = not_in_channel
+    s = scheduler(core, engine, chat, clock)
+    report = await run_at(s, clock, DIGEST_AT)
+    assert report.failed == [(team.id, MEETING)] and report.retry_at is None and chat.told == []
+    assert "no admins to tell" in caplog.text
+    assert Ledger(engine).failed([f"digest:{team.id}:{MEETING:%Y%m%dT%H%MZ}"]) == {
+        f"digest:{team.id}:{MEETING:%Y%m%dT%H%MZ}": "not_in_channel"}
+
+
+async def test_a_reminder_claimed_by_a_crashed_process_is_sent_once_its_claim_is_stale(core, engine, clock, team, chat):
+    bob = core.teams.member_for(person("bob"))
+    assert Ledger(engine).claim_reminder(bob.id, MEETING, REMINDER_AT)  # claimed, then the process died
+    s = scheduler(core, engine, chat, clock)
+    await run_at(s, clock, REMINDER_AT + timedelta(minutes=1))
+    assert sorted(n for n, _ in chat.reminders) == ["alice", "carol", "dave"]
+    assert s.wake_time(team.id) == REMINDER_AT + timedelta(minutes=10, seconds=1)
+    await run_at(s, clock, REMINDER_AT + timedelta(minutes=10, seconds=1))
+    await run_at(s, clock, REMINDER_AT + timedelta(hours=2))
+    assert sorted(n for n, _ in chat.reminders) == ["alice", "bob", "carol", "dave"]

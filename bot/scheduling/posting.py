@@ -9,8 +9,9 @@ the first part without a ref, under the same thread root.
 The window that remains: a process killed after the platform accepted a part
 and before that part's ref was committed sends that one part again when the
 post is resumed. On Discord the repeat carries the same nonce and is dropped
-if it comes within a few minutes; on Slack it shows twice. Never more than
-that one part, and never a second header.
+if it comes within a few minutes; on Slack it shows twice (a repeated
+header takes the thread with it: replies go under the copy that was
+recorded). Never more than that one part.
 
 A transient platform error gives the claim back and says when to try again
 (retry_delays); a permanent one (the bot is not in the channel, its token was
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -96,13 +98,15 @@ class Poster:
     stale_after: timedelta = timedelta(minutes=10)
     late_after: timedelta = timedelta(minutes=2)  # later than this past its time = "posted late"
     retry_delays: tuple[timedelta, ...] = DEFAULT_RETRY_DELAYS
+    # Whether a digest claim's holder is known to be dead (a restart on the same machine): taken at once.
+    orphaned: Callable[[str], bool] = lambda holder: False
     _failures: dict[str, int] = field(default_factory=dict)
 
     def _retry_delay(self, key: str) -> timedelta:
         count = self._failures[key] = self._failures.get(key, 0) + 1
         return self.retry_delays[min(count, len(self.retry_delays)) - 1]
 
-    async def _parts(self, key: str, record) -> PostParts:
+    async def _parts(self, key: str, record: Callable[[int, str, datetime], bool]) -> PostParts:
         """The post's parts already out, and a recorder (`record(index, ref, now)`, run off the loop)."""
         refs = await asyncio.to_thread(self.ledger.parts, key)
 
@@ -151,13 +155,15 @@ class Poster:
         if row.status != CLAIMED or too_old:
             return  # missed, failed for good, or a claim abandoned before it began and now too old
         stale_at = row.claimed_at + self.stale_after
-        if now < stale_at or not await asyncio.to_thread(
-            ledger.take_over, team.id, meeting_at, self.replica, now, now - self.stale_after
+        orphaned = self.orphaned(row.claimed_by)
+        if (now < stale_at and not orphaned) or not await asyncio.to_thread(
+            ledger.take_over, team.id, meeting_at, self.replica, now, now - self.stale_after,
+            row.claimed_by if orphaned else None,
         ):
             report.wake(max(stale_at, now) + timedelta(seconds=1))  # look again once it is stale
             return
-        log.warning("team %s: taking over the unfinished digest claim of %s for %s",
-                    team.id, row.claimed_by, meeting_at)
+        log.warning("team %s: taking over the unfinished digest claim of %s for %s (%s)", team.id,
+                    row.claimed_by, meeting_at, "its process is gone" if orphaned else "no progress for a while")
         await self._post_claimed(team, chat, meeting_at, due_at, now, report)
 
     def _digest_to_post(self, team: Team, meeting_at: datetime, begun: bool, now: datetime) -> Digest:

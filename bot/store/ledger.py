@@ -116,14 +116,16 @@ class Ledger:
                            claimed_by=replica, claimed_at=now)
 
     def take_over(self, team_id: int, meeting_at: datetime, replica: str, now: datetime,
-                  cutoff: datetime) -> bool:
-        """Take a claim whose post never finished and that is older than `cutoff`."""
+                  cutoff: datetime, holder: str | None = None) -> bool:
+        """Take a claim whose post never finished and that is older than `cutoff`, or, when
+        `holder` is given, that this holder (known to be dead) still has, whatever its age."""
         d = t.digest_posts
+        guard = d.c.claimed_by == holder if holder is not None else d.c.claimed_at < cutoff
         with self.engine.begin() as conn:
             return conn.execute(
                 update(d)
                 .where(d.c.team_id == team_id, d.c.meeting_at == meeting_at, d.c.status == CLAIMED,
-                       d.c.posted_at.is_(None), d.c.claimed_at < cutoff)
+                       d.c.posted_at.is_(None), guard)
                 .values(claimed_by=replica, claimed_at=now)
             ).rowcount == 1
 

@@ -87,8 +87,8 @@ class KillSwitch:
     before_next: bool = True
     killed: list[int] = field(default_factory=list)
 
-    def fire(self) -> bool:
-        pid = self.victim()
+    def fire(self, pid: int | None = None) -> bool:
+        pid = pid if pid is not None else self.victim()
         if pid is None:
             return False
         os.kill(pid, signal.SIGKILL)
@@ -263,10 +263,11 @@ class FakeSlack:
             self.rejected.append(call)
         await self._notify()
         if kill is not None and not kill.before_next and len(self.accepted_posts()) >= kill.posts:
+            victim = kill.victim()  # named before the bot has the answer (and could finish)
             response = web.json_response(answer)
             await response.prepare(request)
             await response.write_eof()  # the bot has the answer; it dies before it can record it
-            if kill.fire():
+            if kill.fire(victim):
                 self.kill = None
             return response
         return web.json_response(answer)

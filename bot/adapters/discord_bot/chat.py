@@ -25,7 +25,7 @@ from ...core.model import Digest, DigestEntry, Member, Team
 from ...core.texts import when
 from ...render.embeds import Message, render_digest, render_entry, split_text
 from .buttons import OpenFormView
-from .replies import NO_PINGS, guild_of, log
+from .replies import NO_PINGS, guild_of
 
 THREAD_ARCHIVE_MINUTES = 10080  # a week: the thread stays open until the next meeting
 THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
