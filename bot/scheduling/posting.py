@@ -9,9 +9,11 @@ the first part without a ref, under the same thread root.
 The window that remains: a process killed after the platform accepted a part
 and before that part's ref was committed sends that one part again when the
 post is resumed. On Discord the repeat carries the same nonce and is dropped
-if it comes within a few minutes; on Slack it shows twice (a repeated
-header takes the thread with it: replies go under the copy that was
-recorded). Never more than that one part.
+if it comes within a few minutes (a restart on the same machine takes the
+dead process's digest over at once, see scheduler.is_orphaned; another
+replica waits for stale_after); on Slack it shows twice (a repeated header
+takes the thread with it: replies go under the copy that was recorded).
+Never more than that one part.
 
 A transient platform error gives the claim back and says when to try again
 (retry_delays); a permanent one (the bot is not in the channel, its token was
