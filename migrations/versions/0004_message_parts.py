@@ -55,11 +55,13 @@ def upgrade() -> None:
 
 def _record_what_was_out() -> None:
     conn = op.get_bind()
-    recaps = sa.table('recaps', sa.column('id'), sa.column('team_id'), sa.column('meeting_at', sa.DateTime()), sa.column('updated_at', sa.DateTime()))
-    digests = sa.table('digest_posts', sa.column('team_id'), sa.column('meeting_at', sa.DateTime()), sa.column('status'),
-                       sa.column('posted_at', sa.DateTime()))
-    late = sa.table('late_update_posts', sa.column('recap_id'), sa.column('version', sa.DateTime()), sa.column('claimed_at', sa.DateTime()),
-                    sa.column('message_refs'))
+    when = sa.DateTime()  # naive UTC, as bot.store.tables.UTCDateTime stores it
+    recaps = sa.table('recaps', sa.column('id'), sa.column('team_id'), sa.column('meeting_at', when),
+                      sa.column('updated_at', when))
+    digests = sa.table('digest_posts', sa.column('team_id'), sa.column('meeting_at', when), sa.column('status'),
+                       sa.column('posted_at', when))
+    late = sa.table('late_update_posts', sa.column('recap_id'), sa.column('version', when),
+                    sa.column('claimed_at', when), sa.column('message_refs'))
     shown = conn.execute(
         sa.select(recaps.c.id, recaps.c.updated_at, digests.c.posted_at)
         .join(digests, sa.and_(digests.c.team_id == recaps.c.team_id, digests.c.meeting_at == recaps.c.meeting_at))
@@ -71,10 +73,11 @@ def _record_what_was_out() -> None:
     if rows:
         conn.execute(late.insert(), rows)
 
-    sends = sa.table('reminder_sends', sa.column('member_id'), sa.column('meeting_at', sa.DateTime()), sa.column('sent_at', sa.DateTime()))
+    sends = sa.table('reminder_sends', sa.column('member_id'), sa.column('meeting_at', when),
+                     sa.column('sent_at', when))
     members = sa.table('members', sa.column('id'), sa.column('team_id'))
     parts = sa.table('message_parts', sa.column('post_key'), sa.column('part'), sa.column('ref'),
-                     sa.column('team_id'), sa.column('member_id'), sa.column('posted_at', sa.DateTime()))
+                     sa.column('team_id'), sa.column('member_id'), sa.column('posted_at', when))
     sent = conn.execute(
         sa.select(sends.c.member_id, sends.c.meeting_at, sends.c.sent_at, members.c.team_id)
         .join(members, members.c.id == sends.c.member_id)
