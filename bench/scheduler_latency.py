@@ -56,18 +56,25 @@ class TimingChat:
         self.lock = threading.Lock()
         self.count: Counter[str] = Counter()
 
-    async def post_digest(self, team, digest, key):
+    async def post_digest(self, team, digest, parts):
         with self.lock:
             self.calls.append(self.clock.now())
-            self.count[key] += 1
+            self.count[parts.key] += 1
         await asyncio.sleep(0.02)  # a platform round trip
-        return [f"bench:{key}"]
+        return await parts.send([parts.key], self._ref)
 
-    async def post_late_update(self, team, refs, entry, key):
-        return []
+    async def post_late_update(self, team, refs, entry, parts):
+        return await parts.send([parts.key], self._ref)
 
-    async def remind(self, team, member, meeting_local):
+    async def remind(self, team, member, meeting_local, parts):
+        return await parts.send([parts.key], self._ref)
+
+    async def tell(self, team, user_ref, text):
         pass
+
+    @staticmethod
+    async def _ref(index, key):
+        return f"bench:{key}:{index}"
 
 
 def setup_teams(core: Core, count: int, at: datetime) -> list:
@@ -86,7 +93,7 @@ async def latency_sample(url: str, teams: int) -> tuple[list[float], list[float]
     engine = make_engine(url)
     upgrade(engine)
     with engine.begin() as conn:
-        for table in ("digest_posts", "reminder_sends"):
+        for table in ("digest_posts", "reminder_sends", "message_parts", "post_failures"):
             conn.execute(text(f"DELETE FROM {table}"))
     real = datetime.now(UTC)
     meeting = cycles.next_meeting(Schedule(weekday=0, at=time(10, 0), timezone="Europe/Berlin"),

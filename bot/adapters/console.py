@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..core.commands import CommandHandler
+from ..core.delivery import PostParts
 from ..core.errors import FieldErrors, UserError
 from ..core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
 from ..core.model import Actor, Digest, DigestEntry, Member, RecapDraft, Team
@@ -48,20 +49,28 @@ class ConsoleAdapter:
         self.user = user or _default_user()
         self._stopping = False
 
-    # -- the Chat port (used by the scheduler) ---------------------------------
-    async def post_digest(self, team: Team, digest: Digest, key: str) -> list[str]:
-        self.write(f"[digest posted to {team.channel or 'the console'}]\n{render_digest(digest)}")
-        return [f"console:{key}"]
+    # -- the Chat port (used by the scheduler): each post is one part ----------
+    async def _write_part(self, parts: PostParts, text: str) -> list[str]:
+        async def post(_index: int, message: str) -> str:
+            self.write(message)
+            return f"console:{parts.key}"
+        return await parts.send([text], post)
 
-    async def post_late_update(self, team: Team, refs: list[str], entry: DigestEntry, key: str) -> list[str]:
-        self.write("[late update, in the digest's thread]\n" + "\n".join(entry_lines(entry)))
-        return [f"console:{key}"]
+    async def post_digest(self, team: Team, digest: Digest, parts: PostParts) -> list[str]:
+        return await self._write_part(parts, f"[digest posted to {team.channel or 'the console'}]\n{render_digest(digest)}")
 
-    async def remind(self, team: Team, member: Member, meeting_local: datetime) -> None:
-        self.write(
+    async def post_late_update(self, team: Team, refs: list[str], entry: DigestEntry, parts: PostParts) -> list[str]:
+        return await self._write_part(parts, "[late update, in the digest's thread]\n" + "\n".join(entry_lines(entry)))
+
+    async def remind(self, team: Team, member: Member, meeting_local: datetime, parts: PostParts) -> list[str]:
+        return await self._write_part(
+            parts,
             f"[reminder to {member.display_name}] The digest for the meeting on {when(meeting_local)} "
             "goes out soon and you have not written yet. Type /recap to write your recap."
         )
+
+    async def tell(self, team: Team, user_ref: str, text: str) -> None:
+        self.write(f"[message to {user_ref}] {text}")
 
     # -- the loop --------------------------------------------------------------
     def actor(self) -> Actor:

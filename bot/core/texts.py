@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from .delivery import PermanentPostError
 from .digest import Participation
 from .model import WEEKDAYS, Member, Recap, Team
 from .parsing import format_duration
@@ -28,6 +29,33 @@ def relative(moment: datetime, now: datetime) -> str:
     else:
         span = f"{delta.days} days"
     return f"in {span}" if future else f"{span} ago"
+
+
+# What an admin does about a post the platform refuses for good (core.delivery FIX_* kinds).
+POST_FIXES = {
+    "invite": "invite recapbot to {where} (type `/invite @recapbot` in that channel)",
+    "channel": "{where} is gone, archived or not in this workspace: choose another channel with "
+               "`/recap setup channel=#...`",
+    "permission": "let recapbot see {where}, post there and post in its threads",
+    "reinstall": "recapbot's access to this workspace was revoked or has expired: reinstall the app",
+}
+
+
+def digest_not_posted(team_name: str, meeting_local: datetime, error: PermanentPostError) -> str:
+    """The direct message to a team's admins when the platform refuses its digest for good."""
+    where = error.where or "the digest channel"
+    fix = POST_FIXES.get(error.fix, "check the digest channel with `/recap setup`").format(where=where)
+    return (f"The digest of **{team_name}** for the meeting on {when(meeting_local)} could not be posted "
+            f"in {where} (`{error.reason}`), and trying again will not help. To fix it, {fix}. "
+            "The next digests go out as usual once that is done.")
+
+
+def late_update_not_posted(meeting_local: datetime, error: PermanentPostError | None = None) -> str:
+    """The direct message to a member whose late update was never threaded under the digest."""
+    why = ("the meeting began before it could be posted" if error is None else
+           f"recapbot cannot post in the team's channel (`{error.reason}`); the team's admins are the ones to fix it")
+    return (f"Your late update for the meeting on {when(meeting_local)} could not be posted: {why}. "
+            "Your recap itself is saved; `/recap history` shows it.")
 
 
 def submitted(result: SubmitResult, now: datetime, zone) -> str:
