@@ -100,7 +100,8 @@ def _recap_lines(recap: Recap) -> list[str]:
     return out
 
 
-def settings(team: Team) -> str:
+def settings(team: Team, admin_names: dict[str, str] | None = None) -> str:
+    """The team's settings; admins as "name (id)" when their names are given."""
     s = team.schedule
     lines = [f"**Settings for {team.name}**"]
     lines.append(f"- channel: {team.channel or '(not set)'}")
@@ -113,5 +114,13 @@ def settings(team: Team) -> str:
         lines.append("- meeting: (not set)")
     lines.append(f"- tz: {team.timezone}")
     lines.append(f"- north-star: {team.north_star or '(not set)'}")
-    lines.append(f"- admins: {', '.join(team.admins) or '(workspace admins only)'}")
+    names = admin_names or {}
+    admins = ", ".join(f"{names[ref]} ({ref})" if ref in names else ref for ref in team.admins)
+    lines.append(f"- admins: {admins or '(workspace admins only)'}")
     return "\n".join(lines)
+
+
+# Shown by every adapter when something unexpected fails (core/guard.py logs the traceback).
+SOMETHING_WENT_WRONG = ("Something went wrong on our side; nothing you typed was lost. "
+                        "Please try again in a moment.")
+NOT_VALID_TEXT = "That line was not valid text (it is not UTF-8); nothing was done. Please type it again."

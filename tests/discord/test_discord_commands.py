@@ -249,7 +249,7 @@ async def test_an_error_in_a_command_is_logged_and_told_briefly(broken_core, cap
     with caplog.at_level(logging.ERROR, logger="recapbot.discord"):
         i = await run(bot, "status")
     await bot.close()
-    assert "nothing was lost" in i.texts() and i.sent()[-1]["ephemeral"]
+    assert "nothing you typed was lost" in i.texts() and i.sent()[-1]["ephemeral"]
     assert "no such table" in caplog.text and "Traceback" in caplog.text
 
 
@@ -261,7 +261,7 @@ async def test_a_failed_form_gives_the_answers_back(bot, broken_core, caplog):
     with caplog.at_level(logging.ERROR, logger="recapbot.discord"):
         await modal._scheduled_task(submitted, modal_payload(modal, {"progress": "my precious text"}), {})
     last = submitted.sent()[-1]
-    assert "nothing was lost" in last["content"]
+    assert "nothing you typed was lost" in last["content"]
     assert b"my precious text" in last["file"].fp.read()
     assert "no such table" in caplog.text
 

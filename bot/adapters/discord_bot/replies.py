@@ -12,6 +12,7 @@ import discord
 
 from ...core.model import Actor, RecapDraft
 from ...core.replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
+from ...core.texts import SOMETHING_WENT_WRONG
 from ...core.texts import settings as settings_text
 from ...render.embeds import CONTENT_MAX, Message, render_digest, split_text
 
@@ -19,7 +20,6 @@ log = logging.getLogger("recapbot.discord")
 
 NO_PINGS = discord.AllowedMentions.none()
 GUILD_ONLY = "recapbot works inside a server: use `/recap` in a channel of your research group's server."
-FAILED = "Something went wrong on our side; nothing was lost. Please try again in a moment."
 
 
 def workspace_of(guild_id: int) -> str:
@@ -110,9 +110,9 @@ async def show(interaction: discord.Interaction, reply: Reply) -> None:
 
 
 async def tell_failure(interaction: discord.Interaction, draft: RecapDraft | None = None) -> None:
-    """The short apology after an unexpected error; a draft comes back as a file."""
+    """The short apology after an unexpected error (logged by core/guard.py); a draft comes back as a file."""
     file = answers_file(draft) if draft is not None else None
-    text = FAILED + (" Your answers are attached so you can paste them back." if file else "")
+    text = SOMETHING_WENT_WRONG + (" Your answers are attached so you can paste them back." if file else "")
     try:
         await send(interaction, text, file=file)
     except discord.HTTPException:
