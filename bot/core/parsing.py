@@ -113,7 +113,7 @@ def parse_date(text: str) -> date:
     except ValueError:
         raise UserError(f"Unknown date {shown(text)}. Write dates as YYYY-MM-DD, like 2026-12-10.")
     if not MIN_DATE <= day <= MAX_DATE:
-        raise UserError(f"{day:%Y-%m-%d} is out of range: use a date from {MIN_DATE:%Y} to {MAX_DATE:%Y}.")
+        raise UserError(f"{day.isoformat()} is out of range: use a date from {MIN_DATE.year} to {MAX_DATE.year}.")
     return day
 
 
