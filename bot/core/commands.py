@@ -17,7 +17,7 @@ from .parsing import parse_date, parse_positive_int, shown, split_args
 from .recaps import describe_away
 from .replies import DigestReply, FormReply, Reply, SettingsReply, TextReply
 from .service import Core
-from .teams import setup_usage, upcoming_cycle
+from .teams import platform_zone, setup_usage, upcoming_cycle
 
 log = logging.getLogger(__name__)
 
@@ -229,9 +229,9 @@ class CommandHandler:
             member = self.core.teams.member_for(actor, team)
             mine = member.timezone or f"{team.timezone} (the team's)"
             return TextReply(f"Your timezone: {mine}. Change it with `/recap timezone Europe/Berlin`.")
-        if actor.timezone:
+        if platform_zone(actor):
             raise UserError(
-                f"Your timezone follows your profile in this chat app (now {actor.timezone}); "
+                f"Your timezone follows your profile in this chat app (now {platform_zone(actor)}); "
                 "change it there and recapbot picks it up."
             )
         if len(cmd.words) != 1:

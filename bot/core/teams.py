@@ -68,13 +68,14 @@ class TeamService:
         name = tidy_name(actor.display_name, actor.user_ref, MAX_NAME_CHARS)
         member = self.repo.get_member(team.id, actor.user_ref)
         if member is None:
-            tz = actor.timezone if actor.timezone and _valid_zone(actor.timezone) else None
+            tz = platform_zone(actor)
             return self.repo.create_member(team.id, actor.user_ref, name, tz, self.clock.now())
         changes = {}
         if name != member.display_name:
             changes["display_name"] = name
-        if actor.timezone and actor.timezone != member.timezone and _valid_zone(actor.timezone):
-            changes["timezone"] = actor.timezone
+        tz = platform_zone(actor)
+        if tz and tz != member.timezone:
+            changes["timezone"] = tz
         return self.repo.update_member(member.id, changes) if changes else member
 
     def set_member_timezone(self, actor: Actor, text: str) -> Member:
@@ -220,12 +221,14 @@ class TeamService:
         changes["anchor_date"] = today + timedelta(days=(weekday - today.weekday()) % 7)
 
 
-def _valid_zone(name: str) -> bool:
+def platform_zone(actor: Actor) -> str | None:
+    """The timezone the platform gave for the person, if it is a usable IANA name."""
+    if not actor.timezone:
+        return None
     try:
-        parse_timezone(name)
-        return True
+        return parse_timezone(actor.timezone)
     except UserError:
-        return False
+        return None
 
 
 def setup_usage() -> str:
