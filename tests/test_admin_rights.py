@@ -35,6 +35,8 @@ def test_admins_are_stored_by_user_id_and_the_reply_says_whom(handler, core):
     assert reply.ok and "admins: Carol (U0CAROL)" in reply.text
     assert admins(core) == ("U0CAROL",)
     assert core.teams.can_configure(CAROL, core.teams.team_for(WS))
+    shown = handler.handle(CAROL, "/recap setup")  # Discord renders the settings from admin_names
+    assert shown.admin_names == {"U0CAROL": "Carol"} and "admins: Carol (U0CAROL)" in shown.text
 
 
 def test_a_display_name_equal_to_a_user_id_does_not_take_that_persons_rights(handler, core):

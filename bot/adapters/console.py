@@ -38,9 +38,10 @@ class ConsoleAdapter:
         self.handler = CommandHandler(core)
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
-        if hasattr(self.stdin, "reconfigure"):
-            # Invalid UTF-8 must not end the session: keep the bytes, then refuse the line.
+        try:  # invalid UTF-8 must not end the session: keep the bytes, then refuse the line
             self.stdin.reconfigure(errors="surrogateescape")
+        except (AttributeError, ValueError, OSError):  # not a text file (a StringIO in tests)
+            pass
         self.interactive = self.stdin.isatty() if interactive is None else interactive
         self.user = user or _default_user()
         self._stopping = False

@@ -260,8 +260,9 @@ class CommandHandler:
         if not cmd.words:
             team = self.core.teams.team_for(actor.workspace)
             can = self.core.teams.can_configure(actor, team)
-            text = texts.settings(team, self.core.teams.admin_names(team))
-            return SettingsReply(team, text + "\n" + setup_usage(), can_edit=can)
+            names = self.core.teams.admin_names(team)
+            return SettingsReply(team, texts.settings(team, names) + "\n" + setup_usage(), can_edit=can,
+                                 admin_names=names)
         pairs = []
         for word in cmd.words:
             key, eq, value = word.partition("=")

@@ -99,7 +99,7 @@ async def show(interaction: discord.Interaction, reply: Reply) -> None:
                 if reply.can_edit else
                 "\nOnly members with Manage Server or this team's admins can change these settings.")
         # The core's own text ends with key=value usage meant for text platforms; show the settings alone.
-        await send_text(interaction, settings_text(reply.team) + hint)
+        await send_text(interaction, settings_text(reply.team, reply.admin_names) + hint)
     elif isinstance(reply, DigestReply):
         rendered = render_digest(reply.digest)
         if reply.note:
