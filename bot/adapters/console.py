@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
+import re
 import sys
 import threading
 from datetime import datetime
@@ -18,7 +19,9 @@ from ..core.commands import CommandHandler
 from ..core.delivery import PostParts
 from ..core.errors import FieldErrors, UserError
 from ..core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
-from ..core.model import Actor, Digest, DigestEntry, Member, RecapDraft, Team
+from ..core.guard import guard
+from ..core.model import MAX_NAME_CHARS, Actor, Digest, DigestEntry, Member, RecapDraft, Team
+from ..core.parsing import shown
 from ..core.replies import (
     ConfirmReply,
     DigestReply,
@@ -30,11 +33,14 @@ from ..core.replies import (
     TextReply,
 )
 from ..core.service import Core
-from ..core.texts import submitted, when
+from ..core.texts import NOT_VALID_TEXT, submitted, when
+from ..core.validation import clean_text
 from ..render.markdown import entry_lines, render_digest
 
 WORKSPACE = "console:local"
 BANNER = "recapbot console. Type /recap help for commands, /as <name> to switch person, /quit to leave."
+# Bytes that are not UTF-8 arrive as lone surrogates (stdin decodes with surrogateescape).
+_UNDECODABLE = re.compile("[\ud800-\udfff]")
 
 
 class ConsoleAdapter:
@@ -45,6 +51,10 @@ class ConsoleAdapter:
         self.handler = CommandHandler(core)
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
+        try:  # invalid UTF-8 must not end the session: keep the bytes, then refuse the line
+            self.stdin.reconfigure(errors="surrogateescape")
+        except (AttributeError, ValueError, OSError):  # not a text file (a StringIO in tests)
+            pass
         self.interactive = self.stdin.isatty() if interactive is None else interactive
         self.user = user or _default_user()
         self._stopping = False
@@ -107,7 +117,10 @@ class ConsoleAdapter:
                 future.set_result(line)
 
         def read() -> None:
-            line = self.stdin.readline()
+            try:
+                line = self.stdin.readline()
+            except ValueError:  # undecodable input on a stream we could not reconfigure
+                line = "\udcff\n"
             try:
                 loop.call_soon_threadsafe(deliver, line)
             except RuntimeError:  # the loop closed while we waited: shutting down
@@ -120,7 +133,17 @@ class ConsoleAdapter:
         self._stopping = True
 
     def handle_line(self, line: str) -> bool:
-        """Handle one line; False means the person asked to quit."""
+        """Handle one line; False means the person asked to quit. Nothing a line holds
+        stops the console: an unexpected failure is logged and reported (core/guard.py)."""
+        with guard("console line") as failure:
+            return self._handle_line(line)
+        self.write(f"Error: {failure.message}")
+        return True
+
+    def _handle_line(self, line: str) -> bool:
+        if _UNDECODABLE.search(line):
+            self.write(f"Error: {NOT_VALID_TEXT}")
+            return True
         text = line.strip()
         if not text or text.startswith("#"):
             return True
@@ -128,9 +151,13 @@ class ConsoleAdapter:
         if word in ("/quit", "/exit"):
             return False
         if word == "/as":
-            name = text[3:].strip()
-            if not name or len(name) > 80:
-                self.write("Use /as <name>, e.g. /as alice (at most 80 characters).")
+            try:
+                name = clean_text(text[3:], "The name", MAX_NAME_CHARS)
+            except UserError as exc:
+                self.write(f"Error: {exc.message}")
+                return True
+            if not name or len(name.casefold()) > MAX_NAME_CHARS:
+                self.write(f"Use /as <name>, e.g. /as alice (at most {MAX_NAME_CHARS} characters).")
             else:
                 self.user = name
                 self.core.teams.member_for(self.actor())
@@ -140,7 +167,7 @@ class ConsoleAdapter:
         if word == "/help":
             text = "/recap help"
         elif word != "/recap":
-            self.write(f"Unknown command {word!r}. Commands start with /recap; try /recap help. "
+            self.write(f"Unknown command {shown(word)}. Commands start with /recap; try /recap help. "
                        "Console only: /as <name>, /quit.")
             return True
         self.show(self.handler.handle(self.actor(), text))
@@ -215,6 +242,9 @@ class ConsoleAdapter:
         self.write(label + (f" [{_preview(prefill)}]" if prefill and self.stdin is not sys.stdin else ""))
         if self.stdin is not sys.stdin:
             answer = self.stdin.readline().rstrip("\n")
+            if _UNDECODABLE.search(answer):
+                self.write(f"Error: {NOT_VALID_TEXT}")
+                return prefill
             return answer or prefill
         try:
             import readline

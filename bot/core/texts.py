@@ -129,7 +129,8 @@ def _recap_lines(recap: Recap) -> list[str]:
     return out
 
 
-def settings(team: Team) -> str:
+def settings(team: Team, admin_names: dict[str, str] | None = None) -> str:
+    """The team's settings; admins as "name (id)" when their names are given."""
     s = team.schedule
     lines = [f"**Settings for {team.name}**"]
     lines.append(f"- channel: {team.channel or '(not set)'}")
@@ -142,7 +143,9 @@ def settings(team: Team) -> str:
         lines.append("- meeting: (not set)")
     lines.append(f"- tz: {team.timezone}")
     lines.append(f"- north-star: {team.north_star or '(not set)'}")
-    lines.append(f"- admins: {', '.join(team.admins) or '(workspace admins only)'}")
+    names = admin_names or {}
+    admins = ", ".join(f"{names[ref]} ({ref})" if ref in names else ref for ref in team.admins)
+    lines.append(f"- admins: {admins or '(workspace admins only)'}")
     return "\n".join(lines)
 
 
@@ -163,3 +166,9 @@ def forget_question(counts: dict[str, int]) -> str:
 def forgotten(counts: dict[str, int]) -> str:
     return (f"Done: deleted {describe_counts(counts)}. Digests not yet posted leave you out. "
             "Messages already posted in the chat stay there. Using recapbot again makes you a member afresh.")
+
+
+# Shown by every adapter when something unexpected fails (core/guard.py logs the traceback).
+SOMETHING_WENT_WRONG = ("Something went wrong on our side; nothing you typed was lost. "
+                        "Please try again in a moment.")
+NOT_VALID_TEXT = "That line was not valid text (it is not UTF-8); nothing was done. Please type it again."

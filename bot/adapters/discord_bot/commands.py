@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 
 from ...core.commands import BY_NAME, HISTORY_DEFAULT, HISTORY_MAX, CommandHandler, full_help
+from ...core.guard import guard
 from ...core.model import MAX_FIELD_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, WEEKDAYS, Actor
 from ...core.parsing import suggest_timezones
 from ...core.recaps import meeting_dates
@@ -224,9 +225,11 @@ class RecapGroup(app_commands.Group):
     async def _meeting_choices(self, interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         if interaction.guild_id is None:
             return []
-        days = await asyncio.to_thread(self._upcoming_days, workspace_of(interaction.guild_id))
-        return [Choice(name=f"{WEEKDAYS[d.weekday()]} {d:%Y-%m-%d}", value=f"{d:%Y-%m-%d}")
-                for d in days if current.strip() in f"{d:%Y-%m-%d}"][:MAX_CHOICES]
+        with guard("discord skip-meeting autocomplete"):  # suggestions only: none on failure
+            days = await asyncio.to_thread(self._upcoming_days, workspace_of(interaction.guild_id))
+            return [Choice(name=f"{WEEKDAYS[d.weekday()]} {d:%Y-%m-%d}", value=f"{d:%Y-%m-%d}")
+                    for d in days if current.strip() in f"{d:%Y-%m-%d}"][:MAX_CHOICES]
+        return []
 
     def _upcoming_days(self, workspace: str) -> list[date]:
         team = self.core.repo.team_for_workspace(workspace)

@@ -13,11 +13,12 @@ import discord
 
 from ...core.errors import FieldErrors, UserError
 from ...core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
+from ...core.guard import unexpected
 from ...core.model import WEEKDAYS, Actor, RecapDraft
 from ...core.service import Core
 from ...core.texts import submitted
 from ...render.embeds import fit
-from .replies import log, send, send_text, tell_failure
+from .replies import send, send_text, tell_failure
 
 TEXT_INPUT_MAX = 4000  # Discord's own ceiling for a text input
 MODAL_TITLE_MAX = 45
@@ -84,7 +85,7 @@ class RecapModal(discord.ui.Modal):
         await send_text(interaction, submitted(result, now, self.form.meeting_local.tzinfo))
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        log.error("recap form failed for %s", self.actor.user_ref, exc_info=error)
+        unexpected(f"discord recap form (user {self.actor.user_ref})", error)
         await tell_failure(interaction, self.draft())
 
 
@@ -103,5 +104,5 @@ class FixView(discord.ui.View):
         )
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item) -> None:
-        log.error("fix button failed for %s", self.actor.user_ref, exc_info=error)
+        unexpected(f"discord fix button (user {self.actor.user_ref})", error)
         await tell_failure(interaction, self.draft)

@@ -14,6 +14,7 @@ import discord
 from ...core.model import Actor, RecapDraft
 from ...core.privacy import CONFIRM_TTL
 from ...core.replies import ConfirmReply, DigestReply, FileReply, FormReply, Reply, SettingsReply, TextReply
+from ...core.texts import SOMETHING_WENT_WRONG
 from ...core.texts import settings as settings_text
 from ...render.embeds import CONTENT_MAX, Message, render_digest, show_links, split_text
 
@@ -21,7 +22,6 @@ log = logging.getLogger("recapbot.discord")
 
 NO_PINGS = discord.AllowedMentions.none()
 GUILD_ONLY = "recapbot works inside a server: use `/recap` in a channel of your research group's server."
-FAILED = "Something went wrong on our side; nothing was lost. Please try again in a moment."
 # What a bot may attach in a server without boosts; an export past it is refused with a pointer.
 UPLOAD_LIMIT = 10 * 1024 * 1024
 
@@ -105,7 +105,7 @@ async def show(interaction: discord.Interaction, reply: Reply) -> None:
                 if reply.can_edit else
                 "\nOnly members with Manage Server or this team's admins can change these settings.")
         # The core's own text ends with key=value usage meant for text platforms; show the settings alone.
-        await send_text(interaction, settings_text(reply.team) + hint)
+        await send_text(interaction, settings_text(reply.team, reply.admin_names) + hint)
     elif isinstance(reply, DigestReply):
         rendered = render_digest(reply.digest)
         if reply.note:
@@ -164,9 +164,9 @@ class ConfirmView(discord.ui.View):
 
 
 async def tell_failure(interaction: discord.Interaction, draft: RecapDraft | None = None) -> None:
-    """The short apology after an unexpected error; a draft comes back as a file."""
+    """The short apology after an unexpected error (logged by core/guard.py); a draft comes back as a file."""
     file = answers_file(draft) if draft is not None else None
-    text = FAILED + (" Your answers are attached so you can paste them back." if file else "")
+    text = SOMETHING_WENT_WRONG + (" Your answers are attached so you can paste them back." if file else "")
     try:
         await send(interaction, text, file=file)
     except discord.HTTPException:

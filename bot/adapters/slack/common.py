@@ -19,17 +19,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from ...config import Settings
 from ...core.commands import CommandHandler
+from ...core.guard import unexpected
 from ...core.model import Actor
 from ...core.service import Core
+from ...core.texts import SOMETHING_WENT_WRONG as _WENT_WRONG
 from ...render.blocks import SlackMessage, text_messages
 from .errors import slack_error
 from .identity import Identity
 
 log = logging.getLogger("recapbot.slack")
 
-SOMETHING_WENT_WRONG = (
-    ":warning: Something went wrong on our side, nothing was lost. Please try again in a moment."
-)
+SOMETHING_WENT_WRONG = ":warning: " + _WENT_WRONG
 # A response_url takes about 5 posts; keep one for a late error message.
 RESPONSE_URL_BUDGET = 4
 
@@ -133,7 +133,7 @@ async def report_failure(what: str, exc: BaseException, replier: Replier | None)
     if isinstance(exc, SlackApiError):
         log.error("slack %s failed: %s", what, slack_error(exc))
     else:
-        log.error("slack %s failed", what, exc_info=exc)
+        unexpected(f"slack {what}", exc)
     if replier is None:
         return
     try:

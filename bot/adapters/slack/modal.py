@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from ...core.errors import FieldErrors, UserError
 from ...core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
+from ...core.guard import unexpected
 from ...core.model import Actor, RecapDraft
 from ...core.texts import submitted, when
 from ...render.blocks import MAX_SECTION_CHARS, context, escape, section, split_text, to_mrkdwn
@@ -39,7 +40,6 @@ OPEN_ACTION = "recap_open"  # the button in the App Home and in reminders
 FIGURING_BLOCK = "figuring"
 VALUE = "value"
 EXPIRED_TRIGGER = ("Slack did not let me open the form in time. Type `/recap` again; nothing was lost.")
-FAILED = "Something went wrong on our side; what you typed is still here. Please press Submit again in a moment."
 
 
 def metadata(response_url: str | None, channel_id: str | None) -> str:
@@ -153,8 +153,7 @@ def register(app, deps: Deps) -> None:
             await ack(response_action="errors", errors={"progress": exc.message})
             return
         except Exception as exc:  # noqa: BLE001 - the modal stays open: nothing is lost
-            log.error("slack recap submission failed", exc_info=exc)
-            await ack(response_action="errors", errors={"progress": FAILED})
+            await ack(response_action="errors", errors={"progress": unexpected("slack recap form", exc)})
             return
         await ack()
         meta = read_metadata(view)
