@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import text  # noqa: E402
 
 from bot.core import cycles  # noqa: E402
-from bot.core.model import Actor, Schedule  # noqa: E402
+from bot.core.model import Actor, Schedule, Workspace  # noqa: E402
 from bot.core.service import Core  # noqa: E402
 from bot.scheduling import Scheduler  # noqa: E402
 from bot.store.db import make_engine, upgrade  # noqa: E402
@@ -52,30 +52,38 @@ class ShiftedClock:
 class TimingChat:
     platform = "console"
     needs_channel = False
+
     def __init__(self, clock):
         self.clock = clock
         self.calls: list[datetime] = []
         self.lock = threading.Lock()
         self.count: Counter[str] = Counter()
 
-    async def post_digest(self, team, digest, key):
+    async def post_digest(self, team, digest, parts):
         with self.lock:
             self.calls.append(self.clock.now())
-            self.count[key] += 1
+            self.count[parts.key] += 1
         await asyncio.sleep(0.02)  # a platform round trip
-        return [f"bench:{key}"]
+        return await parts.send([parts.key], self._ref)
 
-    async def post_late_update(self, team, refs, entry, key):
-        return []
+    async def post_late_update(self, team, refs, entry, parts):
+        return await parts.send([parts.key], self._ref)
 
-    async def remind(self, team, member, meeting_local):
+    async def remind(self, team, member, meeting_local, parts):
+        return await parts.send([parts.key], self._ref)
+
+    async def tell(self, team, user_ref, text):
         pass
+
+    @staticmethod
+    async def _ref(index, key):
+        return f"bench:{key}:{index}"
 
 
 def setup_teams(core: Core, count: int, at: datetime) -> list:
     teams = []
     for i in range(count):
-        actor = Actor(f"console:bench{i}", "admin", "admin", is_admin=True)
+        actor = Actor(Workspace("console", f"bench{i}"), "admin", "admin", is_admin=True)
         core.teams.configure(actor, [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin"), ("channel", "#lab")])
         for j in range(5):
             core.teams.member_for(Actor(actor.workspace, f"m{j}", f"member {j}"))
@@ -88,7 +96,7 @@ async def latency_sample(url: str, teams: int) -> tuple[list[float], list[float]
     engine = make_engine(url)
     upgrade(engine)
     with engine.begin() as conn:
-        for table in ("digest_posts", "reminder_sends"):
+        for table in ("digest_posts", "reminder_sends", "message_parts", "post_failures"):
             conn.execute(text(f"DELETE FROM {table}"))
     real = datetime.now(UTC)
     meeting = cycles.next_meeting(Schedule(weekday=0, at=time(10, 0), timezone="Europe/Berlin"),

@@ -109,21 +109,28 @@ def _rotate_keys(settings) -> int:
 
 def _print_digest(app, team_key: str | None, meeting: str | None) -> int:
     from .core.errors import UserError
-    from .core.parsing import parse_date
+    from .core.guard import guard
+    from .core.model import MAX_NAME_CHARS
+    from .core.parsing import parse_date, shown
+    from .core.validation import clean_text
     from .render.markdown import render_digest
 
     core = app.core
-    try:
-        team = core.teams.find_team(team_key) if team_key else next(iter(core.teams.list_teams()), None)
-        if team is None:
-            print(f"recapbot: no team {team_key!r}" if team_key else "recapbot: no team yet", file=sys.stderr)
+    with guard("recapbot digest") as failure:
+        try:
+            key = clean_text(team_key, "--team", MAX_NAME_CHARS)
+            team = core.teams.find_team(key) if key else next(iter(core.teams.list_teams()), None)
+            if team is None:
+                print(f"recapbot: no team {shown(team_key)}" if team_key else "recapbot: no team yet", file=sys.stderr)
+                return 1
+            day = parse_date(meeting) if meeting else None
+            print(render_digest(core.digest_on(team, day)), end="")
+        except UserError as exc:
+            print(f"recapbot: {exc.message}", file=sys.stderr)
             return 1
-        day = parse_date(meeting) if meeting else None
-        print(render_digest(core.digest_on(team, day)), end="")
-    except UserError as exc:
-        print(f"recapbot: {exc.message}", file=sys.stderr)
-        return 1
-    return 0
+        return 0
+    print(f"recapbot: {failure.message}", file=sys.stderr)
+    return 1
 
 
 def _export(app, workspace, out: str) -> int:

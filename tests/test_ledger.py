@@ -88,7 +88,7 @@ def test_a_reminder_is_claimed_once_per_member_and_meeting(ledger, ids):
     _, member_id = ids
     assert ledger.claim_reminder(member_id, MEETING, NOW)
     assert not ledger.claim_reminder(member_id, MEETING, NOW)
-    assert ledger.reminded(MEETING, [member_id, 999]) == {member_id}
+    assert ledger.reminded(MEETING, [member_id, 999]) == {member_id: NOW}
     assert ledger.release_reminder(member_id, MEETING, NOW)
     assert ledger.claim_reminder(member_id, MEETING, NOW)
     assert ledger.claim_reminder(member_id, MEETING + timedelta(weeks=1), NOW)
@@ -105,3 +105,30 @@ def test_a_late_update_version_is_claimed_once(ledger, repo, ids):
     assert ledger.claim_late_update(recap.id, recap.updated_at, NOW)
     assert not ledger.claim_late_update(recap.id, recap.updated_at, NOW)
     assert ledger.claim_late_update(recap.id, recap.updated_at + timedelta(seconds=1), NOW)
+
+
+def test_each_digest_part_is_recorded_once_and_only_while_the_claim_is_ours(ledger, ids):
+    team_id, _ = ids
+    key = "digest:1:20261123T0900Z"
+    ledger.claim_digest(team_id, MEETING, "a", NOW)
+    later = NOW + timedelta(minutes=3)
+    assert ledger.record_digest_part(team_id, MEETING, "a", key, 0, "C1:1.0", later)
+    assert ledger.digest_post(team_id, MEETING).claimed_at == later  # progress keeps the claim fresh
+    assert not ledger.record_digest_part(team_id, MEETING, "a", key, 0, "C1:9.9", later)  # part 0 is out
+    assert not ledger.record_digest_part(team_id, MEETING, "b", key, 1, "C1:1.1", later)  # not b's claim
+    assert ledger.record_digest_part(team_id, MEETING, "a", key, 1, "C1:1.1", later)
+    assert ledger.record_digest_part(team_id, MEETING, "a", key, 3, "C1:1.3", later)
+    assert ledger.parts(key) == ["C1:1.0", "C1:1.1"]  # a part after a gap is not "out in order"
+    assert ledger.release_digest(team_id, MEETING, "a")
+    assert ledger.parts(key)[:2] == ["C1:1.0", "C1:1.1"]  # giving the claim back keeps what is out
+
+
+def test_a_failed_digest_keeps_its_reason_and_is_never_claimed_again(ledger, ids):
+    team_id, _ = ids
+    ledger.claim_digest(team_id, MEETING, "a", NOW)
+    assert not ledger.fail_digest(team_id, MEETING, "b", "k", "not_in_channel", NOW)
+    assert ledger.fail_digest(team_id, MEETING, "a", "k", "not_in_channel", NOW)
+    assert ledger.digest_post(team_id, MEETING).status == "failed"
+    assert ledger.failed(["k", "other"]) == {"k": "not_in_channel"}
+    assert not ledger.claim_digest(team_id, MEETING, "b", NOW)
+    assert not ledger.take_over(team_id, MEETING, "b", NOW + timedelta(hours=1), NOW + timedelta(minutes=50))

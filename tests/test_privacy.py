@@ -50,6 +50,9 @@ def populate(core, engine, workspace: Workspace, users: list[str]) -> dict[str, 
         core.recaps.away(actor(user, workspace), ["2026-12-20", "holiday"])
         ledger.claim_reminder(member.id, result.cycle.meeting_at, now)
         ledger.claim_late_update(result.recap.id, result.recap.updated_at, now)
+        key = f"remind:{member.id}:{result.cycle.meeting_at:%Y%m%dT%H%MZ}"
+        ledger.record_reminder_part(member.id, result.cycle.meeting_at, now, key, result.recap.team_id, 0, f"D{user}:1.0", now)
+        ledger.record_failure(f"late:{result.recap.id}", result.recap.team_id, member.id, "meeting began", now)
         theirs[user] = Theirs(member.id, {result.recap.id})
     core.teams.configure(boss, [("admins", ",".join(users))])
     team = core.teams.team_for(workspace)
@@ -98,7 +101,7 @@ def test_forget_me_leaves_nothing_of_theirs_in_any_table_and_keeps_everyone_else
     done = handler.confirm(actor(ANN), ask.action)
     assert done.ok and done.text.startswith(
         "Done: deleted 1 membership, 1 recap, 1 big-picture question version, 1 away period, 1 reminder sent, "
-        "1 late update posted, 1 place in a team's admin list and 1 installer entry of a Slack installation.")
+        "1 late update posted, 1 message sent, 1 failed post, 1 place in a team's admin list and 1 installer entry of a Slack installation.")
 
     after = snapshot(engine)
     for table in ALL_TABLES:
@@ -178,7 +181,7 @@ def test_export_holds_every_row_of_theirs_and_nobody_elses(core, engine):
     document = json.loads(data.content)
     records = document["records"]
     assert set(records) == {"members", "member_questions", "recaps", "away_periods", "reminder_sends",
-                            "late_update_posts"}
+                            "late_update_posts", "message_parts", "post_failures"}
     assert [r["id"] for r in records["members"]] == [theirs[ANN].member]
     assert [q["text"] for q in records["member_questions"]] == [
         "What does U0ANN ask?", "Second question\nwith two lines"]

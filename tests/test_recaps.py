@@ -258,7 +258,7 @@ def test_every_form_submits_through_one_call_that_confirms_in_the_members_zone(c
 def test_a_rejected_form_comes_back_as_errors_by_field_and_nothing_is_stored(core, repo, team):
     reply = core.submit_recap(ALICE, RecapDraft(progress="x" * (MAX_FIELD_CHARS + 1), failures="bad\x00byte"))
     assert isinstance(reply, FormErrors) and set(reply.errors) == {"progress", "failures"}
-    assert "3,001 characters" in reply.errors["progress"] and "control characters" in reply.errors["failures"]
+    assert "3,001 characters" in reply.errors["progress"] and "NUL character" in reply.errors["failures"]
     assert recap_count(repo, team) == 0
     elsewhere = core.submit_recap(person("Zoe", workspace="slack:TNEW"), RecapDraft(progress="hi"))
     assert isinstance(elsewhere, TextReply) and not elsewhere.ok and "no meeting time yet" in elsewhere.text

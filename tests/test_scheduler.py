@@ -28,7 +28,8 @@ class FakeChat:
 
     platform = "console"
 
-    def __init__(self, fail_digests: int = 0, fail_reminders: int = 0, needs_channel: bool = False):
+    def __init__(self, fail_digests: int = 0, fail_reminders: int = 0, fail_late: int = 0,
+                 needs_channel: bool = False):
         self.needs_channel = needs_channel
         self.digests: list[tuple[int, datetime, str]] = []   # (team id, meeting local, key)
         self.digest_docs = []
@@ -36,29 +37,44 @@ class FakeChat:
         self.reminders: list[tuple[str, datetime]] = []      # (member name, meeting local)
         self.fail_digests = fail_digests
         self.fail_reminders = fail_reminders
+        self.fail_late = fail_late
+        self.told: list[tuple[str, str]] = []                # (user ref, text): direct messages
         self.hang: asyncio.Event | None = None
         self.entered = asyncio.Event()
 
-    async def post_digest(self, team, digest, key):
+    @staticmethod
+    async def _send(parts, names):
+        async def post(index, name):
+            return f"fake:{parts.key}:{name}"
+        return await parts.send(names, post)
+
+    async def post_digest(self, team, digest, parts):
         self.entered.set()
         if self.hang is not None:
             await self.hang.wait()
         if self.fail_digests:
             self.fail_digests -= 1
             raise RuntimeError("platform error: 503 service unavailable")
-        self.digests.append((team.id, digest.meeting_local, key))
+        self.digests.append((team.id, digest.meeting_local, parts.key))
         self.digest_docs.append(digest)
-        return [f"fake:{key}:root", f"fake:{key}:1"]
+        return await self._send(parts, ["root", "1"])
 
-    async def post_late_update(self, team, refs, entry, key):
+    async def post_late_update(self, team, refs, entry, parts):
+        if self.fail_late:
+            self.fail_late -= 1
+            raise RuntimeError("platform error: 502")
         self.late.append((list(refs), entry))
-        return [f"fake:{key}"]
+        return await self._send(parts, ["late"])
 
-    async def remind(self, team, member, meeting_local):
+    async def remind(self, team, member, meeting_local, parts):
         if self.fail_reminders:
             self.fail_reminders -= 1
             raise RuntimeError("platform error: 500")
         self.reminders.append((member.display_name, meeting_local))
+        return await self._send(parts, ["dm"])
+
+    async def tell(self, team, user_ref, text):
+        self.told.append((user_ref, text))
 
 
 def command(core, text: str, who: str = "alice") -> str:
@@ -326,3 +342,134 @@ async def test_meetings_from_before_the_team_existed_leave_no_ledger_rows(core, 
     assert chat.digests == []
     assert s.poster.ledger.digest_post(team.id, MEETING) is None
     assert s.poster.ledger.digest_post(team.id, MEETING - timedelta(days=7)) is None
+
+
+# -- catch-up 0 -----------------------------------------------------------------
+async def test_catchup_zero_posts_on_time_even_seconds_late_but_nothing_after_down_time(core, engine, clock, team, chat):
+    s = scheduler(core, engine, chat, clock, catchup=timedelta(0))
+    report = await run_at(s, clock, DIGEST_AT + timedelta(seconds=20))  # the wake-up came a little late
+    assert report.posted == [(team.id, MEETING)] and report.missed == []
+    assert len(chat.digests) == 1 and not s.poster.ledger.digest_post(team.id, MEETING).posted_late
+
+    week = timedelta(days=7)
+    report = await run_at(s, clock, DIGEST_AT + week + timedelta(hours=3))  # down over next week's digest time
+    assert report.missed == [(team.id, MEETING + week)] and len(chat.digests) == 1
+
+
+# -- late updates: retry, take-over, start-up scan, after the meeting ------------------
+async def test_a_late_update_that_hits_a_platform_error_is_retried_and_posted_once(core, engine, clock, team):
+    chat = FakeChat(fail_late=2)
+    s = scheduler(core, engine, chat, clock)
+    subscribe_scheduler(core.events, s)
+    await s.start(aps=False)
+    await run_at(s, clock, DIGEST_AT)
+    late_at = DIGEST_AT + timedelta(minutes=30)
+    clock.set(late_at)
+    submit(core, "bob", "late but here")
+    await s.settle()
+    assert chat.late == [] and s.wake_time(team.id) == late_at + timedelta(minutes=1)
+    await run_at(s, clock, late_at + timedelta(minutes=1))
+    assert chat.late == [] and s.wake_time(team.id) == late_at + timedelta(minutes=6)
+    await run_at(s, clock, late_at + timedelta(minutes=6))
+    assert [e.recap.progress for _, e in chat.late] == ["late but here"]
+    await run_at(s, clock, late_at + timedelta(minutes=20))
+    assert len(chat.late) == 1
+
+
+async def test_a_late_update_claimed_by_a_crashed_process_is_taken_over_once_stale(core, engine, clock, team, chat):
+    s = scheduler(core, engine, chat, clock)
+    await run_at(s, clock, DIGEST_AT)
+    clock.set(DIGEST_AT + timedelta(minutes=30))
+    recap = submit(core, "bob", "claimed then crashed").recap  # nobody listens: the process died
+    assert Ledger(engine).claim_late_update(recap.id, recap.updated_at, clock.now())
+    await run_at(s, clock, DIGEST_AT + timedelta(minutes=31))
+    assert chat.late == []  # the claimer may still be posting
+    await run_at(s, clock, DIGEST_AT + timedelta(minutes=41))
+    assert [e.recap.progress for _, e in chat.late] == ["claimed then crashed"]
+    await run_at(s, clock, DIGEST_AT + timedelta(minutes=60))
+    assert len(chat.late) == 1
+
+
+async def test_a_late_recap_stored_while_the_bot_was_down_is_threaded_at_start(core, engine, clock, team, chat):
+    first = scheduler(core, engine, chat, clock, replica="a")
+    await run_at(first, clock, DIGEST_AT)
+    await first.stop()
+    clock.set(DIGEST_AT + timedelta(minutes=30))
+    submit(core, "carol", "while you were out")  # no scheduler listening
+    clock.set(DIGEST_AT + timedelta(minutes=45))
+    second = scheduler(core, engine, chat, clock, replica="b")
+    await second.start(aps=False)
+    assert [e.recap.progress for _, e in chat.late] == ["while you were out"]
+    assert chat.late[0][0][0] == f"fake:{chat.digests[0][2]}:root"
+
+
+async def test_a_late_update_still_failing_when_the_meeting_begins_is_dropped_and_its_author_told(
+        core, engine, clock, team):
+    chat = FakeChat(fail_late=100)
+    s = scheduler(core, engine, chat, clock)
+    subscribe_scheduler(core.events, s)
+    await s.start(aps=False)
+    await run_at(s, clock, DIGEST_AT)
+    clock.set(MEETING - timedelta(seconds=30))
+    submit(core, "bob", "too late to show")
+    await s.settle()
+    assert s.wake_time(team.id) == MEETING  # the retry would come after the meeting began
+    await run_at(s, clock, MEETING)
+    assert chat.late == []
+    (who, text), = chat.told
+    assert who == "bob" and "could not be posted" in text and "Mon 23 Nov 2026" in text
+    await run_at(s, clock, MEETING + timedelta(hours=1))
+    assert len(chat.told) == 1
+
+
+async def test_a_late_update_the_platform_refuses_for_good_is_not_retried_and_its_author_is_told(
+        core, engine, clock, team):
+    from bot.core.delivery import FIX_CHANNEL, PermanentPostError
+
+    chat = FakeChat()
+    s = scheduler(core, engine, chat, clock)
+    subscribe_scheduler(core.events, s)
+    await s.start(aps=False)
+    await run_at(s, clock, DIGEST_AT)
+
+    async def archived(*_args):
+        raise PermanentPostError("is_archived", FIX_CHANNEL, "#lab")
+
+    chat.post_late_update = archived
+    clock.set(DIGEST_AT + timedelta(minutes=30))
+    submit(core, "bob", "into an archived channel")
+    await s.settle()
+    (who, text), = chat.told
+    assert who == "bob" and "could not be posted" in text and "is_archived" in text
+    assert s.wake_time(team.id) == MEETING + timedelta(days=7) - timedelta(hours=26)  # no retry planned
+    await run_at(s, clock, DIGEST_AT + timedelta(minutes=45))
+    assert len(chat.told) == 1
+
+
+async def test_a_refused_digest_with_no_team_admins_is_logged_and_not_retried(core, engine, clock, team, caplog):
+    from bot.core.delivery import FIX_INVITE, PermanentPostError
+
+    chat = FakeChat()
+
+    async def not_in_channel(*_args):
+        raise PermanentPostError("not_in_channel", FIX_INVITE, "#lab")
+
+    chat.post_digest = not_in_channel
+    s = scheduler(core, engine, chat, clock)
+    report = await run_at(s, clock, DIGEST_AT)
+    assert report.failed == [(team.id, MEETING)] and report.retry_at is None and chat.told == []
+    assert "no admins to tell" in caplog.text
+    assert Ledger(engine).failed([f"digest:{team.id}:{MEETING:%Y%m%dT%H%MZ}"]) == {
+        f"digest:{team.id}:{MEETING:%Y%m%dT%H%MZ}": "not_in_channel"}
+
+
+async def test_a_reminder_claimed_by_a_crashed_process_is_sent_once_its_claim_is_stale(core, engine, clock, team, chat):
+    bob = core.teams.member_for(person("bob"))
+    assert Ledger(engine).claim_reminder(bob.id, MEETING, REMINDER_AT)  # claimed, then the process died
+    s = scheduler(core, engine, chat, clock)
+    await run_at(s, clock, REMINDER_AT + timedelta(minutes=1))
+    assert sorted(n for n, _ in chat.reminders) == ["alice", "carol", "dave"]
+    assert s.wake_time(team.id) == REMINDER_AT + timedelta(minutes=10, seconds=1)
+    await run_at(s, clock, REMINDER_AT + timedelta(minutes=10, seconds=1))
+    await run_at(s, clock, REMINDER_AT + timedelta(hours=2))
+    assert sorted(n for n, _ in chat.reminders) == ["alice", "bob", "carol", "dave"]

@@ -134,3 +134,26 @@ async def test_two_replicas_racing_post_each_digest_and_reminder_once(db_url, co
     finally:
         ea.dispose()
         eb.dispose()
+
+
+async def test_a_claim_of_a_process_gone_from_this_machine_is_taken_over_at_once_a_live_ones_is_not(
+        core, engine, clock, team):
+    import os
+    import subprocess
+    import sys
+
+    from bot.scheduling import replica_id
+
+    here = replica_id().rsplit(":", 2)[0]  # this machine, this pid namespace
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    ledger = Ledger(engine)
+    week = timedelta(days=7)
+    assert ledger.claim_digest(team.id, MEETING, f"{here}:{gone}:dead", DIGEST_AT)  # killed mid-post
+    assert ledger.claim_digest(team.id, MEETING + week, f"{here}:{os.getppid()}:alive", DIGEST_AT + week)
+    chat = FakeChat()
+    s = scheduler(core, engine, chat, clock, replica="restarted")
+    await run_at(s, clock, DIGEST_AT + timedelta(minutes=1))  # the restart, a minute later
+    assert len(chat.digests) == 1 and ledger.digest_post(team.id, MEETING).claimed_by == "restarted"
+    await run_at(s, clock, DIGEST_AT + week + timedelta(minutes=1))
+    assert len(chat.digests) == 1  # its holder still runs: wait for the claim to go stale

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -16,8 +17,12 @@ from pathlib import Path
 from typing import TextIO
 
 from ..core.commands import CommandHandler
+from ..core.delivery import PostParts
+from ..core.errors import UserError
 from ..core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
-from ..core.model import Actor, Digest, DigestEntry, Member, RecapDraft, Team, Workspace
+from ..core.guard import guard
+from ..core.model import MAX_NAME_CHARS, Actor, Digest, DigestEntry, Member, RecapDraft, Team, Workspace
+from ..core.parsing import shown
 from ..core.replies import (
     ConfirmReply,
     DigestReply,
@@ -30,17 +35,20 @@ from ..core.replies import (
     TextReply,
 )
 from ..core.service import Core
-from ..core.texts import FORM_REPLACING, SUBMIT_USAGE, form_intro, reminder
+from ..core.texts import FORM_REPLACING, NOT_VALID_TEXT, SUBMIT_USAGE, form_intro, reminder
+from ..core.validation import clean_text
 from ..render.markdown import entry_lines, render_digest
 from ..supervisor import Runner
 from . import core_call
 
 WORKSPACE = Workspace("console", "local")
 BANNER = "recapbot console. Type /recap help for commands, /as <name> to switch person, /quit to leave."
+# Bytes that are not UTF-8 arrive as lone surrogates (stdin decodes with surrogateescape).
+_UNDECODABLE = re.compile("[\ud800-\udfff]")
 
 
 class ConsoleChat:
-    """The Chat port on the console: digests, late updates and reminders are printed."""
+    """The Chat port on the console: digests, late updates and reminders are printed, each one part."""
 
     platform = WORKSPACE.platform
     needs_channel = False  # the digest is printed here, whatever the team's channel
@@ -48,17 +56,25 @@ class ConsoleChat:
     def __init__(self, write: Callable[[str], None]):
         self.write = write
 
-    async def post_digest(self, team: Team, digest: Digest, key: str) -> list[str]:
-        self.write(f"[digest posted to {team.channel or 'the console'}]\n{render_digest(digest)}")
-        return [f"console:{key}"]
+    async def _write_part(self, parts: PostParts, text: str) -> list[str]:
+        async def post(_index: int, message: str) -> str:
+            self.write(message)
+            return f"console:{parts.key}"
+        return await parts.send([text], post)
 
-    async def post_late_update(self, team: Team, refs: list[str], entry: DigestEntry, key: str) -> list[str]:
-        self.write("[late update, in the digest's thread]\n" + "\n".join(entry_lines(entry)))
-        return [f"console:{key}"]
+    async def post_digest(self, team: Team, digest: Digest, parts: PostParts) -> list[str]:
+        return await self._write_part(parts, f"[digest posted to {team.channel or 'the console'}]\n{render_digest(digest)}")
 
-    async def remind(self, team: Team, member: Member, meeting_local: datetime) -> None:
-        self.write(f"[reminder to {member.display_name}] {reminder(team, member, meeting_local)} "
+    async def post_late_update(self, team: Team, refs: list[str], entry: DigestEntry, parts: PostParts) -> list[str]:
+        return await self._write_part(parts, "[late update, in the digest's thread]\n" + "\n".join(entry_lines(entry)))
+
+    async def remind(self, team: Team, member: Member, meeting_local: datetime, parts: PostParts) -> list[str]:
+        return await self._write_part(
+            parts, f"[reminder to {member.display_name}] {reminder(team, member, meeting_local)} "
                    "Type /recap to write your recap.")
+
+    async def tell(self, team: Team, user_ref: str, text: str) -> None:
+        self.write(f"[message to {user_ref}] {text}")
 
 
 class ConsoleAdapter:
@@ -69,6 +85,10 @@ class ConsoleAdapter:
         self.handler = CommandHandler(core)
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
+        try:  # invalid UTF-8 must not end the session: keep the bytes, then refuse the line
+            self.stdin.reconfigure(errors="surrogateescape")
+        except (AttributeError, ValueError, OSError):  # not a text file (a StringIO in tests)
+            pass
         self.interactive = self.stdin.isatty() if interactive is None else interactive
         self.user = user or _default_user()
         self.chat = ConsoleChat(self.write)
@@ -98,7 +118,13 @@ class ConsoleAdapter:
         return 0
 
     async def _next_line(self) -> str:
-        return await self._read(self.stdin.readline)
+        return await self._read(self._readline)
+
+    def _readline(self) -> str:
+        try:
+            return self.stdin.readline()
+        except ValueError:  # undecodable input on a stream we could not reconfigure
+            return "\udcff\n"
 
     async def _read(self, read: Callable[[], str]) -> str:
         """One blocking read, in a daemon thread started for it: the event loop (and the
@@ -129,7 +155,17 @@ class ConsoleAdapter:
         return await future
 
     async def handle_line(self, line: str) -> bool:
-        """Handle one line; False means the person asked to quit."""
+        """Handle one line; False means the person asked to quit. Nothing a line holds
+        stops the console: an unexpected failure is logged and reported (core/guard.py)."""
+        with guard("console line") as failure:
+            return await self._handle_line(line)
+        self.write(f"Error: {failure.message}")
+        return True
+
+    async def _handle_line(self, line: str) -> bool:
+        if _UNDECODABLE.search(line):
+            self.write(f"Error: {NOT_VALID_TEXT}")
+            return True
         text = line.strip()
         if not text or text.startswith("#"):
             return True
@@ -137,9 +173,13 @@ class ConsoleAdapter:
         if word in ("/quit", "/exit"):
             return False
         if word == "/as":
-            name = text[3:].strip()
-            if not name or len(name) > 80:
-                self.write("Use /as <name>, e.g. /as alice (at most 80 characters).")
+            try:
+                name = clean_text(text[3:], "The name", MAX_NAME_CHARS)
+            except UserError as exc:
+                self.write(f"Error: {exc.message}")
+                return True
+            if not name or len(name.casefold()) > MAX_NAME_CHARS:
+                self.write(f"Use /as <name>, e.g. /as alice (at most {MAX_NAME_CHARS} characters).")
             else:
                 self.user = name
                 await core_call(self.core.teams.member_for, self.actor())
@@ -149,7 +189,7 @@ class ConsoleAdapter:
         if word == "/help":
             text = "/recap help"
         elif word != "/recap":
-            self.write(f"Unknown command {word!r}. Commands start with /recap; try /recap help. "
+            self.write(f"Unknown command {shown(word)}. Commands start with /recap; try /recap help. "
                        "Console only: /as <name>, /quit.")
             return True
         await self.show(await core_call(self.handler.handle, self.actor(), text))
@@ -217,7 +257,11 @@ class ConsoleAdapter:
         terminal = self.stdin is sys.stdin
         self.write(label + (f" [{_preview(prefill)}]" if prefill and not terminal else ""))
         if not terminal:
-            return (await self._next_line()).rstrip("\n") or prefill
+            answer = (await self._next_line()).rstrip("\n")
+            if _UNDECODABLE.search(answer):
+                self.write(f"Error: {NOT_VALID_TEXT}")
+                return prefill
+            return answer or prefill
         try:
             return await self._read(lambda: _input_with(prefill))
         except EOFError:

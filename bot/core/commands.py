@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 
 from . import texts
 from .errors import UserError
-from .model import Actor, RecapDraft
-from .parsing import parse_date, parse_positive_int, split_args
+from .guard import guard
+from .model import MAX_FIELD_CHARS, Actor, RecapDraft
+from .parsing import parse_date, parse_positive_int, shown, split_args
 from .privacy import FORGET
 from .replies import ConfirmReply, DigestReply, FileReply, FormErrors, FormReply, Reply, SettingsReply, TextReply
 from .service import Core
-from .teams import setup_usage, upcoming_cycle
+from .teams import platform_zone, setup_usage, upcoming_cycle
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ SUBMIT_FLAGS = {
     "--question": "question", "--progress": "progress", "--failures": "failures", "--questions": "questions",
 }
 HISTORY_DEFAULT, HISTORY_MAX = 5, 20
+# Room for a full `submit` with four fields at their limit, quotes and flags.
+MAX_COMMAND_CHARS = 5 * MAX_FIELD_CHARS
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "1"), ("false", "no", "0")
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ class Parsed:
 
 def parse(text: str) -> Parsed:
     """Split `/recap <name> <args>`; a leading '/recap' is optional."""
+    if len(text) > MAX_COMMAND_CHARS:
+        raise UserError(f"That command is {len(text):,} characters long; the limit is {MAX_COMMAND_CHARS:,}.")
     stripped = text.strip()
     if stripped.lower().startswith("/recap"):
         stripped = stripped[len("/recap"):].strip()
@@ -71,7 +77,7 @@ def parse(text: str) -> Parsed:
     if name.startswith("--"):  # `/recap --progress ...` means submit
         return Parsed("submit", split_args(stripped), stripped)
     if name not in BY_NAME:
-        raise UserError(f"Unknown command {head!r}. " + short_help())
+        raise UserError(f"Unknown command {shown(head)}. " + short_help())
     rest = rest.strip()
     words = [] if name == "question" else split_args(rest)
     return Parsed(name, words, rest)
@@ -96,11 +102,11 @@ def parse_submit_flags(words: list[str]) -> RecapDraft:
         word = words[i]
         flag, eq, inline = word.partition("=")
         if flag == "--figuring-it-out":
-            figuring = True
+            figuring = _yes_no(flag, inline) if eq else True
             i += 1
             continue
         if flag not in SUBMIT_FLAGS:
-            raise UserError(f"Unknown option {word!r}. Use `{texts.SUBMIT_USAGE}`.")
+            raise UserError(f"Unknown option {shown(word)}. Use `{texts.SUBMIT_USAGE}`.")
         if eq:
             value = inline
             i += 1
@@ -111,6 +117,13 @@ def parse_submit_flags(words: list[str]) -> RecapDraft:
             i += 2
         values[SUBMIT_FLAGS[flag]] = value
     return RecapDraft(figuring_it_out=figuring, **values)
+
+
+def _yes_no(flag: str, value: str) -> bool:
+    word = value.strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise UserError(f"{flag}={shown(value)}: use {flag} (or ={'/'.join(TRUE_WORDS)}) or {flag}={'/'.join(FALSE_WORDS)}.")
 
 
 class CommandHandler:
@@ -135,24 +148,30 @@ class CommandHandler:
         }
 
     def handle(self, actor: Actor, text: str) -> Reply:
-        """Run one command; a person's mistake becomes a friendly reply, never an exception."""
-        try:
-            parsed = parse(text)
-            return self.handlers[parsed.name](actor, parsed)
-        except UserError as exc:
-            return TextReply(exc.message, ok=False)
+        """Run one command; a person's mistake becomes a friendly reply, our own failure a
+        short apology (core/guard.py), never an exception."""
+        with guard("/recap command") as failure:
+            try:
+                parsed = parse(text)
+                failure.what = f"/recap {parsed.name}"  # the command, never what was typed
+                return self.handlers[parsed.name](actor, parsed)
+            except UserError as exc:
+                return TextReply(exc.message, ok=False)
+        return TextReply(failure.message, ok=False)
 
     def run(self, actor: Actor, name: str, words: list[str] | None = None, rest: str | None = None) -> Reply:
         """Run a command whose arguments are already split (typed options, as on Discord),
         so values with spaces or quotes need no quoting round-trip; same rules as `handle`."""
-        try:
-            if name not in BY_NAME:
-                raise UserError(f"Unknown command {name!r}. " + short_help())
-            words = list(words or [])
-            parsed = Parsed(name, words, " ".join(words) if rest is None else rest.strip())
-            return self.handlers[name](actor, parsed)
-        except UserError as exc:
-            return TextReply(exc.message, ok=False)
+        with guard(f"/recap {name}" if name in BY_NAME else "/recap command") as failure:
+            try:
+                if name not in BY_NAME:
+                    raise UserError(f"Unknown command {shown(name)}. " + short_help())
+                words = list(words or [])
+                parsed = Parsed(name, words, " ".join(words) if rest is None else rest.strip())
+                return self.handlers[name](actor, parsed)
+            except UserError as exc:
+                return TextReply(exc.message, ok=False)
+        return TextReply(failure.message, ok=False)
 
     def confirm(self, actor: Actor, action: str) -> Reply:
         """The person confirmed a ConfirmReply (its `action`): only this runs what it asked."""
@@ -214,7 +233,7 @@ class CommandHandler:
     def _history(self, actor: Actor, cmd: Parsed) -> Reply:
         who, limit = None, HISTORY_DEFAULT
         words = list(cmd.words)
-        if words and words[-1].isdigit():
+        if words and words[-1].isascii() and words[-1].isdigit():
             limit = parse_positive_int(words.pop(), "n", 1, HISTORY_MAX)
         if len(words) > 1:
             raise UserError("Use `/recap history [member] [n]`, e.g. `/recap history alice 3`.")
@@ -229,9 +248,9 @@ class CommandHandler:
             member = self.core.teams.member_for(actor, team)
             mine = member.timezone or f"{team.timezone} (the team's)"
             return TextReply(f"Your timezone: {mine}. Change it with `/recap timezone Europe/Berlin`.")
-        if actor.timezone:
+        if platform_zone(actor):
             raise UserError(
-                f"Your timezone follows your profile in this chat app (now {actor.timezone}); "
+                f"Your timezone follows your profile in this chat app (now {platform_zone(actor)}); "
                 "change it there and recapbot picks it up."
             )
         if len(cmd.words) != 1:
@@ -260,15 +279,18 @@ class CommandHandler:
         if not cmd.words:
             team = self.core.teams.team_for(actor.workspace)
             can = self.core.teams.can_configure(actor, team)
-            return SettingsReply(team, texts.settings(team) + "\n" + setup_usage(), can_edit=can)
+            names = self.core.teams.admin_names(team)
+            return SettingsReply(team, texts.settings(team, names) + "\n" + setup_usage(), can_edit=can,
+                                 admin_names=names)
         pairs = []
         for word in cmd.words:
             key, eq, value = word.partition("=")
             if not eq or not key:
-                raise UserError(f"{word!r} is not key=value. " + setup_usage())
+                raise UserError(f"{shown(word)} is not key=value. " + setup_usage())
             pairs.append((key, value))
         team = self.core.teams.configure(actor, pairs)
-        reply = texts.saved(team)
+        # Admins are shown with their ids: that says whom each name resolved to.
+        reply = texts.saved(team, self.core.teams.admin_names(team))
         if team.schedule:
             cycle = upcoming_cycle(team, self.core.clock.now())
             reply += f"\nNext meeting: {texts.when(cycle.meeting_at.astimezone(ZoneInfo(team.timezone)))}."

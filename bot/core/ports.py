@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Protocol
 
+from .delivery import PostParts
 from .model import Away, Digest, DigestEntry, Member, QuestionVersion, Recap, Team, Workspace
 
 
@@ -36,7 +37,6 @@ class Repository(Protocol):
     # members
     def get_member(self, team_id: int, user_ref: str) -> Member | None: ...
     def get_member_by_id(self, member_id: int) -> Member | None: ...
-    def find_member(self, team_id: int, name: str) -> Member | None: ...
     def list_members(self, team_id: int) -> list[Member]: ...
     def create_member(
         self, team_id: int, user_ref: str, display_name: str, tz: str | None, now: datetime
@@ -81,16 +81,24 @@ class Chat(Protocol):
     `needs_channel` says whether a digest needs the team's channel set (a chat
     app does; the console prints it wherever it runs).
 
-    Message refs are opaque strings the adapter understands later (for
-    example "C123:1700000000.000100" on Slack); the first ref of a digest is
-    the thread root that late updates reply under. `key` is stable per
-    (team, meeting) so a retried post can be de-duplicated by the platform.
+    Every post goes out in parts through a PostParts (core.delivery): the
+    adapter renders its messages and hands them to `parts.send`, which skips
+    the parts already out and records each new one before the next. Message
+    refs are opaque strings the adapter understands later (for example
+    "C123:1700000000.000100" on Slack); the first ref of a digest is the
+    thread root that late updates reply under. `parts.key` is stable per post,
+    so the platform can de-duplicate a resent part (Discord's nonce). A refusal
+    that retrying cannot fix is raised as core.delivery.PermanentPostError.
     """
 
     platform: str
     needs_channel: bool
 
-    async def post_digest(self, team: Team, digest: Digest, key: str) -> list[str]: ...
-    async def post_late_update(self, team: Team, refs: list[str], entry: DigestEntry, key: str) -> list[str]: ...
-    async def remind(self, team: Team, member: Member, meeting_local: datetime) -> None: ...
+    async def post_digest(self, team: Team, digest: Digest, parts: PostParts) -> list[str]: ...
+    async def post_late_update(self, team: Team, refs: list[str], entry: DigestEntry,
+                               parts: PostParts) -> list[str]: ...
+    async def remind(self, team: Team, member: Member, meeting_local: datetime, parts: PostParts) -> list[str]: ...
+
+    async def tell(self, team: Team, user_ref: str, text: str) -> None:
+        """A direct message in the core's Markdown: notices to admins and members (at most once)."""
 

@@ -34,6 +34,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "late_update_posts": ("late update posted", "late updates posted"),
     "skipped_meetings": ("skipped meeting", "skipped meetings"),
     "digest_posts": ("digest posted", "digests posted"),
+    "message_parts": ("message sent", "messages sent"),
+    "post_failures": ("failed post", "failed posts"),
     "teams.admins": ("place in a team's admin list", "places in teams' admin lists"),
     "slack_installations.user_id": ("installer entry of a Slack installation",
                                     "installer entries of Slack installations"),

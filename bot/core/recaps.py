@@ -8,9 +8,8 @@ from datetime import date, datetime, timedelta
 from . import cycles
 from .errors import FieldErrors, UserError
 from .events import Events, RecapSubmitted
-from .forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
+from .forms import FIGURING_LABEL, QUESTION, TEXT_FIELDS, RecapForm
 from .model import (
-    MAX_FIELD_CHARS,
     MAX_REASON_CHARS,
     Actor,
     Away,
@@ -21,23 +20,13 @@ from .model import (
     RecapDraft,
     Team,
 )
-from .parsing import parse_date
+from .parsing import bounded_int, parse_date, shown
 from .ports import Clock, Repository
 from .streaks import streak_at_submit
 from .teams import TeamService, upcoming_cycle
+from .validation import clean_text
 
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MAX_AWAY_DAYS = 366
-
-
-def clean_text(value: str, label: str) -> str:
-    """Trim surrounding blanks; refuse what cannot be stored intact."""
-    text = (value or "").replace("\r\n", "\n").strip()
-    if len(text) > MAX_FIELD_CHARS:
-        raise UserError(f"{label} is {len(text):,} characters; the limit is {MAX_FIELD_CHARS:,}. Nothing was saved.")
-    if _FORBIDDEN.search(text):
-        raise UserError(f"{label} contains control characters that cannot be stored. Nothing was saved.")
-    return text
 
 
 def validate_draft(draft: RecapDraft) -> RecapDraft:
@@ -46,7 +35,8 @@ def validate_draft(draft: RecapDraft) -> RecapDraft:
     cleaned: dict[str, str] = {}
     for spec in TEXT_FIELDS:
         try:
-            cleaned[spec.key] = clean_text(getattr(draft, spec.key), spec.label)
+            cleaned[spec.key] = clean_text(getattr(draft, spec.key), spec.label, spec.max_chars,
+                                           multiline=spec.multiline)
         except UserError as exc:
             errors[spec.key] = exc.message
     if errors:
@@ -127,7 +117,7 @@ class RecapService:
     # -- the big-picture question ---------------------------------------------
     def set_question(self, actor: Actor, text: str) -> tuple[QuestionVersion, bool]:
         """Record a new big-picture question; returns (current, changed)."""
-        cleaned = clean_text(text, "The big-picture question")
+        cleaned = clean_text(text, "The big-picture question", QUESTION.max_chars, multiline=True)
         if not cleaned:
             raise UserError("Write the question after the command: `/recap question <your big-picture question>`.")
         member = self.teams.member_for(actor)
@@ -146,11 +136,7 @@ class RecapService:
         member = self.teams.member_for(actor, team)
         today = self.clock.now().astimezone(self.teams.member_zone(member, team)).date()
         until, reason_words = _away_until(words, today)
-        reason = " ".join(reason_words).strip()
-        if len(reason) > MAX_REASON_CHARS:
-            raise UserError(f"The reason is {len(reason)} characters; the limit is {MAX_REASON_CHARS}.")
-        if _FORBIDDEN.search(reason):
-            raise UserError("The reason contains control characters that cannot be stored.")
+        reason = clean_text(" ".join(reason_words), "The reason", MAX_REASON_CHARS)
         if until < today:
             raise UserError(f"{until:%Y-%m-%d} is in the past. Give a date from today on.")
         if (until - today).days > _MAX_AWAY_DAYS:
@@ -168,9 +154,7 @@ class RecapService:
     def history(self, actor: Actor, who: str | None, limit: int) -> History:
         team = self.teams.team_for(actor.workspace)
         if who:
-            member = self._repo.find_member(team.id, who)
-            if member is None:
-                raise UserError(f"No member called {who!r} in this team yet.")
+            member = self.teams.resolve_member(team, who)
         else:
             member = self.teams.member_for(actor, team)
         return History(
@@ -196,13 +180,15 @@ def _away_until(words: list[str], today: date) -> tuple[date, list[str]]:
         return parse_date(head), rest
     match = _AWAY_SPAN.fullmatch(head)
     if match:
-        count = int(match[1])
+        count = bounded_int(match[1], _MAX_AWAY_DAYS)
         days = count * 7 if match[2].lower().startswith("w") else count
         if days < 1:
             raise UserError("Away for at least one day. " + usage)
+        if days > _MAX_AWAY_DAYS:
+            raise UserError("You can be away for at most a year at a time.")
         # "2w" from a Monday means back on the Monday two weeks later.
         return today + timedelta(days=days - 1), rest
-    raise UserError(f"Unknown away period {words[0]!r}. " + usage)
+    raise UserError(f"Unknown away period {shown(words[0])}. " + usage)
 
 
 def meeting_dates(team: Team, start: datetime, count: int) -> list[datetime]:

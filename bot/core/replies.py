@@ -5,7 +5,7 @@ that every adapter can show or translate.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .forms import RecapForm
 from .model import Digest, Team
@@ -43,6 +43,7 @@ class SettingsReply:
     team: Team
     text: str
     can_edit: bool
+    admin_names: dict[str, str] = field(default_factory=dict)  # user id -> display name
 
 
 @dataclass(frozen=True)

@@ -136,9 +136,12 @@ class Core:
             raise UserError(f"There is no meeting on {day:%a %Y-%m-%d} to skip.")
         if meeting <= self.clock.now():
             raise UserError(f"The meeting on {day:%Y-%m-%d} is already over.")
+        # Everything that can fail is worked out before the first write: a skip is
+        # recorded together with its recaps' move, or not at all.
+        following = cycles.next_meeting(schedule, meeting, team.skipped | {day})
         if not self._repo.add_skip(team.id, day, self.clock.now()):
             raise UserError(f"The meeting on {day:%Y-%m-%d} is already skipped.")
+        self._repo.move_recaps(team.id, meeting, following)
         team = self._repo.get_team(team.id)
-        self._repo.move_recaps(team.id, meeting, cycles.next_meeting(schedule, meeting, team.skipped))
         self.events.publish(ScheduleChanged(team))
         return team

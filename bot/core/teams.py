@@ -5,12 +5,13 @@ created on first use; a person joins it the first time they use the bot.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import cycles
-from .errors import NotAllowed, UserError
+from .errors import FieldErrors, NotAllowed, UserError
 from .events import Events, ScheduleChanged
 from .model import (
     DEFAULT_TEAM_NAME,
@@ -30,9 +31,18 @@ from .parsing import (
     parse_meeting,
     parse_positive_int,
     parse_timezone,
+    shown,
 )
 from .ports import Clock, Repository
 from .texts import settings_refusal
+from .validation import clean_text, name_key, tidy_name
+
+MAX_CHANNEL_CHARS = 120
+MAX_REF_CHARS = 120  # a member's platform id (the column's size)
+MAX_ADMINS_CHARS = 1000  # the whole admins= value: a few dozen names or mentions
+MAX_LEAD = timedelta(days=6)
+# A platform mention: Slack <@U123> or <@U123|name>, Discord <@123> or <@!123>.
+_MENTION = re.compile(r"<@!?([^<>|\s]+)(?:\|[^<>]*)?>")
 
 SETUP_KEYS = {
     "channel": "the channel the digest is posted to",
@@ -84,16 +94,18 @@ class TeamService:
     def member_for(self, actor: Actor, team: Team | None = None) -> Member:
         """The actor's membership, joining the team on first use."""
         team = team or self.team_for(actor.workspace)
-        name = (actor.display_name.strip() or actor.user_ref)[:MAX_NAME_CHARS]
+        # The platform's name for the person: cleaned, never refused (they did not type it here).
+        name = tidy_name(actor.display_name, actor.user_ref, MAX_NAME_CHARS)
         member = self._repo.get_member(team.id, actor.user_ref)
         if member is None:
-            tz = actor.timezone if actor.timezone and _valid_zone(actor.timezone) else None
+            tz = platform_zone(actor)
             return self._repo.create_member(team.id, actor.user_ref, name, tz, self.clock.now())
         changes = {}
         if name != member.display_name:
             changes["display_name"] = name
-        if actor.timezone and actor.timezone != member.timezone and _valid_zone(actor.timezone):
-            changes["timezone"] = actor.timezone
+        tz = platform_zone(actor)
+        if tz and tz != member.timezone:
+            changes["timezone"] = tz
         return self._repo.update_member(member.id, changes) if changes else member
 
     def set_member_timezone(self, actor: Actor, text: str) -> Member:
@@ -105,7 +117,40 @@ class TeamService:
         return ZoneInfo(member.timezone or team.timezone)
 
     def can_configure(self, actor: Actor, team: Team) -> bool:
+        """Workspace admins, and the team's admins by platform user id (never by name)."""
         return actor.is_admin or actor.user_ref in team.admins
+
+    def resolve_member(self, team: Team, typed: str) -> Member:
+        """The one member someone means by a mention, a user id or a display name.
+
+        A mention or an id matches that id exactly; a name matches (ignoring case and
+        invisible characters) only when exactly one member has it, so nobody can take
+        another person's place by choosing their name or their id as a display name.
+        """
+        text = clean_text(typed, "A member's name or id", MAX_REF_CHARS)
+        mention = _MENTION.fullmatch(text)
+        ref = mention[1] if mention else text.removeprefix("@")
+        if not ref:
+            raise UserError("Name a member: a display name, an id or an @mention.")
+        member = self._repo.get_member(team.id, ref)
+        if member is not None:
+            return member
+        if mention:
+            raise UserError(f"{text} is not a member of this team yet: they need to use `/recap` here once.")
+        key = name_key(ref)
+        found = [m for m in self._repo.list_members(team.id) if name_key(m.display_name) == key]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise UserError(f"No member called {shown(ref)} in this team, nor one with that id. "
+                            "Members join by using `/recap` here once; `/recap status` lists them.")
+        listed = ", ".join(f"{m.display_name} ({m.user_ref})" for m in found)
+        raise UserError(f"Several members are called {shown(ref)}: {listed}. Use the id of the one you mean.")
+
+    def admin_names(self, team: Team) -> dict[str, str]:
+        """Display names of the team's admins, by user id (for showing the settings)."""
+        admins = set(team.admins)
+        return {m.user_ref: m.display_name for m in self._repo.list_members(team.id) if m.user_ref in admins}
 
     # -- settings --------------------------------------------------------------
     def configure(self, actor: Actor, pairs: list[tuple[str, str]]) -> Team:
@@ -134,53 +179,54 @@ class TeamService:
         first: date | None = None
         for key, value in pairs:
             key = key.lower()
-            if key == "channel":
-                channel = value.strip()
-                if not channel or len(channel) > 120:
-                    raise UserError("channel needs a channel name or id, e.g. channel=#lab.")
-                changes["channel"] = channel
-            elif key == "meeting":
-                weekday, at = parse_meeting(value)
-                changes["meeting_weekday"], changes["meeting_time"] = weekday, at.strftime("%H:%M")
-            elif key in ("tz", "timezone"):
-                changes["timezone"] = parse_timezone(value)
-            elif key == "every":
-                changes["every_weeks"] = parse_positive_int(value, "every", 1, 8)
-            elif key == "first":
-                first = parse_date(value)
-            elif key == "digest-lead":
-                lead = parse_duration(value, "digest-lead")
-                if lead > timedelta(days=6):
-                    raise UserError("digest-lead can be at most 6 days (6d).")
-                changes["digest_lead_minutes"] = int(lead.total_seconds() // 60)
-            elif key == "reminder-lead":
-                lead = parse_duration(value, "reminder-lead")
-                if lead > timedelta(days=6):
-                    raise UserError("reminder-lead can be at most 6 days (6d).")
-                changes["reminder_lead_minutes"] = int(lead.total_seconds() // 60)
-            elif key == "north-star":
-                text = value.strip()
-                if len(text) > MAX_FIELD_CHARS:
-                    raise UserError(f"north-star is {len(text):,} characters; the limit is {MAX_FIELD_CHARS:,}.")
-                changes["north_star"] = text or None
-            elif key == "admins":
-                names = [a.strip().lstrip("@") for a in value.split(",") if a.strip()]
-                changes["admins"] = ",".join(self._admin_refs(team, names))
-            elif key == "name":
-                name = value.strip()
-                if not name or len(name) > MAX_NAME_CHARS:
-                    raise UserError(f"name must be 1 to {MAX_NAME_CHARS} characters.")
-                changes["name"] = name
-            else:
-                raise UserError(f"Unknown setting {key!r}. " + setup_usage())
+            try:
+                first = self._change(team, changes, key, value) or first
+            except UserError as exc:  # per setting, so a form can show it next to the field
+                raise FieldErrors({key: exc.message}) from None
         self._anchor(team, changes, first)
         return changes
 
-    def _admin_refs(self, team: Team, names: list[str]) -> list[str]:
-        refs = []
-        for name in names:
-            member = self._repo.find_member(team.id, name)
-            refs.append(member.user_ref if member else name)
+    def _change(self, team: Team, changes: dict, key: str, value: str) -> date | None:
+        """Check one `key=value` into `changes`; returns the date of first=, which needs the rest."""
+        if key == "channel":
+            channel = clean_text(value, "channel", MAX_CHANNEL_CHARS)
+            if not channel:
+                raise UserError("channel needs a channel name or id, e.g. channel=#lab.")
+            changes["channel"] = channel
+        elif key == "meeting":
+            weekday, at = parse_meeting(value)
+            changes["meeting_weekday"], changes["meeting_time"] = weekday, at.strftime("%H:%M")
+        elif key in ("tz", "timezone"):
+            changes["timezone"] = parse_timezone(value)
+        elif key == "every":
+            changes["every_weeks"] = parse_positive_int(value, "every", 1, 8)
+        elif key == "first":
+            return parse_date(value)
+        elif key in ("digest-lead", "reminder-lead"):
+            lead = parse_duration(value, key, MAX_LEAD)
+            changes[key.replace("-", "_") + "_minutes"] = int(lead.total_seconds() // 60)
+        elif key == "north-star":
+            changes["north_star"] = clean_text(value, "north-star", MAX_FIELD_CHARS, multiline=True) or None
+        elif key == "admins":
+            changes["admins"] = ",".join(self._admin_refs(team, value))
+        elif key == "name":
+            name = clean_text(value, "name", MAX_NAME_CHARS)
+            if not name:
+                raise UserError(f"name must be 1 to {MAX_NAME_CHARS} characters.")
+            changes["name"] = name
+        else:
+            raise UserError(f"Unknown setting {shown(key)}. " + setup_usage())
+        return None
+
+    def _admin_refs(self, team: Team, value: str) -> list[str]:
+        """Every name in `admins=` as a member's user id; one that cannot be resolved refuses all."""
+        text = clean_text(value, "admins", MAX_ADMINS_CHARS)
+        refs: list[str] = []
+        for typed in (part.strip() for part in text.split(",")):
+            if typed:
+                ref = self.resolve_member(team, typed).user_ref
+                if ref not in refs:
+                    refs.append(ref)
         return refs
 
     def _anchor(self, team: Team, changes: dict, first: date | None) -> None:
@@ -201,12 +247,14 @@ class TeamService:
         changes["anchor_date"] = today + timedelta(days=(weekday - today.weekday()) % 7)
 
 
-def _valid_zone(name: str) -> bool:
+def platform_zone(actor: Actor) -> str | None:
+    """The timezone the platform gave for the person, if it is a usable IANA name."""
+    if not actor.timezone:
+        return None
     try:
-        parse_timezone(name)
-        return True
+        return parse_timezone(actor.timezone)
     except UserError:
-        return False
+        return None
 
 
 def setup_usage() -> str:

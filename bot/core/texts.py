@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from .delivery import PermanentPostError
 from .forms import FIGURING_LABEL, RecapForm, answers
 from .model import WEEKDAYS, Away, Member, Recap, Team
 from .parsing import format_duration
@@ -18,7 +19,10 @@ if TYPE_CHECKING:  # only their shapes: texts is imported by the services these 
     from .digest import Participation
     from .recaps import History, SubmitResult
 
-SOMETHING_WENT_WRONG = "Something went wrong on our side; nothing was lost. Please try again in a moment."
+# Shown by every adapter when something unexpected fails (core/guard.py logs the traceback).
+SOMETHING_WENT_WRONG = ("Something went wrong on our side; nothing you typed was lost. "
+                        "Please try again in a moment.")
+NOT_VALID_TEXT = "That line was not valid text (it is not UTF-8); nothing was done. Please type it again."
 WRITE_RECAP = "Write my recap"
 EDIT_RECAP = "Edit my recap"
 FIX_RECAP = "Fix my recap"
@@ -26,12 +30,6 @@ NOT_SAVED = "Nothing was saved yet:"
 FORM_REPLACING = "You already sent a recap for this meeting: your answers are pre-filled and will be replaced."
 SUBMIT_USAGE = ('/recap submit --question "..." --progress "..." --failures "..." --questions "..." '
                 "[--figuring-it-out]")
-
-
-def form_failed(button: str) -> str:
-    """A form's submission failed on our side; the form stays open with what was typed."""
-    return (f"Something went wrong on our side; nothing was saved and what you typed is still here. "
-            f"Please press {button} again in a moment.")
 
 
 def settings_refusal(platform_admins: str = "workspace admins") -> str:
@@ -74,6 +72,33 @@ def describe_away(away: Away) -> str:
     back = away.until + timedelta(days=1)
     text = f"away until {away.until:%a %d %b %Y} (back {back:%a %d %b})"
     return text + (f": {away.reason}" if away.reason else "")
+
+
+# What an admin does about a post the platform refuses for good (core.delivery FIX_* kinds).
+POST_FIXES = {
+    "invite": "invite recapbot to {where} (type `/invite @recapbot` in that channel)",
+    "channel": "{where} is gone, archived or not in this workspace: choose another channel with "
+               "`/recap setup channel=#...`",
+    "permission": "let recapbot see {where}, post there and post in its threads",
+    "reinstall": "recapbot's access to this workspace was revoked or has expired: reinstall the app",
+}
+
+
+def digest_not_posted(team_name: str, meeting_local: datetime, error: PermanentPostError) -> str:
+    """The direct message to a team's admins when the platform refuses its digest for good."""
+    where = error.where or "the digest channel"
+    fix = POST_FIXES.get(error.fix, "check the digest channel with `/recap setup`").format(where=where)
+    return (f"The digest of **{team_name}** for the meeting on {when(meeting_local)} could not be posted "
+            f"in {where} (`{error.reason}`), and trying again will not help. To fix it, {fix}. "
+            "The next digests go out as usual once that is done.")
+
+
+def late_update_not_posted(meeting_local: datetime, error: PermanentPostError | None = None) -> str:
+    """The direct message to a member whose late update was never threaded under the digest."""
+    why = ("the meeting began before it could be posted" if error is None else
+           f"recapbot cannot post in the team's channel (`{error.reason}`); the team's admins are the ones to fix it")
+    return (f"Your late update for the meeting on {when(meeting_local)} could not be posted: {why}. "
+            "Your recap itself is saved; `/recap history` shows it.")
 
 
 def submitted(result: SubmitResult, now: datetime, zone) -> str:
@@ -141,11 +166,12 @@ def _recap_lines(recap: Recap) -> list[str]:
     return out
 
 
-def saved(team: Team) -> str:
-    return "Saved.\n" + settings(team)
+def saved(team: Team, admin_names: dict[str, str] | None = None) -> str:
+    return "Saved.\n" + settings(team, admin_names)
 
 
-def settings(team: Team) -> str:
+def settings(team: Team, admin_names: dict[str, str] | None = None) -> str:
+    """The team's settings; admins as "name (id)" when their names are given."""
     s = team.schedule
     lines = [f"**Settings for {team.name}**"]
     lines.append(f"- channel: {team.channel or '(not set)'}")
@@ -158,7 +184,9 @@ def settings(team: Team) -> str:
         lines.append("- meeting: (not set)")
     lines.append(f"- tz: {team.timezone}")
     lines.append(f"- north-star: {team.north_star or '(not set)'}")
-    lines.append(f"- admins: {', '.join(team.admins) or '(workspace admins only)'}")
+    names = admin_names or {}
+    admins = ", ".join(f"{names[ref]} ({ref})" if ref in names else ref for ref in team.admins)
+    lines.append(f"- admins: {admins or '(workspace admins only)'}")
     return "\n".join(lines)
 
 
@@ -179,3 +207,4 @@ def forget_question(counts: dict[str, int]) -> str:
 def forgotten(counts: dict[str, int]) -> str:
     return (f"Done: deleted {describe_counts(counts)}. Digests not yet posted leave you out. "
             "Messages already posted in the chat stay there. Using recapbot again makes you a member afresh.")
+

@@ -11,6 +11,7 @@ DELETE by age, idempotent, so every replica may run it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import secrets
@@ -18,6 +19,8 @@ import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from functools import partial
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -34,9 +37,43 @@ from .posting import Poster, Report
 log = logging.getLogger("recapbot.scheduler")
 
 
+def pid_space() -> str:
+    """Where this process's pid means something: this boot of this machine and this pid
+    namespace (a container has its own), as 8 hex digits; empty where that is unknown."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return ""
+    return hashlib.sha256(f"{boot}:{namespace}".encode()).hexdigest()[:8]
+
+
 def replica_id() -> str:
-    """Stable for the life of this process and unique across restarts and hosts."""
-    return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(4)}"
+    """Stable for the life of this process and unique across restarts and hosts: host/pid space:pid:random."""
+    space = pid_space()
+    return f"{socket.gethostname()[:60]}{'/' + space if space else ''}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def is_orphaned(holder: str, me: str) -> bool:
+    """True when the replica `holder` ran in our pid space and its process is gone: a claim left
+    by a process that died and was restarted here, which need not wait to go stale."""
+    try:
+        where, pid_text, _ = holder.rsplit(":", 2)
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    space = pid_space()
+    if holder == me or not space or not where.endswith("/" + space):
+        return False
+    if pid == os.getpid():
+        return True  # an earlier process with our pid (a container's pid 1): it is gone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it runs, as another user
+    return False
 
 
 class Scheduler:
@@ -51,7 +88,8 @@ class Scheduler:
         self.lookback = catchup + timedelta(days=7)  # how far back missed digests are recorded
         self.shutdown_grace = shutdown_grace
         self.retention = retention  # None keeps recaps forever
-        self.poster = Poster(core, ledger, self.replica, catchup, **poster_options)
+        self.poster = Poster(core, ledger, self.replica, catchup, orphaned=partial(is_orphaned, me=self.replica),
+                             **poster_options)
         self.aps: AsyncIOScheduler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -141,9 +179,7 @@ class Scheduler:
             if due.reminder_meeting is not None:
                 await self.poster.reminders(team, chat, due.reminder_meeting, now, report)
         finally:
-            if report.retry_at is not None:
-                self._retry_at[team.id] = min(report.retry_at, self._retry_at.get(team.id, report.retry_at))
-            self._plan(team, now)
+            self._replan(team, now, report)
         return report
 
     async def purge_expired(self, now: datetime | None = None) -> dict[str, int]:
@@ -162,6 +198,11 @@ class Scheduler:
 
     async def _purge(self) -> None:
         await self._track(self.purge_expired())
+
+    def _replan(self, team: Team, now: datetime, report: Report) -> None:
+        if report.retry_at is not None:
+            self._retry_at[team.id] = min(report.retry_at, self._retry_at.get(team.id, report.retry_at))
+        self._plan(team, now)
 
     def next_wake(self, team: Team, now: datetime) -> datetime | None:
         """When this team's job fires next: its next reminder or digest, or an earlier retry."""
@@ -226,4 +267,10 @@ class Scheduler:
         chat = self.chats.get(event.team.workspace.platform)
         if chat is None:
             return Report()
-        return await self.poster.late_recap(event.team, chat, event.recap, self.clock.now())
+        team, now = event.team, self.clock.now()
+        report = Report()
+        try:
+            report = await self.poster.late_recap(team, chat, event.recap, now)
+        finally:
+            self._replan(team, now, report)  # a late update that failed is retried at its wake-up
+        return report

@@ -120,7 +120,7 @@ class SqlRepository:
         """A team by id or by name (case-insensitive)."""
         with self.engine.connect() as conn:
             query = select(t.teams).where(func.lower(t.teams.c.name) == key.lower())
-            if key.isdigit():
+            if key.isascii() and key.isdigit() and len(key) < 19:  # an id fits a BIGINT
                 query = select(t.teams).where(t.teams.c.id == int(key))
             row = conn.execute(query.order_by(t.teams.c.id).limit(1)).first()
             return self._load_team(conn, row)
@@ -174,21 +174,6 @@ class SqlRepository:
     def get_member_by_id(self, member_id: int) -> Member | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(t.members).where(t.members.c.id == member_id)).first()
-        return _member(row) if row else None
-
-    def find_member(self, team_id: int, name: str) -> Member | None:
-        """A member by display name or platform id, case-insensitive."""
-        needle = name.strip().lstrip("@").lower()
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(t.members)
-                .where(
-                    t.members.c.team_id == team_id,
-                    (func.lower(t.members.c.display_name) == needle) | (func.lower(t.members.c.user_ref) == needle),
-                )
-                .order_by(t.members.c.id)
-                .limit(1)
-            ).first()
         return _member(row) if row else None
 
     def list_members(self, team_id: int) -> list[Member]:

@@ -185,3 +185,34 @@ late_update_posts = Table(
     Column("message_refs", Text, nullable=False, server_default=""),
     UniqueConstraint("recap_id", "version"),
 )
+
+# One row per message part of a post (a digest, a late update, a reminder) the
+# platform accepted, committed before the next part is sent: a retry or a
+# take-over continues at the first part without a row, under the same root.
+message_parts = Table(
+    "message_parts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("post_key", String(160), nullable=False),  # scheduling.posting's digest_key, late_key, reminder_key
+    Column("part", Integer, nullable=False),
+    Column("ref", String(255), nullable=False),
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE")),  # whose recap or DM it is
+    Column("posted_at", UTCDateTime, nullable=False),
+    UniqueConstraint("post_key", "part"),
+)
+
+# A post that stopped for good (the platform refuses it, or a late update's
+# meeting began first), with the reason; nobody tries it again.
+post_failures = Table(
+    "post_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("post_key", String(160), nullable=False),
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE")),
+    Column("reason", String(200), nullable=False),
+    Column("failed_at", UTCDateTime, nullable=False),
+    UniqueConstraint("post_key"),
+)
+

@@ -1,7 +1,7 @@
 """slack token columns hold ciphertext: String(200) -> Text
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-30 10:00:00
 
 Stored Slack tokens are Fernet-encrypted (bot/secrets.py); the ciphertext of a
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0006'
-down_revision = '0003'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,9 @@
 
 It answers the few routes the adapter uses, enforces Discord's message limits
 (400 / 50035 like the real API), de-duplicates posts by nonce when
-enforce_nonce is set, and refuses a second thread on one message (160004).
+enforce_nonce is set (for good; Discord does it for a few minutes), refuses a
+second thread on one message (160004), and answers 403 Missing Access for
+the channels listed in `no_access`.
 Tests point discord.py at it by setting `discord.http.Route.BASE` (and, for
 interactions, `DiscordWebSocket.DEFAULT_GATEWAY` at `gateway_url`).
 
@@ -119,6 +121,7 @@ class FakeDiscord:
         self.rejected: list[tuple[str, list[str]]] = []
         self.commands: dict[str, list[dict]] = {}
         self.closed_dms: set[str] = set()
+        self.no_access: set[str] = set()  # channels the bot cannot see: 403 Missing Access
         self.runner: web.AppRunner | None = None
         self.base = ""
         self.gateway_url = ""
@@ -197,6 +200,8 @@ class FakeDiscord:
         return reply(out)
 
     async def get_channel(self, request):
+        if request.match_info["cid"] in self.no_access:
+            return reply({"message": "Missing Access", "code": 50001}, status=403)
         channel = self.channels.get(request.match_info["cid"])
         if channel is None:
             return reply({"message": "Unknown Channel", "code": 10003}, status=404)
@@ -295,6 +300,8 @@ class FakeDiscord:
         body = request[BODY]
         if cid not in self.messages:
             return reply({"message": "Unknown Channel", "code": 10003}, status=404)
+        if cid in self.no_access:
+            return reply({"message": "Missing Access", "code": 50001}, status=403)
         if cid in self.closed_dms:
             return reply({"message": "Cannot send messages to this user", "code": 50007}, status=403)
         problems = message_problems(body)

@@ -300,7 +300,7 @@ async def test_an_error_in_a_command_is_logged_and_told_briefly(api, breakable, 
     async with running(RecapBot(core, guild_ids=(GUILD,)), api):
         with caplog.at_level("ERROR", logger="recapbot.discord"):
             i = await run(api, "status")
-    assert "nothing was lost" in i.texts() and ephemeral(i.messages()[-1])
+    assert "nothing you typed was lost" in i.texts() and ephemeral(i.messages()[-1])
     assert "no such table" in caplog.text and "Traceback" in caplog.text
 
 
@@ -313,7 +313,7 @@ async def test_a_failed_form_gives_the_answers_back(api, breakable, caplog):
         with caplog.at_level("ERROR", logger="recapbot.discord"):
             submitted = await send(api, MODAL_SUBMIT, modal_submit(opened.modal(), {"progress": "my precious text"}))
     last = submitted.messages()[-1]
-    assert "nothing was lost" in last["content"]
+    assert "nothing you typed was lost" in last["content"]
     assert b"my precious text" in last["files"]["my-recap.md"]
     assert "no such table" in caplog.text
 

@@ -8,7 +8,9 @@ block limits, as Slack does), `conversations.join`, `conversations.open`,
 (`files.getUploadURLExternal`, the POST to the upload URL,
 `files.completeUploadExternal`, each checked as Slack checks it); any
 method can be made to fail with a status (429 + Retry-After, 500, or a
-405 with an HTML page) for a number of calls. It also takes posts to response_urls (/response/<id>), and
+405 with an HTML page) for a number of calls, and a channel can answer every post with an error for
+good (`not_in_channel`, `is_archived`...). For fault tests it can SIGKILL a bot
+process right after it accepted a number of posts (`kill_after`). It also takes posts to response_urls (/response/<id>), and
 `signed()` builds requests the way Slack signs them.
 """
 from __future__ import annotations
@@ -16,7 +18,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
+import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -69,6 +74,30 @@ def check_blocks(blocks: list[dict], max_blocks: int = MAX_BLOCKS) -> str | None
     return None
 
 
+@dataclass
+class KillSwitch:
+    """SIGKILL the process `victim()` names once `posts` chat.postMessage calls were accepted.
+
+    `before_next` (the default) kills when the next post arrives, which is then not
+    accepted: the bot had everything it needed to record the accepted ones. Otherwise
+    it kills right after the answer to the last accepted post is written, before the
+    bot can record it (the window a crash can repeat one part in).
+    """
+
+    posts: int
+    victim: Callable[[], int | None]
+    before_next: bool = True
+    killed: list[int] = field(default_factory=list)
+
+    def fire(self, pid: int | None = None) -> bool:
+        pid = pid if pid is not None else self.victim()
+        if pid is None:
+            return False
+        os.kill(pid, signal.SIGKILL)
+        self.killed.append(pid)
+        return True
+
+
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -78,6 +107,8 @@ class FakeSlack:
         self.users: dict[tuple[str, str], dict] = {}  # (team_id, user_id) -> users.info "user"
         self.expired_triggers: set[str] = set()
         self.failures: dict[str, list[tuple[int, dict, dict]]] = {}
+        self.channel_errors: dict[str, str] = {}  # channel -> the error every post to it gets
+        self.kill: KillSwitch | None = None
         self.oauth_codes: dict[str, dict] = {}  # code -> oauth.v2.access answer
         self.app_tokens: set[str] = set()  # xapp- tokens for Socket Mode
         self.sockets: list[web.WebSocketResponse] = []
@@ -111,6 +142,15 @@ class FakeSlack:
         misconfigured proxy labels it)."""
         self.failures.setdefault(method, []).extend(
             [(status, headers or {}, body or {"ok": False, "error": "ratelimited"})] * times)
+
+    def kill_after(self, posts: int, victim: Callable[[], int | None], before_next: bool = True) -> KillSwitch:
+        """Arm a one-shot SIGKILL (see KillSwitch); returns it to read `killed` later."""
+        self.kill = KillSwitch(posts, victim, before_next)
+        return self.kill
+
+    def accepted_posts(self) -> list[Call]:
+        """The chat.postMessage calls Slack accepted: what people see, in order."""
+        return [c for c in self.called("chat.postMessage") if c.response.get("ok")]
 
     @property
     def url(self) -> str:
@@ -263,6 +303,12 @@ class FakeSlack:
         token = auth[len("Bearer "):] if auth.startswith("Bearer ") else args.get("token")
         call = Call(method, args, token)
         self.calls.append(call)
+        kill = self.kill if method == "chat.postMessage" else None
+        if kill is not None and kill.before_next and len(self.accepted_posts()) >= kill.posts and kill.fire():
+            self.kill = None
+            call.status = 503
+            await self._notify()
+            return web.json_response({"ok": False, "error": "fatal_error"}, status=503)
         queued = self.failures.get(method)
         if queued:
             status, headers, body = queued.pop(0)
@@ -277,6 +323,14 @@ class FakeSlack:
         if not answer.get("ok"):
             self.rejected.append(call)
         await self._notify()
+        if kill is not None and not kill.before_next and len(self.accepted_posts()) >= kill.posts:
+            victim = kill.victim()  # named before the bot has the answer (and could finish)
+            response = web.json_response(answer)
+            await response.prepare(request)
+            await response.write_eof()  # the bot has the answer; it dies before it can record it
+            if kill.fire(victim):
+                self.kill = None
+            return response
         return web.json_response(answer)
 
     def _answer(self, method: str, args: dict, token: str | None) -> dict:
@@ -308,6 +362,8 @@ class FakeSlack:
             if len(args.get("text") or "") > 40000:
                 return {"ok": False, "error": "msg_too_long"}
             channel = args.get("channel", "")
+            if channel in self.channel_errors:
+                return {"ok": False, "error": self.channel_errors[channel]}
             if channel.startswith(("U", "W")):
                 channel = "D" + channel[1:]
             return {"ok": True, "channel": channel, "ts": f"{int(time.time())}.{next(self._ts):06d}"}

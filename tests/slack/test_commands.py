@@ -179,6 +179,10 @@ async def test_setup_modal_for_an_admin_saves_the_settings(slack, core, repo):
     status, answer = await slack.submit(view, values, ADMIN)
     assert answer["response_action"] == "errors" and "tz" in answer["errors"]
     values["tz"]["value"]["value"] = "America/New_York"
+    status, answer = await slack.submit(view, values, ADMIN)  # Ann has never used recapbot here
+    assert answer["response_action"] == "errors" and "Members join by using `/recap`" in answer["errors"]["admins"]
+    await slack.command(ANN, "status")
+    await slack.fake.wait_responses(1)
     status, answer = await slack.submit(view, values, ADMIN)
     assert status == 200 and answer is None
     team = repo.team_for_workspace(Workspace("slack", T1))
@@ -188,8 +192,8 @@ async def test_setup_modal_for_an_admin_saves_the_settings(slack, core, repo):
     assert team.admins == (ANN,) and team.north_star == "How do cells decide?"
     (join,) = await slack.fake.wait_for("conversations.join")
     assert join.args["channel"] == "C0DIGEST"
-    (message,) = await slack.fake.wait_responses(1)
-    assert "Saved" in _texts(message)
+    message = (await slack.fake.wait_responses(2))[-1]
+    assert "Saved" in _texts(message) and f"Ann ({ANN})" in _texts(message)
 
 
 async def test_a_failure_after_the_ack_reaches_the_user_and_the_log_without_a_token(slack, caplog):
@@ -197,7 +201,7 @@ async def test_a_failure_after_the_ack_reaches_the_user_and_the_log_without_a_to
     with caplog.at_level(logging.ERROR):
         await slack.command(ANN)
         (message,) = await slack.fake.wait_responses(1)
-    assert "Something went wrong" in _texts(message) and "nothing was lost" in _texts(message)
+    assert "Something went wrong" in _texts(message) and "nothing you typed was lost" in _texts(message)
     assert "views.open: internal_error" in caplog.text
     assert TOKEN1 not in caplog.text and "xoxb-" not in caplog.text
 

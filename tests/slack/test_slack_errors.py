@@ -64,7 +64,7 @@ async def test_an_html_answer_to_views_open_is_reported_to_the_person(slack, cap
     with caplog.at_level(logging.ERROR):
         await slack.command(ANN)
         (message,) = await slack.fake.wait_responses(1)
-    assert "Something went wrong" in _texts(message) and "nothing was lost" in _texts(message)
+    assert "Something went wrong" in _texts(message) and "nothing you typed was lost" in _texts(message)
     assert "views.open: HTTP 405" in caplog.text
 
 

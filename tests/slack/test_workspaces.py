@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from memory_parts import MemoryParts
 from slack_harness import ANN, T1, T2, TOKEN1, TOKEN2, install, recap_values
 from sqlalchemy import select
 
@@ -37,7 +38,7 @@ async def test_a_user_of_another_workspace_sees_and_touches_only_their_own(multi
     assert eve_calls and all(c.token == TOKEN2 for c in eve_calls)
 
     # The scheduler's posts use each workspace's own token.
-    await multi.adapter.chat.post_digest(other, core.upcoming_digest(other), "k2")
+    await multi.adapter.chat.post_digest(other, core.upcoming_digest(other), MemoryParts("k2").parts())
     posts = multi.fake.called("chat.postMessage")
     assert posts and all(p.token == TOKEN2 and p.args["channel"] == "C0OTHER" for p in posts)
 

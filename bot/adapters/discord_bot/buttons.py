@@ -13,13 +13,14 @@ import asyncio
 import discord
 
 from ...core.commands import CommandHandler
+from ...core.guard import unexpected
 from ...core.model import Actor
 from ...core.replies import FormReply
 from ...core.service import Core
 from ...core.texts import WRITE_RECAP
 from .. import core_call
 from .modal import RecapModal
-from .replies import actor_for, guild_of, log, send, show, tell_failure, workspace_of
+from .replies import actor_for, guild_of, send, show, tell_failure, workspace_of
 
 # A modal must be the first answer, within 3 s: past this, offer a button instead.
 FORM_DEADLINE = 2.0
@@ -59,8 +60,8 @@ class OpenFormButton(discord.ui.DynamicItem[discord.ui.Button], template=r"recap
                 await send(interaction, "This button belongs to a recapbot team you are not part of.")
                 return
             await open_form(interaction, bot.core, bot.handler, actor)
-        except Exception:  # noqa: BLE001 - a button has no command tree error handler
-            log.exception("open-form button failed for %s", interaction.user.id)
+        except Exception as exc:  # noqa: BLE001 - a button has no command tree error handler
+            unexpected(f"discord form button (user {interaction.user.id})", exc)
             await tell_failure(interaction)
 
     async def _actor(self, interaction: discord.Interaction, core: Core) -> Actor | None:

@@ -7,6 +7,7 @@ import discord
 from discord import app_commands
 
 from ...core.commands import CommandHandler
+from ...core.guard import unexpected
 from ...core.service import Core
 from ...logs import keep_payloads_out
 from .buttons import OpenFormButton
@@ -18,8 +19,8 @@ class RecapTree(app_commands.CommandTree):
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """Any failure inside a command: a traceback in the log, a short apology to the person."""
         command = interaction.command.qualified_name if interaction.command else "?"
-        log.error("/%s failed in guild %s for user %s", command, interaction.guild_id,
-                  getattr(interaction.user, "id", "?"), exc_info=error)
+        unexpected(f"discord /{command} (guild {interaction.guild_id}, user {getattr(interaction.user, 'id', '?')})",
+                   error)
         await tell_failure(interaction)
 
 

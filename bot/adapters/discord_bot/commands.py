@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 
 from ...core.commands import BY_NAME, HISTORY_DEFAULT, HISTORY_MAX, CommandHandler, full_help
+from ...core.guard import guard
 from ...core.model import MAX_FIELD_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, WEEKDAYS, Actor
 from ...core.parsing import suggest_timezones
 from ...core.service import Core
@@ -221,9 +222,11 @@ class RecapGroup(app_commands.Group):
     async def _meeting_choices(self, interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         if interaction.guild_id is None:
             return []
-        days = await core_call(self.core.upcoming_meeting_days, workspace_of(interaction.guild_id), 8)
-        return [Choice(name=f"{WEEKDAYS[d.weekday()]} {d:%Y-%m-%d}", value=f"{d:%Y-%m-%d}")
-                for d in days if current.strip() in f"{d:%Y-%m-%d}"][:MAX_CHOICES]
+        with guard("discord skip-meeting autocomplete"):  # suggestions only: none on failure
+            days = await core_call(self.core.upcoming_meeting_days, workspace_of(interaction.guild_id), 8)
+            return [Choice(name=f"{WEEKDAYS[d.weekday()]} {d:%Y-%m-%d}", value=f"{d:%Y-%m-%d}")
+                    for d in days if current.strip() in f"{d:%Y-%m-%d}"][:MAX_CHOICES]
+        return []
 
 
 async def zone_choices(current: str) -> list[Choice[str]]:

@@ -7,12 +7,13 @@ there, but a reminder DM would still reach a member who shares another server
 with the bot. So the Chat the scheduler uses checks the gateway's list of
 servers first: until the gateway is ready nothing is sent (the scheduler tries
 again later); a team whose server the bot has left gets no digest
-(DigestNotPosted) and no reminder until the bot is added back. Its recaps stay.
+(a PermanentPostError: not retried, its admins are told) and no reminder or notice until the bot is added back. Its recaps stay.
 """
 from __future__ import annotations
 
 from ...core.model import Team
-from .chat import DigestNotPosted, DiscordChat
+from ...core.delivery import FIX_REINSTALL, PermanentPostError
+from .chat import DiscordChat
 from .replies import guild_of, log
 
 
@@ -30,8 +31,8 @@ class JoinedGuildsChat(DiscordChat):
 
     def _require(self, team: Team) -> None:
         if not self._joined(team):
-            raise DigestNotPosted(f"team {team.id}: recapbot is no longer in Discord server "
-                                  f"{guild_of(team.workspace)}; add it back to post there")
+            raise PermanentPostError(f"team {team.id}: recapbot is no longer in Discord server "
+                                     f"{guild_of(team.workspace)}; add it back to post there", FIX_REINSTALL)
 
     async def post_digest(self, team: Team, *args, **kwargs):
         self._require(team)
@@ -47,3 +48,9 @@ class JoinedGuildsChat(DiscordChat):
                      team.id, guild_of(team.workspace))
             return None
         return await super().remind(team, *args, **kwargs)
+
+    async def tell(self, team: Team, *args, **kwargs):
+        if not self._joined(team):
+            log.info("team %s: no notice, recapbot is no longer in Discord server %s", team.id, guild_of(team.workspace))
+            return None
+        return await super().tell(team, *args, **kwargs)

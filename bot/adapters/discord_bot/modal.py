@@ -10,13 +10,14 @@ from __future__ import annotations
 import discord
 
 from ...core.forms import FIGURING_HINT, FIGURING_LABEL, TEXT_FIELDS, RecapForm
+from ...core.guard import unexpected
 from ...core.model import WEEKDAYS, Actor, RecapDraft
 from ...core.replies import FormErrors
 from ...core.service import Core
 from ...core.texts import FIX_RECAP, NOT_SAVED
 from ...render.embeds import fit
 from .. import core_call
-from .replies import log, send, send_text, tell_failure
+from .replies import send, send_text, tell_failure
 
 TEXT_INPUT_MAX = 4000  # Discord's own ceiling for a text input
 MODAL_TITLE_MAX = 45
@@ -80,7 +81,7 @@ class RecapModal(discord.ui.Modal):
             await send_text(interaction, reply.text)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        log.error("recap form failed for %s", self.actor.user_ref, exc_info=error)
+        unexpected(f"discord recap form (user {self.actor.user_ref})", error)
         await tell_failure(interaction, self.draft())
 
 
@@ -99,5 +100,5 @@ class FixView(discord.ui.View):
         )
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item) -> None:
-        log.error("fix button failed for %s", self.actor.user_ref, exc_info=error)
+        unexpected(f"discord fix button (user {self.actor.user_ref})", error)
         await tell_failure(interaction, self.draft)

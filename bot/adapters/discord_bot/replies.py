@@ -23,7 +23,6 @@ log = logging.getLogger("recapbot.discord")
 
 NO_PINGS = discord.AllowedMentions.none()
 GUILD_ONLY = "recapbot works inside a server: use `/recap` in a channel of your research group's server."
-FAILED = SOMETHING_WENT_WRONG
 # What a bot may attach in a server without boosts; an export past it is refused with a pointer.
 UPLOAD_LIMIT = 10 * 1024 * 1024
 
@@ -107,7 +106,7 @@ async def show(interaction: discord.Interaction, reply: Reply) -> None:
         hint = ("\nChange settings with the options of `/recap setup` (meeting day and time, timezone, channel...)."
                 if reply.can_edit else "\n" + settings_refusal("members with Manage Server"))
         # The core's own text ends with key=value usage meant for text platforms; show the settings alone.
-        await send_text(interaction, settings_text(reply.team) + hint)
+        await send_text(interaction, settings_text(reply.team, reply.admin_names) + hint)
     elif isinstance(reply, DigestReply):
         rendered = render_digest(reply.digest)
         if reply.note:
@@ -165,9 +164,9 @@ class ConfirmView(discord.ui.View):
 
 
 async def tell_failure(interaction: discord.Interaction, draft: RecapDraft | None = None) -> None:
-    """The short apology after an unexpected error; a draft comes back as a file."""
+    """The short apology after an unexpected error (logged by core/guard.py); a draft comes back as a file."""
     file = answers_file(draft) if draft is not None else None
-    text = FAILED + (" Your answers are attached so you can paste them back." if file else "")
+    text = SOMETHING_WENT_WRONG + (" Your answers are attached so you can paste them back." if file else "")
     try:
         await send(interaction, text, file=file)
     except discord.HTTPException:

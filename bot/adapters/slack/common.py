@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from ...config import Settings
 from ...core import texts
 from ...core.commands import CommandHandler
+from ...core.guard import unexpected
 from ...core.model import Actor
 from ...core.service import Core
 from ...render.blocks import SlackMessage, text_messages
@@ -127,7 +128,7 @@ async def report_failure(what: str, exc: BaseException, replier: Replier | None)
     if isinstance(exc, SlackApiError):
         log.error("slack %s failed: %s", what, slack_error(exc))
     else:
-        log.error("slack %s failed", what, exc_info=exc)
+        unexpected(f"slack {what}", exc)
     if replier is None:
         return
     try:

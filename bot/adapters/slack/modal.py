@@ -25,9 +25,10 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ...core.forms import FIGURING_LABEL, FIGURING_PROMPT, TEXT_FIELDS, RecapForm
+from ...core.guard import unexpected
 from ...core.model import RecapDraft
 from ...core.replies import FormErrors
-from ...core.texts import FORM_REPLACING, form_failed, form_intro
+from ...core.texts import FORM_REPLACING, form_intro
 from ...render.blocks import MAX_SECTION_CHARS, context, section, split_text, to_mrkdwn
 from .. import core_call
 from .common import Deps, Replier, report_failure, team_id_of, user_id_of
@@ -40,7 +41,6 @@ OPEN_ACTION = "recap_open"  # the button in the App Home and in reminders
 FIGURING_BLOCK = "figuring"
 VALUE = "value"
 EXPIRED_TRIGGER = ("Slack did not let me open the form in time. Type `/recap` again; nothing was lost.")
-FAILED = form_failed("Submit")
 
 
 def metadata(response_url: str | None) -> str:
@@ -132,8 +132,7 @@ def register(app, deps: Deps) -> None:
             actor = await deps.actor(client, team_id, user_id)
             reply = await core_call(deps.core.submit_recap, actor, draft)
         except Exception as exc:  # noqa: BLE001 - the modal stays open: nothing is lost
-            log.error("slack recap submission failed", exc_info=exc)
-            await ack(response_action="errors", errors={"progress": FAILED})
+            await ack(response_action="errors", errors={"progress": unexpected("slack recap form", exc)})
             return
         if isinstance(reply, FormErrors):
             await ack(response_action="errors", errors=reply.errors)

@@ -25,7 +25,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from ...core import texts
-from ...core.errors import UserError
+from ...core.errors import FieldErrors, UserError
+from ...core.guard import unexpected
 from ...core.model import MAX_FIELD_CHARS, WEEKDAYS, Actor, Team
 from ...core.parsing import parse_timezone
 from ...render.blocks import context, escape
@@ -39,6 +40,9 @@ log = logging.getLogger("recapbot.slack")
 CALLBACK_ID = "recap_settings"
 VALUE = "value"
 _SLACK_ID = re.compile(r"^[A-Z][A-Z0-9]{2,}$")
+# The core names a refused setting by its key; the modal shows it next to that key's widget.
+_BLOCK_OF = {"channel": "channel", "meeting": "weekday", "tz": "tz", "every": "every",
+             "admins": "admins", "north-star": "north_star"}
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -130,18 +134,22 @@ def register(app, deps: Deps) -> None:
         try:
             actor = await deps.actor(client, team_id, user_id)
             team = await core_call(deps.core.teams.configure, actor, pairs)
-        except UserError as exc:  # bad values, or NotAllowed
+        except FieldErrors as exc:  # a refused value, shown next to its widget
+            await ack(response_action="errors",
+                      errors={_BLOCK_OF.get(key, "channel"): message for key, message in exc.errors.items()})
+            return
+        except UserError as exc:  # NotAllowed
             await ack(response_action="errors", errors={"channel": exc.message})
             return
         except Exception as exc:  # noqa: BLE001 - the modal stays open: nothing is lost
-            log.error("slack settings submission failed", exc_info=exc)
-            await ack(response_action="errors", errors={"channel": texts.form_failed("Save")})
+            await ack(response_action="errors", errors={"channel": unexpected("slack settings form", exc)})
             return
         await ack()
         replier = Replier(client, user_id, respond_to(read_metadata(view).get("r")))
         try:
             note = await _join(client, team.channel)
-            await replier.text(texts.saved(team) + (f"\n\n{note}" if note else ""))
+            names = await core_call(deps.core.teams.admin_names, team)
+            await replier.text(texts.saved(team, names) + (f"\n\n{note}" if note else ""))
         except Exception as exc:  # noqa: BLE001
             await report_failure("settings confirmation", exc, replier)
 
