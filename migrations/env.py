@@ -5,6 +5,7 @@ from alembic import context
 from sqlalchemy import create_engine, text
 
 from bot.adapters.slack.tables import metadata as slack_metadata
+from bot.store.search import include_object
 from bot.store.tables import metadata as store_metadata
 
 config = context.config
@@ -17,6 +18,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -44,6 +46,7 @@ def migrate(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=is_sqlite,
         compare_type=True,
+        include_object=include_object,  # the search indexes are outside the models on purpose
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -27,17 +27,17 @@ def run(core, lines: str) -> str:
 
 def test_form_asks_each_field_with_the_question_prefilled(core, repo, team):
     core.recaps.set_question(person("alice"), "Can small models plan?")
-    out = run(core, "/recap\n\nTrained it\nOOM again\nAny A100s?\nn\n")
+    out = run(core, "/recap\n\nTrained it\nOOM again\nAny A100s?\nTry bf16\nn\n")
     assert "Big-picture question (The research question you are working toward) [Can small models plan?]" in out
     assert "Thanks! Your recap is in" in out
     recap = repo.recent_recaps(repo.get_member(team.id, "alice").id, 1)[0]
-    assert (recap.question, recap.progress, recap.failures, recap.questions) == (
-        "Can small models plan?", "Trained it", "OOM again", "Any A100s?")
+    assert (recap.question, recap.progress, recap.failures, recap.questions, recap.plan) == (
+        "Can small models plan?", "Trained it", "OOM again", "Any A100s?", "Try bf16")
 
 
 def test_second_form_is_prefilled_and_says_it_replaces(core, repo, team):
-    run(core, "/recap\nQ\nfirst\n\n\nn\n")
-    out = run(core, "/recap\n\n\nmore failures\n\ny\n")
+    run(core, "/recap\nQ\nfirst\n\n\n\nn\n")
+    out = run(core, "/recap\n\n\nmore failures\n\n\ny\n")
     assert "your answers are pre-filled and will be replaced" in out
     assert "Updated your recap" in out
     recap = repo.recent_recaps(repo.get_member(team.id, "alice").id, 5)
@@ -46,7 +46,7 @@ def test_second_form_is_prefilled_and_says_it_replaces(core, repo, team):
 
 
 def test_invalid_form_asks_again_for_the_broken_field(core, team):
-    out = run(core, "/recap\nQ\n\n\n\nn\nfinally progress\n")
+    out = run(core, "/recap\nQ\n\n\n\n\nn\nfinally progress\n")
     assert "Error: Bring something" in out
     assert "Thanks! Your recap is in" in out
 
@@ -70,7 +70,7 @@ async def test_reminders_go_out_while_someone_is_typing_into_the_form(core, engi
 
         def type_the_answers() -> None:
             reminded.wait(10)  # a console that blocked the loop would get them anyway, only late
-            feed.write("Q\nwrote the loader\n\n\nn\n/quit\n")
+            feed.write("Q\nwrote the loader\n\n\n\nn\n/quit\n")
             feed.flush()
 
         threading.Thread(target=type_the_answers, daemon=True).start()

@@ -27,7 +27,8 @@ def team(core):
 @pytest.fixture
 def filled(core, team, clock):
     core.recaps.submit(ALICE, RecapDraft(question="Can small models plan?", progress="Reproduced baseline",
-                                         failures="Curriculum diverged", questions="Is 3 seeds enough?\n- Which eval?"))
+                                         failures="Curriculum diverged", questions="Is 3 seeds enough?\n- Which eval?",
+                                         plan="Run the ablation"))
     core.recaps.submit(BOB, RecapDraft(progress="Data loader", questions="Spare GPU hours?"))
     core.recaps.away(CAROL, ["2w", "conference"])
     core.teams.member_for(DAVE)
@@ -52,7 +53,7 @@ def test_markdown_puts_question_before_progress_and_failures_with_same_weight(co
     assert alice.index("**Big-picture question:** Can small models plan?") < alice.index("**Progress:** Reproduced")
     assert "**What didn't work:** Curriculum diverged" in alice
     agenda = text[text.index("## Questions for the meeting"):]
-    assert "1. Is 3 seeds enough? (alice)" in agenda and "3. Spare GPU hours? (Bob)" in agenda
+    assert "#1 Is 3 seeds enough? (alice)" in agenda and "#3 Spare GPU hours? (Bob)" in agenda
     assert "Not yet submitted: dave" in text and "Away: carol (until Tue 01 Dec 2026, conference)" in text
     assert "**North star:** Make planning cheap" in text
 

@@ -4,14 +4,32 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from bot.core.service import Core
 from bot.scheduling import Scheduler
 from bot.store.db import make_engine, upgrade
 from bot.store.ledger import Ledger
+from bot.store.tables import UTCDateTime
 from bot.store.repo import SqlRepository
 from tests.conftest import BACKENDS, drop_pg_schema, new_pg_schema, person
-from tests.test_scheduler import DIGEST_AT, MEETING, REMINDER_AT, FakeChat, setup_team, submit
+from tests.test_scheduler import DIGEST_AT, MEETING, REMINDER_AT, FakeChat, setup_team
+
+# The recaps table as it was at 0003: the code of that revision wrote these columns only.
+OLD_RECAPS = sa.table("recaps", *(sa.column(name, UTCDateTime if name.endswith("_at") else None) for name in (
+    "team_id", "member_id", "meeting_at", "question", "question_changed", "progress", "failures", "questions",
+    "figuring_it_out", "late", "streak", "submitted_at", "updated_at")))
+
+
+def submit(core, engine, who: str, progress: str) -> None:
+    """A recap as the old code stored it (today's code writes columns a 0003 database lacks)."""
+    member = core.teams.member_for(person(who))
+    now = core.clock.now()
+    with engine.begin() as conn:
+        conn.execute(sa.insert(OLD_RECAPS).values(
+            team_id=member.team_id, member_id=member.id, meeting_at=MEETING, question="", question_changed=False,
+            progress=progress, failures="", questions="", figuring_it_out=False, late=now >= DIGEST_AT, streak=1,
+            submitted_at=now, updated_at=now))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -44,11 +62,11 @@ async def test_after_the_upgrade_a_posted_digest_is_not_threaded_again(at_0003, 
     ledger = Ledger(engine)
     # With the old code: the digest went out with alice's recap, then carol wrote late and the
     # process died before threading it.
-    submit(core, "alice", "on time")
+    submit(core, engine, "alice", "on time")
     assert ledger.claim_digest(team.id, MEETING, "old", DIGEST_AT)
     assert ledger.finish_digest(team.id, MEETING, "old", DIGEST_AT, ["old:root"], "#lab", False)
     clock.set(DIGEST_AT + timedelta(minutes=20))
-    submit(core, "carol", "late, never threaded")
+    submit(core, engine, "carol", "late, never threaded")
 
     upgrade(engine)
     chat = FakeChat()

@@ -34,6 +34,7 @@ class Theirs:
 
     member: int
     recaps: set[int] = field(default_factory=set)
+    questions: set[int] = field(default_factory=set)  # the group questions of their recaps
 
 
 def populate(core, engine, workspace: Workspace, users: list[str]) -> dict[str, Theirs]:
@@ -46,14 +47,25 @@ def populate(core, engine, workspace: Workspace, users: list[str]) -> dict[str, 
     for user in users:
         member = core.teams.member_for(actor(user, workspace))
         core.recaps.set_question(actor(user, workspace), f"What does {user} ask?")
-        result = core.recaps.submit(actor(user, workspace), RecapDraft(progress=f"{user} counted cells"))
+        core.milestones.add(actor(user, workspace), ["Count", "cells", "by", "2027-01-15"])
+        result = core.recaps.submit(actor(user, workspace), RecapDraft(progress=f"{user} counted cells",
+                                                                       questions=f"Who has {user}'s microscope?"))
         core.recaps.away(actor(user, workspace), ["2026-12-20", "holiday"])
         ledger.claim_reminder(member.id, result.cycle.meeting_at, now)
         ledger.claim_late_update(result.recap.id, result.recap.updated_at, now)
         key = f"remind:{member.id}:{result.cycle.meeting_at:%Y%m%dT%H%MZ}"
         ledger.record_reminder_part(member.id, result.cycle.meeting_at, now, key, result.recap.team_id, 0, f"D{user}:1.0", now)
         ledger.record_failure(f"late:{result.recap.id}", result.recap.team_id, member.id, "meeting began", now)
-        theirs[user] = Theirs(member.id, {result.recap.id})
+        with engine.connect() as conn:
+            questions = set(conn.execute(select(tables.group_questions.c.id)
+                                         .where(tables.group_questions.c.recap_id == result.recap.id)).scalars())
+        theirs[user] = Theirs(member.id, {result.recap.id}, questions)
+    # Each answers the next one's question and gives feedback on their recap (one person: the boss does).
+    people = [actor(u, workspace) for u in users]
+    for giver, owner, question in zip(people[1:] + people[:1] if len(people) > 1 else [boss], users,
+                                      range(1, len(users) + 1)):
+        core.questions.answer(giver, number=question, note="ask the imaging lab")
+        core.feedback.give(giver, next(iter(theirs[owner].recaps)), "Nice counting; try the other stain.")
     core.teams.configure(boss, [("admins", ",".join(users))])
     team = core.teams.team_for(workspace)
     meeting = core.upcoming_participation(team).cycle.meeting_at
@@ -78,7 +90,7 @@ def snapshot(engine) -> dict[str, list[dict]]:
 def references(table, row: dict, user: str, theirs: Theirs) -> list[str]:
     """Why this row still points at the person, if it does."""
     found = [f"{key}={value!r}" for key, value in row.items() if isinstance(value, str) and user in value]
-    ids = {"members": {theirs.member}, "recaps": theirs.recaps}
+    ids = {"members": {theirs.member}, "recaps": theirs.recaps, "group_questions": theirs.questions}
     for fk in table.foreign_keys:
         if row[fk.parent.name] in ids.get(fk.column.table.name, ()):
             found.append(f"{fk.parent.name}={row[fk.parent.name]} -> {fk.column.table.name}")
@@ -100,7 +112,8 @@ def test_forget_me_leaves_nothing_of_theirs_in_any_table_and_keeps_everyone_else
     assert snapshot(engine) == before  # asking deletes nothing
     done = handler.confirm(actor(ANN), ask.action)
     assert done.ok and done.text.startswith(
-        "Done: deleted 1 membership, 1 recap, 1 big-picture question version, 1 away period, 1 reminder sent, "
+        "Done: deleted 1 membership, 1 recap, 1 big-picture question version, 1 milestone, 1 question for the group, "
+        "2 questions marked answered, 2 pieces of feedback, 1 away period, 1 reminder sent, "
         "1 late update posted, 1 message sent, 1 failed post, 1 place in a team's admin list and 1 installer entry of a Slack installation.")
 
     after = snapshot(engine)
@@ -181,7 +194,10 @@ def test_export_holds_every_row_of_theirs_and_nobody_elses(core, engine):
     document = json.loads(data.content)
     records = document["records"]
     assert set(records) == {"members", "member_questions", "recaps", "away_periods", "reminder_sends",
-                            "late_update_posts", "message_parts", "post_failures"}
+                            "late_update_posts", "message_parts", "post_failures", "milestones", "group_questions",
+                            "question_answers", "recap_feedback"}
+    # The feedback she was given and the one she gave; the answer on her question and the one she gave.
+    assert len(records["recap_feedback"]) == 2 and len(records["question_answers"]) == 2
     assert [r["id"] for r in records["members"]] == [theirs[ANN].member]
     assert [q["text"] for q in records["member_questions"]] == [
         "What does U0ANN ask?", "Second question\nwith two lines"]

@@ -20,7 +20,9 @@ from sqlalchemy import select
 from bot.core import texts
 from bot.core.commands import BY_NAME, CommandHandler
 from bot.core.errors import UserError
-from bot.core.model import MAX_FIELD_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, Actor, RecapDraft, Workspace
+from bot.core.model import (
+    MAX_FIELD_CHARS, MAX_MILESTONE_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, Actor, RecapDraft, Workspace,
+)
 from bot.core.replies import Reply, TextReply
 from bot.core.teams import SETUP_KEYS
 from bot.store import tables as t
@@ -37,6 +39,8 @@ HOSTILE = [
     "Europe/Berlin", "Mars/Base", "../../etc/passwd", "Mon 10:00", "Fri 25:99", "2h", "6d", "90m", "0",
     "carol", "Carol", "alice", "U0CAROL", "\u00df" * 41, "x" * 81, "x" * 3001, "\U0001F9EA", "\u0130",
     "--progress", "--question", "--figuring-it-out", "--figuring-it-out=false", "--figuring-it-out=maybe",
+    "--plan", "--done", "--done=1", "#1", "add", "done", "drop", "by", "2027-01-15", "--member", "--field",
+    "--since", "plan", '"exact phrase"', "*", "NEAR", "OR", "AND", "NOT", "(", ")", "{progress}", ":", "^",
 ]
 chars = st.characters(exclude_categories=())  # every code point, surrogates and controls included
 fragment = st.one_of(
@@ -46,7 +50,8 @@ fragment = st.one_of(
 )
 word = st.lists(fragment, min_size=1, max_size=3).map("".join)
 setup_pair = st.tuples(st.sampled_from([*SETUP_KEYS, "timezone", "colour", ""]), word)
-flag = st.tuples(st.sampled_from(["--question", "--progress", "--failures", "--questions", "--figuring-it-out"]),
+flag = st.tuples(st.sampled_from(["--question", "--progress", "--failures", "--questions", "--figuring-it-out",
+                                  "--plan", "--done", "--member", "--field", "--since", "--page"]),
                  word).map(lambda fv: f"{fv[0]}={fv[1]}")
 arg = st.one_of(word, setup_pair.map(lambda kv: f"{kv[0]}={kv[1]}"), flag)
 
@@ -76,11 +81,13 @@ actors = st.builds(
 SINGLE_LINE = {
     (t.teams, "name"): MAX_NAME_CHARS, (t.teams, "channel"): 120, (t.teams, "timezone"): 64,
     (t.members, "display_name"): MAX_NAME_CHARS, (t.members, "user_ref"): 120, (t.members, "timezone"): 64,
-    (t.away_periods, "reason"): MAX_REASON_CHARS,
+    (t.away_periods, "reason"): MAX_REASON_CHARS, (t.milestones, "title"): MAX_MILESTONE_CHARS,
+    (t.question_answers, "note"): MAX_FIELD_CHARS,
 }
 MULTILINE = {
     (t.teams, "north_star"): MAX_FIELD_CHARS, (t.member_questions, "text"): MAX_FIELD_CHARS,
-    **{(t.recaps, c): MAX_FIELD_CHARS for c in ("question", "progress", "failures", "questions")},
+    **{(t.recaps, c): MAX_FIELD_CHARS for c in ("question", "progress", "failures", "questions", "plan")},
+    (t.recap_feedback, "text"): MAX_FIELD_CHARS, (t.group_questions, "text"): MAX_FIELD_CHARS,  # a line, tabs kept
 }
 BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -163,17 +170,18 @@ long_text = st.one_of(st.text(chars, max_size=60), word,
 
 @PROPERTY
 @given(actor=actors, question=long_text, progress=long_text, failures=long_text, questions=long_text,
-       figuring=st.booleans())
+       figuring=st.booleans(), plan=long_text)
 def test_any_form_draft_is_stored_clean_or_refused(core, handler, engine, actor, question, progress, failures,
-                                                   questions, figuring):
-    draft = RecapDraft(question, progress, failures, questions, figuring)
+                                                   questions, figuring, plan):
+    draft = RecapDraft(question, progress, failures, questions, figuring, plan)
     try:
         result = core.recaps.submit(actor, draft)
     except UserError as exc:
         assert exc.message
     else:
         recap = result.recap
-        assert recap.progress or recap.failures or recap.questions or recap.figuring_it_out
-        for typed, stored in ((progress, recap.progress), (failures, recap.failures), (questions, recap.questions)):
+        assert recap.progress or recap.failures or recap.questions or recap.plan or recap.figuring_it_out
+        for typed, stored in ((progress, recap.progress), (failures, recap.failures), (questions, recap.questions),
+                              (plan, recap.plan)):
             assert stored in typed.replace("\r\n", "\n").replace("\r", "\n")  # trimmed, never rewritten
     assert_store_clean(engine)

@@ -12,6 +12,7 @@ from bot.core.model import Workspace
 from bot.store import tables
 from bot.store.db import make_engine, upgrade
 from bot.store.repo import SqlRepository
+from bot.store.search import include_object
 from tests.conftest import BACKENDS, CONSOLE, drop_pg_schema, new_pg_schema
 
 SLACK_T1 = Workspace("slack", "T1")
@@ -34,7 +35,7 @@ def test_migrations_from_empty_match_the_models(empty_url):
     upgrade(engine)
     upgrade(engine)  # idempotent: a second start changes nothing
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
         assert compare_metadata(ctx, [tables.metadata, slack_tables.metadata]) == []
         names = set(inspect(conn).get_table_names())
     assert {"teams", "members", "recaps", "member_questions", "away_periods", "digest_posts",

@@ -42,7 +42,7 @@ def handler(core):
     ("/recap away until 9999-12-31", "out of range"),
     ("/recap setup first=9999-12-27", "out of range"),
     ("/recap setup first=0001-01-01", "out of range"),
-    ("/recap " + "x" * 20000, "the limit is 15,000"),
+    ("/recap " + "x" * 20000, "the limit is 18,000"),
 ])
 def test_numbers_and_dates_out_of_range_get_a_clear_message(handler, core, text, message):
     before = core.teams.team_for(ALICE.workspace)

@@ -19,7 +19,7 @@ from typing import TextIO
 from ..core.commands import CommandHandler
 from ..core.delivery import PostParts
 from ..core.errors import UserError
-from ..core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
+from ..core.forms import FIGURING_LABEL, MILESTONES_KEY, MILESTONES_LABEL, PROGRESS, TEXT_FIELDS, RecapForm
 from ..core.guard import guard
 from ..core.model import MAX_NAME_CHARS, Actor, Digest, DigestEntry, Member, RecapDraft, Team, Workspace
 from ..core.parsing import shown
@@ -35,7 +35,10 @@ from ..core.replies import (
     TextReply,
 )
 from ..core.service import Core
-from ..core.texts import FORM_REPLACING, NOT_VALID_TEXT, SUBMIT_USAGE, form_intro, reminder
+from ..core.commands import parse_milestone_numbers
+from ..core.texts import (
+    FORM_REPLACING, NOT_VALID_TEXT, SUBMIT_USAGE, form_feedback, form_intro, form_last_plan, milestone_line, reminder,
+)
 from ..core.validation import clean_text
 from ..render.markdown import entry_lines, render_digest
 from ..supervisor import Runner
@@ -231,19 +234,35 @@ class ConsoleAdapter:
             self.write(f"Error: the form needs a terminal. In scripts use {SUBMIT_USAGE}")
             return
         self.write(form_intro(form))
+        for line in form_feedback(form.feedback):
+            self.write(line)
         if form.replacing:
             self.write(FORM_REPLACING)
         values = form.prefill()
         for spec in TEXT_FIELDS:
+            if spec is PROGRESS and form.last_plan:
+                self.write(form_last_plan(form.last_plan))
             values[spec.key] = await self._ask(f"{spec.label} ({spec.placeholder})", values[spec.key])
+        reached = ""
+        if form.milestones:
+            self.write("Your open milestones:\n" + "\n".join(f"- {milestone_line(m)}" for m in form.milestones))
+            reached = await self._ask(f"{MILESTONES_LABEL} (their numbers, e.g. 1 3; empty for none)", "")
         answer = await self._ask(f"{FIGURING_LABEL}? [y/N]", "y" if form.figuring_it_out else "")
         figuring = answer.lower() in ("y", "yes")
         for _attempt in range(3):
-            draft = RecapDraft(figuring_it_out=figuring, **values)
-            reply = await core_call(self.core.submit_recap, self.actor(), draft)
+            try:
+                done = parse_milestone_numbers(reached)
+            except UserError as exc:
+                reply: Reply = FormErrors({MILESTONES_KEY: exc.message})
+            else:
+                draft = RecapDraft(figuring_it_out=figuring, milestones_done=done, **values)
+                reply = await core_call(self.core.submit_recap, self.actor(), draft)
             if isinstance(reply, FormErrors):
                 for key, message in reply.errors.items():
                     self.write(f"Error: {message}")
+                    if key == MILESTONES_KEY:
+                        reached = await self._ask(MILESTONES_LABEL, reached)
+                        continue
                     label = next(s.label for s in TEXT_FIELDS if s.key == key)
                     values[key] = await self._ask(label, values[key])
                 continue

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from . import texts
 from .errors import UserError
+from .group_questions import question_number
 from .guard import guard
 from .model import MAX_FIELD_CHARS, Actor, RecapDraft
 from .parsing import parse_date, parse_positive_int, shown, split_args
@@ -37,6 +38,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("status", "/recap status", "who has submitted for the coming meeting, when the digest goes out"),
     CommandSpec("digest", "/recap digest", "preview the coming digest (only you see it)"),
     CommandSpec("history", "/recap history [member] [n]", "the last n recaps and how the question evolved"),
+    CommandSpec("milestone", '/recap milestone add "..." by YYYY-MM-DD | done N | drop N',
+                "add a milestone toward your goal, or mark one reached or dropped"),
+    CommandSpec("milestones", "/recap milestones [member]", "open milestones and those reached lately"),
+    CommandSpec("questions", "/recap questions", "the group's open questions, carried until answered"),
+    CommandSpec("answered", "/recap answered N [note]", "mark the group's question #N answered"),
+    CommandSpec("search", "/recap search <words> [--member NAME] [--field progress|failures|questions|plan] "
+                "[--since YYYY-MM-DD]", 'search the group\'s recaps, feedback and answers; "a phrase" in quotes'),
     CommandSpec("timezone", "/recap timezone [Area/City]", "show or set your own timezone"),
     CommandSpec("schedule", "/recap schedule", "the next meetings, reminder and digest times"),
     CommandSpec("setup", "/recap setup [key=value ...]", "show or change the team's settings", admin=True),
@@ -49,11 +57,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
 BY_NAME = {spec.name: spec for spec in COMMANDS}
 SUBMIT_FLAGS = {
     "--question": "question", "--progress": "progress", "--failures": "failures", "--questions": "questions",
+    "--plan": "plan",
 }
 HISTORY_DEFAULT, HISTORY_MAX = 5, 20
-# Room for a full `submit` with four fields at their limit, quotes and flags.
-MAX_COMMAND_CHARS = 5 * MAX_FIELD_CHARS
+MAX_NUMBER = 1_000_000  # a milestone's or a question's number
+# Room for a full `submit` with five fields at their limit, quotes and flags.
+MAX_COMMAND_CHARS = 6 * MAX_FIELD_CHARS
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "1"), ("false", "no", "0")
+FREE_TEXT = ("question", "search")  # commands that read what was typed as it is (search: its own quotes)
 
 
 @dataclass(frozen=True)
@@ -79,7 +90,7 @@ def parse(text: str) -> Parsed:
     if name not in BY_NAME:
         raise UserError(f"Unknown command {shown(head)}. " + short_help())
     rest = rest.strip()
-    words = [] if name == "question" else split_args(rest)
+    words = [] if name in FREE_TEXT else split_args(rest)
     return Parsed(name, words, rest)
 
 
@@ -94,9 +105,18 @@ def full_help() -> str:
     return "\n".join(lines)
 
 
+def parse_milestone_numbers(text: str) -> tuple[int, ...]:
+    """'1 3', '#1, #3' -> (1, 3): the numbers `/recap milestones` shows."""
+    numbers = []
+    for word in text.replace(",", " ").split():
+        numbers.append(parse_positive_int(word.removeprefix("#"), "A milestone's number", 1, MAX_NUMBER))
+    return tuple(dict.fromkeys(numbers))
+
+
 def parse_submit_flags(words: list[str]) -> RecapDraft:
     values: dict[str, str] = {}
     figuring = False
+    done: list[int] = []
     i = 0
     while i < len(words):
         word = words[i]
@@ -104,6 +124,12 @@ def parse_submit_flags(words: list[str]) -> RecapDraft:
         if flag == "--figuring-it-out":
             figuring = _yes_no(flag, inline) if eq else True
             i += 1
+            continue
+        if flag == "--done":  # a milestone reached, by its number; may be given more than once
+            if not eq and i + 1 >= len(words):
+                raise UserError("--done needs a milestone's number, e.g. --done 2.")
+            done += parse_milestone_numbers(inline if eq else words[i + 1])
+            i += 1 if eq else 2
             continue
         if flag not in SUBMIT_FLAGS:
             raise UserError(f"Unknown option {shown(word)}. Use `{texts.SUBMIT_USAGE}`.")
@@ -116,7 +142,7 @@ def parse_submit_flags(words: list[str]) -> RecapDraft:
             value = words[i + 1]
             i += 2
         values[SUBMIT_FLAGS[flag]] = value
-    return RecapDraft(figuring_it_out=figuring, **values)
+    return RecapDraft(figuring_it_out=figuring, milestones_done=tuple(dict.fromkeys(done)), **values)
 
 
 def _yes_no(flag: str, value: str) -> bool:
@@ -138,6 +164,11 @@ class CommandHandler:
             "status": self._status,
             "digest": self._digest,
             "history": self._history,
+            "milestone": self._milestone,
+            "milestones": self._milestones,
+            "questions": self._questions,
+            "answered": self._answered,
+            "search": self._search,
             "timezone": self._timezone,
             "schedule": self._schedule,
             "setup": self._setup,
@@ -241,6 +272,41 @@ class CommandHandler:
             who = words[0]
         result = self.core.recaps.history(actor, who, limit)
         return TextReply(texts.history(result, self._zone(actor)))
+
+    def _milestone(self, actor: Actor, cmd: Parsed) -> Reply:
+        verb, args = (cmd.words[0].lower(), cmd.words[1:]) if cmd.words else ("", [])
+        if verb == "add":
+            return TextReply(texts.milestone_added(self.core.milestones.add(actor, args)))
+        if verb in ("done", "drop"):
+            m = self.core.milestones.close(actor, args, verb)
+            return TextReply(f"Milestone #{m.number} ({m.title}) is " + (
+                "reached. Well done! The next digest says so." if verb == "done" else "dropped."))
+        if verb in ("", "list"):
+            return self._milestones(actor, Parsed("milestones", args, " ".join(args)))
+        raise UserError(f"Unknown {shown(verb)}. Use `{BY_NAME['milestone'].usage}`.")
+
+    def _milestones(self, actor: Actor, cmd: Parsed) -> Reply:
+        if len(cmd.words) > 1:
+            raise UserError("Use `/recap milestones [member]`, e.g. `/recap milestones alice`.")
+        listing = self.core.milestones.listing(actor, cmd.words[0] if cmd.words else None)
+        zone = self._zone(actor)
+        mine = listing.member.user_ref == actor.user_ref
+        return TextReply(texts.milestones(listing, mine, self.core.clock.now().astimezone(zone).date()))
+
+    def _questions(self, actor: Actor, cmd: Parsed) -> Reply:
+        self._no_args(cmd)
+        return TextReply(texts.open_questions(self.core.questions.open_questions(actor), self._zone(actor)))
+
+    def _answered(self, actor: Actor, cmd: Parsed) -> Reply:
+        if not cmd.words:
+            raise UserError("Use `/recap answered N [note]` with the number `/recap questions` shows.")
+        number = question_number(cmd.words[0])
+        question = self.core.questions.answer(actor, number=number, note=" ".join(cmd.words[1:]))
+        return TextReply(texts.question_answered(question))
+
+    def _search(self, actor: Actor, cmd: Parsed) -> Reply:
+        results = self.core.search.search(actor, cmd.rest)
+        return TextReply(texts.search_results(results, self._zone(actor)))
 
     def _timezone(self, actor: Actor, cmd: Parsed) -> Reply:
         if not cmd.words:

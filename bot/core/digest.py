@@ -12,12 +12,17 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import cycles
-from .model import AgendaItem, Away, AwayNote, Cycle, Digest, DigestEntry, Member, Recap, Team
+from .model import (
+    AgendaItem, Away, AwayNote, Cycle, Digest, DigestEntry, GroupQuestion, Member, Milestone, Recap, Team,
+)
 from .ports import Clock, Repository
 from .streaks import live_streak, required_previous
 from .teams import cycle_for_meeting, require_schedule
 
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
+# An unanswered question is carried into the agenda of this many meetings after its own,
+# then only listed under "Still open" by `/recap questions`.
+CARRY_MEETINGS = 3
 
 
 def agenda_items(text: str) -> list[str]:
@@ -28,6 +33,18 @@ def agenda_items(text: str) -> list[str]:
         if item:
             items.append(item)
     return items
+
+
+def _item(q: GroupQuestion, **kwargs) -> AgendaItem:
+    return AgendaItem(asker=q.asker, text=q.text, number=q.number, question_id=q.id, **kwargs)
+
+
+def carry_start(team: Team, meeting_at: datetime) -> datetime:
+    """The earliest meeting whose open questions are still carried into `meeting_at`'s agenda."""
+    start = meeting_at
+    for _ in range(CARRY_MEETINGS):
+        start = cycles.previous_meeting(require_schedule(team), start, team.skipped) or start
+    return start
 
 
 def _order(member: Member) -> tuple[str, int]:
@@ -73,16 +90,15 @@ class DigestBuilder:
         zone = ZoneInfo(team.timezone)
 
         streaks = self._streaks(team, part, meeting_at)
+        written = [m for m in part.members if m.id in part.recaps]
+        plans = self._repo.previous_plans(team.id, meeting_at) if written else {}
+        reached, next_due = self._milestones(team, part.cycle)
         entries = tuple(
-            DigestEntry(member=m, recap=part.recaps[m.id])
-            for m in part.members
-            if m.id in part.recaps
+            DigestEntry(member=m, recap=part.recaps[m.id], previous_plan=plans.get(m.id, ""),
+                        reached=reached.get(m.id, ()), next_due=next_due.get(m.id))
+            for m in written
         )
-        agenda = tuple(
-            AgendaItem(asker=e.member.display_name, text=item)
-            for e in entries
-            for item in agenda_items(e.recap.questions)
-        )
+        agenda = self._agenda(team, entries, meeting_at)
         away_notes = tuple(
             AwayNote(name=m.display_name, until=part.away[m.id].until, reason=part.away[m.id].reason)
             for m in part.members
@@ -108,6 +124,44 @@ class DigestBuilder:
             expected=len(part.expected),
             generated_at=self.clock.now(),
         )
+
+    def _milestones(self, team: Team, cycle: Cycle) -> tuple[dict[int, tuple[Milestone, ...]], dict[int, Milestone]]:
+        """Per member: milestones reached since the previous meeting, and the open one due first."""
+        since = cycle.previous_meeting_at or cycle.meeting_at - timedelta(weeks=require_schedule(team).every_weeks)
+        reached: dict[int, list[Milestone]] = defaultdict(list)
+        next_due: dict[int, Milestone] = {}
+        for m in self._repo.team_milestones(team.id, since):  # by member, due date first
+            if m.done_at is not None:
+                if m.done_at < cycle.meeting_at:
+                    reached[m.member_id].append(m)
+            elif m.member_id not in next_due:
+                next_due[m.member_id] = m
+        return {k: tuple(v) for k, v in reached.items()}, next_due
+
+    def _agenda(self, team: Team, entries: tuple[DigestEntry, ...], meeting_at: datetime) -> tuple[AgendaItem, ...]:
+        """This meeting's questions in the members' order, then the open ones carried over from the
+        last CARRY_MEETINGS meetings, oldest first. Each is its group question (its number) when
+        stored; a recap saved before questions were stored shows its lines without one."""
+        schedule = require_schedule(team)
+        stored = self._repo.group_questions(team.id, meetings=(carry_start(team, meeting_at),
+                                                               meeting_at + timedelta(microseconds=1)))
+        by_recap: dict[int, list[GroupQuestion]] = defaultdict(list)
+        for q in stored:
+            by_recap[q.recap_id].append(q)
+        items: list[AgendaItem] = []
+        for e in entries:
+            unused = list(by_recap.get(e.recap.id, ()))
+            for text in agenda_items(e.recap.questions):
+                q = next((q for q in unused if q.text == text), None)
+                if q is None:
+                    items.append(AgendaItem(asker=e.member.display_name, text=text))
+                    continue
+                unused.remove(q)
+                items.append(_item(q, answered=q.closed_at is not None))
+        for q in stored:
+            if q.meeting_at < meeting_at and q.closed_at is None:
+                items.append(_item(q, carried_from=cycles.meeting_local_date(q.meeting_at, schedule)))
+        return tuple(items)
 
     def _streaks(self, team: Team, part: Participation, meeting_at: datetime) -> dict[int, int]:
         """Streak per member: stored on this cycle's recap, else carried from the last one."""

@@ -1,9 +1,9 @@
 """What the core announces once a change is stored, for whoever the composition root subscribed.
 
 Services publish typed events and never know who listens: the scheduler
-re-plans on ScheduleChanged and threads late recaps on RecapSubmitted, the
-Slack adapter refreshes the App Home on RecapSubmitted; `bot/app.py` wires
-them. Handlers run in the publishing thread (core calls run in worker
+re-plans on ScheduleChanged, threads late recaps on RecapSubmitted and sends
+the direct message of a FeedbackGiven, the Slack adapter refreshes the App
+Home on RecapSubmitted and FeedbackGiven; `bot/app.py` wires them. Handlers run in the publishing thread (core calls run in worker
 threads), so a handler that touches an event loop must hop onto it.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from .model import Member, Recap, Team
+from .model import Feedback, Member, Recap, Team
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +35,17 @@ class ScheduleChanged:
     team: Team
 
 
-Event = RecapSubmitted | ScheduleChanged
-E = TypeVar("E", RecapSubmitted, ScheduleChanged)
+@dataclass(frozen=True)
+class FeedbackGiven:
+    """Someone gave feedback on `member`'s recap: they are told in a direct message."""
+
+    team: Team
+    member: Member
+    feedback: Feedback
+
+
+Event = RecapSubmitted | ScheduleChanged | FeedbackGiven
+E = TypeVar("E", RecapSubmitted, ScheduleChanged, FeedbackGiven)
 
 
 class Events:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .model import MAX_FIELD_CHARS, Recap, RecapDraft
+from .model import MAX_FIELD_CHARS, DigestEntry, Feedback, Milestone, Recap, RecapDraft
 
 
 @dataclass(frozen=True)
@@ -27,12 +27,20 @@ PROGRESS = FormField("progress", "Progress since the last meeting", "What moved 
 FAILURES = FormField("failures", "What didn't work", "Dead ends and failed attempts count too", "What didn't work")
 QUESTIONS = FormField("questions", "Questions for the group", "One per line; they go on the meeting's agenda",
                       "Questions for the group")
+PLAN = FormField("plan", "Plan until the next meeting", "What you mean to do before the next meeting",
+                 "Plan until the next meeting")
+LAST_PLAN = "Last time you planned"  # shown above progress in the form, and beside it in the digest
+PLANNED = "Planned last time"  # the digest's heading for the previous plan
+MILESTONES_KEY = "milestones"  # the form's key for the milestones ticked (errors are reported under it)
+MILESTONES_LABEL = "Milestones reached"
+MILESTONES_HINT = "Tick the ones you reached since the last meeting."
+FEEDBACK_ON_LAST = "Feedback on your last recap"
 FIGURING_LABEL = "Still figuring it out"
 FIGURING_PROMPT = "Not much to report?"
 FIGURING_HINT = "Tick it when you have nothing to report yet; that counts as taking part."
 CHANGED = "changed"  # marks a big-picture question that differs from the member's last recap
 
-TEXT_FIELDS: tuple[FormField, ...] = (QUESTION, PROGRESS, FAILURES, QUESTIONS)
+TEXT_FIELDS: tuple[FormField, ...] = (QUESTION, PROGRESS, FAILURES, QUESTIONS, PLAN)
 
 
 def answers(recap: Recap | RecapDraft) -> list[tuple[FormField, str]]:
@@ -50,6 +58,25 @@ def titled_answers(recap: Recap) -> list[tuple[str, str]]:
     return [(spec.title + (f" ({CHANGED})" if changed(spec, recap) else ""), value) for spec, value in answers(recap)]
 
 
+def digest_answers(entry: DigestEntry) -> list[tuple[str, str, bool]]:
+    """(heading, answer, changed) of one member's part of a digest: their answers in the form's
+    order, with what they planned last time just before this meeting's progress, so the group
+    reads plan against outcome."""
+    out: list[tuple[str, str, bool]] = []
+    for spec in TEXT_FIELDS:
+        if spec is PROGRESS and entry.previous_plan:
+            out.append((PLANNED, entry.previous_plan, False))
+        value = getattr(entry.recap, spec.key)
+        if value:
+            out.append((spec.title, value, changed(spec, entry.recap)))
+    return out
+
+
+def titled_digest_answers(entry: DigestEntry) -> list[tuple[str, str]]:
+    """digest_answers with the change marked in the heading (for text-only renderers)."""
+    return [(title + (f" ({CHANGED})" if mark else ""), value) for title, value, mark in digest_answers(entry)]
+
+
 @dataclass(frozen=True)
 class RecapForm:
     """A form ready to show: the fields, what to pre-fill, and for which meeting."""
@@ -58,20 +85,20 @@ class RecapForm:
     digest_local: datetime
     question: str
     existing: Recap | None
+    last_plan: str = ""  # the plan of the member's recap before this meeting's
+    milestones: tuple[Milestone, ...] = ()  # open ones, to tick
+    feedback: tuple[Feedback, ...] = ()  # on the member's last recap
 
     @property
     def replacing(self) -> bool:
         return self.existing is not None
 
     def prefill(self) -> dict[str, str]:
-        values = {"question": self.question, "progress": "", "failures": "", "questions": ""}
+        values = {spec.key: "" for spec in TEXT_FIELDS}
+        values["question"] = self.question
         if self.existing is not None:
-            values.update(
-                question=self.existing.question or self.question,
-                progress=self.existing.progress,
-                failures=self.existing.failures,
-                questions=self.existing.questions,
-            )
+            values.update({spec.key: getattr(self.existing, spec.key) for spec in TEXT_FIELDS})
+            values["question"] = self.existing.question or self.question
         return values
 
     @property

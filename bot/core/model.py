@@ -13,6 +13,8 @@ from datetime import date, datetime, time, timedelta, tzinfo
 MAX_FIELD_CHARS = 3000
 MAX_NAME_CHARS = 80
 MAX_REASON_CHARS = 200
+MAX_MILESTONE_CHARS = 200
+MAX_OPEN_MILESTONES = 20  # per member and group
 
 # A new team's name and timezone until an admin sets them (RECAPBOT_TEAM_NAME, RECAPBOT_TIMEZONE).
 DEFAULT_TEAM_NAME = "Research group"
@@ -127,6 +129,8 @@ class RecapDraft:
     failures: str = ""
     questions: str = ""
     figuring_it_out: bool = False
+    plan: str = ""
+    milestones_done: tuple[int, ...] = ()  # numbers of the member's open milestones reached
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,7 @@ class Recap:
     streak: int
     submitted_at: datetime
     updated_at: datetime
+    plan: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,12 +180,96 @@ class DigestEntry:
 
     member: Member
     recap: Recap
+    previous_plan: str = ""  # what they planned in their recap before this one
+    reached: tuple["Milestone", ...] = ()  # milestones reached since the previous meeting
+    next_due: "Milestone | None" = None  # their open milestone due first
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A step toward a member's long-term goal; `number` is what the member types (#3)."""
+
+    id: int
+    member_id: int
+    number: int
+    title: str
+    due: date
+    created_at: datetime
+    done_at: datetime | None = None
+    dropped_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.done_at is None and self.dropped_at is None
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What someone in the group said about a member's recap."""
+
+    id: int
+    recap_id: int
+    member_id: int  # whose recap
+    giver: str  # the giver's display name
+    text: str
+    given_at: datetime
+    meeting_at: datetime  # the recap's meeting
+
+
+@dataclass(frozen=True)
+class GroupQuestion:
+    """A question from a recap's agenda, open until someone closes it; `number` is per group."""
+
+    id: int
+    team_id: int
+    number: int
+    recap_id: int
+    member_id: int  # who asked
+    asker: str
+    text: str
+    meeting_at: datetime  # the meeting it was first asked for
+    closed_at: datetime | None = None
+    answered_by: str | None = None  # the name of who closed it, while they are in the group
+    note: str = ""
+
+
+# Marks around the matched words of a search snippet. Control characters: clean_text refuses
+# them in anything people type, so stored text never holds them.
+MARK_START, MARK_END = "\x02", "\x03"
+SEARCH_FIELDS = ("progress", "failures", "questions", "plan")  # recap fields a search can be limited to
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What to look for in a group: every group of words must match, several words as a phrase."""
+
+    groups: tuple[tuple[str, ...], ...]
+    field: str | None = None  # one of SEARCH_FIELDS: recaps only, in that field
+    member_id: int | None = None  # recaps of, feedback on recaps of, questions asked by this member
+    since: datetime | None = None  # meetings from then on
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result, best first; `snippet` marks matched words with MARK_START/MARK_END."""
+
+    kind: str  # "recap", "feedback" or "question" (answered)
+    member_id: int  # whose recap (who asked, for a question)
+    meeting_at: datetime
+    field: str  # the recap field that matched best; "feedback", "question" or "answer"
+    snippet: str
+    giver_id: int | None = None  # feedback: who gave it
+    number: int | None = None  # question: its number in the group
 
 
 @dataclass(frozen=True)
 class AgendaItem:
     asker: str
     text: str
+    number: int = 0  # the group question's number (0: not stored, e.g. before the upgrade)
+    question_id: int = 0
+    carried_from: date | None = None  # the meeting it was first on the agenda of, when carried over
+    answered: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,3 +315,4 @@ class Overview:
     recent: tuple[Recap, ...]
     zone: tzinfo
     problem: str | None = None
+    feedback: tuple[Feedback, ...] = ()  # the latest feedback on their recaps, newest first

@@ -29,6 +29,10 @@ KINDS: dict[str, tuple[str, str]] = {
     "members": ("membership", "memberships"),
     "recaps": ("recap", "recaps"),
     "member_questions": ("big-picture question version", "big-picture question versions"),
+    "milestones": ("milestone", "milestones"),
+    "group_questions": ("question for the group", "questions for the group"),
+    "question_answers": ("question marked answered", "questions marked answered"),
+    "recap_feedback": ("piece of feedback", "pieces of feedback"),
     "away_periods": ("away period", "away periods"),
     "reminder_sends": ("reminder sent", "reminders sent"),
     "late_update_posts": ("late update posted", "late updates posted"),
@@ -41,7 +45,7 @@ KINDS: dict[str, tuple[str, str]] = {
                                     "installer entries of Slack installations"),
 }
 # Columns that only link rows to each other: left out of the Markdown (the JSON keeps them).
-_LINKS = {"id", "team_id", "member_id", "recap_id"}
+_LINKS = {"id", "team_id", "member_id", "recap_id", "question_id"}
 
 
 def label(kind: str, count: int = 2) -> str:

@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from . import cycles
 from .errors import FieldErrors, UserError
 from .events import Events, RecapSubmitted
-from .forms import FIGURING_LABEL, QUESTION, TEXT_FIELDS, RecapForm
+from .digest import agenda_items
+from .forms import FIGURING_LABEL, MILESTONES_KEY, QUESTION, TEXT_FIELDS, RecapForm
 from .model import (
     MAX_REASON_CHARS,
     Actor,
     Away,
     Cycle,
+    Feedback,
     Member,
+    Milestone,
     QuestionVersion,
     Recap,
     RecapDraft,
@@ -41,10 +44,11 @@ def validate_draft(draft: RecapDraft) -> RecapDraft:
             errors[spec.key] = exc.message
     if errors:
         raise FieldErrors(errors)
-    result = RecapDraft(**cleaned, figuring_it_out=draft.figuring_it_out)
-    if not (result.progress or result.failures or result.questions or result.figuring_it_out):
+    result = RecapDraft(**cleaned, figuring_it_out=draft.figuring_it_out, milestones_done=draft.milestones_done)
+    if not (result.progress or result.failures or result.questions or result.plan or result.figuring_it_out
+            or result.milestones_done):
         raise FieldErrors({
-            "progress": "Bring something: progress, what didn't work, a question for the group, "
+            "progress": "Bring something: progress, what didn't work, a question for the group, a plan, "
                         f"or tick \u201c{FIGURING_LABEL.lower()}\u201d. Nothing was saved."
         })
     return result
@@ -57,6 +61,7 @@ class SubmitResult:
     cycle: Cycle
     replaced: bool
     question_changed: bool
+    reached: tuple[Milestone, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class History:
     member: Member
     recaps: list[Recap]
     questions: list[QuestionVersion]
+    feedback: list[Feedback] = field(default_factory=list)  # on these recaps
 
 
 @dataclass
@@ -80,11 +86,15 @@ class RecapService:
         cycle = upcoming_cycle(team, self.clock.now())
         current = self._repo.current_question(member.id)
         zone = self.teams.member_zone(member, team)
+        previous = self._repo.latest_recap_before(member.id, cycle.meeting_at)
         return RecapForm(
             meeting_local=cycle.meeting_at.astimezone(zone),
             digest_local=cycle.digest_at.astimezone(zone),
             question=current.text if current else "",
             existing=self._repo.get_recap(member.id, cycle.meeting_at),
+            last_plan=previous.plan if previous else "",
+            milestones=tuple(self._repo.milestones(member.id)),
+            feedback=tuple(self._repo.feedback_on([previous.id])) if previous else (),
         )
 
     def submit(self, actor: Actor, draft: RecapDraft) -> SubmitResult:
@@ -93,6 +103,7 @@ class RecapService:
         member = self.teams.member_for(actor, team)
         now = self.clock.now()
         cycle = upcoming_cycle(team, now)
+        reached = self._reached(member, draft.milestones_done)  # checked before anything is written
 
         current = self._repo.current_question(member.id)
         question = draft.question or (current.text if current else "")
@@ -106,13 +117,26 @@ class RecapService:
         recap = Recap(
             id=0, team_id=team.id, member_id=member.id, meeting_at=cycle.meeting_at,
             question=question, question_changed=changed,
-            progress=draft.progress, failures=draft.failures, questions=draft.questions,
+            progress=draft.progress, failures=draft.failures, questions=draft.questions, plan=draft.plan,
             figuring_it_out=draft.figuring_it_out, late=now >= cycle.digest_at,
             streak=streak, submitted_at=now, updated_at=now,
         )
-        stored, replaced = self._repo.save_recap(recap)
+        stored, replaced = self._repo.save_recap(recap, agenda_items(draft.questions), [m.id for m in reached])
         self.events.publish(RecapSubmitted(team, member, stored))
-        return SubmitResult(recap=stored, member=member, cycle=cycle, replaced=replaced, question_changed=changed)
+        return SubmitResult(recap=stored, member=member, cycle=cycle, replaced=replaced, question_changed=changed,
+                            reached=tuple(reached))
+
+    def _reached(self, member: Member, numbers: tuple[int, ...]) -> list[Milestone]:
+        """The open milestones ticked in the form, by the numbers shown; a wrong one refuses the form."""
+        if not numbers:
+            return []
+        open_ones = {m.number: m for m in self._repo.milestones(member.id)}
+        wrong = [n for n in numbers if n not in open_ones]
+        if wrong:
+            listed = ", ".join(f"#{n}" for n in sorted(open_ones)) or "none"
+            raise FieldErrors({MILESTONES_KEY: f"You have no open milestone {', '.join(f'#{n}' for n in wrong)} "
+                                               f"(open: {listed}; `/recap milestones` lists them). Nothing was saved."})
+        return [open_ones[n] for n in dict.fromkeys(numbers)]
 
     # -- the big-picture question ---------------------------------------------
     def set_question(self, actor: Actor, text: str) -> tuple[QuestionVersion, bool]:
@@ -157,10 +181,12 @@ class RecapService:
             member = self.teams.resolve_member(team, who)
         else:
             member = self.teams.member_for(actor, team)
+        recaps = self._repo.recent_recaps(member.id, limit)
         return History(
             member=member,
-            recaps=self._repo.recent_recaps(member.id, limit),
+            recaps=recaps,
             questions=self._repo.question_history(member.id, 50),
+            feedback=self._repo.feedback_on([r.id for r in recaps]) if recaps else [],
         )
 
 

@@ -8,6 +8,9 @@ from . import cycles, texts
 from .digest import DigestBuilder, Participation
 from .errors import FieldErrors, NotAllowed, UserError
 from .events import Events, ScheduleChanged
+from .feedback import FeedbackService
+from .group_questions import GroupQuestionService
+from .milestones import MilestoneService
 from .model import (
     DEFAULT_TEAM_NAME,
     DEFAULT_TIMEZONE,
@@ -24,10 +27,12 @@ from .ports import Clock, Repository
 from .privacy import Privacy
 from .recaps import RecapService, meeting_dates
 from .replies import FormErrors, Reply, TextReply
+from .search import SearchService
 from .streaks import member_streak
 from .teams import TeamService, require_schedule, upcoming_cycle
 
 RECENT_ON_OVERVIEW = 3
+FEEDBACK_ON_OVERVIEW = 3
 
 
 @dataclass
@@ -39,6 +44,10 @@ class Core:
     recaps: RecapService
     digests: DigestBuilder
     privacy: Privacy
+    milestones: MilestoneService
+    questions: GroupQuestionService
+    feedback: FeedbackService
+    search: SearchService
 
     @classmethod
     def build(cls, repo: Repository, clock: Clock, default_timezone: str = DEFAULT_TIMEZONE,
@@ -53,6 +62,10 @@ class Core:
             recaps=RecapService(repo, clock, teams, events),
             digests=DigestBuilder(repo, clock),
             privacy=Privacy(repo, clock),
+            milestones=MilestoneService(repo, clock, teams),
+            questions=GroupQuestionService(repo, clock, teams),
+            feedback=FeedbackService(repo, clock, teams, events),
+            search=SearchService(repo, teams),
         )
 
     def submit_recap(self, actor: Actor, draft: RecapDraft) -> Reply:
@@ -80,18 +93,19 @@ class Core:
         current = self._repo.current_question(member.id)
         question = current.text if current else None
         recent = tuple(self._repo.recent_recaps(member.id, RECENT_ON_OVERVIEW))
+        feedback = tuple(self._repo.recent_feedback(member.id, FEEDBACK_ON_OVERVIEW))
         try:
             cycle = upcoming_cycle(team, now)
         except UserError as exc:  # no meeting time yet
             return Overview(team.name, question, None, None, "", False, recent[0].streak if recent else 0,
-                            recent, zone, problem=exc.message)
+                            recent, zone, problem=exc.message, feedback=feedback)
         mine = self._repo.get_recap(member.id, cycle.meeting_at)
         return Overview(
             team_name=team.name, question=question,
             meeting=cycle.meeting_at.astimezone(zone), digest=cycle.digest_at.astimezone(zone),
             digest_relative=texts.relative(cycle.digest_at, now), submitted=mine is not None,
             streak=mine.streak if mine else member_streak(self._repo, team, member, cycle.meeting_at),
-            recent=recent, zone=zone,
+            recent=recent, zone=zone, feedback=feedback,
         )
 
     def upcoming_meeting_days(self, workspace: Workspace, count: int) -> list[date]:

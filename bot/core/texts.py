@@ -10,14 +10,17 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .delivery import PermanentPostError
-from .forms import FIGURING_LABEL, RecapForm, answers
-from .model import WEEKDAYS, Away, Member, Recap, Team
+from .forms import FEEDBACK_ON_LAST, FIGURING_LABEL, LAST_PLAN, RecapForm, answers
+from .model import WEEKDAYS, Away, DigestEntry, Feedback, Member, Milestone, Recap, Team
 from .parsing import format_duration
 from .privacy import describe_counts
 
 if TYPE_CHECKING:  # only their shapes: texts is imported by the services these live beside
     from .digest import Participation
+    from .group_questions import OpenQuestions
+    from .milestones import Milestones
     from .recaps import History, SubmitResult
+    from .search import SearchResults
 
 # Shown by every adapter when something unexpected fails (core/guard.py logs the traceback).
 SOMETHING_WENT_WRONG = ("Something went wrong on our side; nothing you typed was lost. "
@@ -27,9 +30,13 @@ WRITE_RECAP = "Write my recap"
 EDIT_RECAP = "Edit my recap"
 FIX_RECAP = "Fix my recap"
 NOT_SAVED = "Nothing was saved yet:"
+GIVE_FEEDBACK = "Give feedback"  # the button under each member's part of a posted digest
+ANSWERED = "Answered"  # the button (or select) that closes a question of the agenda
+FEEDBACK_PROMPT = "Your feedback"
+FEEDBACK_PLACEHOLDER = "What stood out, what to try next; the member sees your name with it"
 FORM_REPLACING = "You already sent a recap for this meeting: your answers are pre-filled and will be replaced."
 SUBMIT_USAGE = ('/recap submit --question "..." --progress "..." --failures "..." --questions "..." '
-                "[--figuring-it-out]")
+                '--plan "..." [--done N] [--figuring-it-out]')
 
 
 def settings_refusal(platform_admins: str = "workspace admins") -> str:
@@ -40,6 +47,16 @@ def settings_refusal(platform_admins: str = "workspace admins") -> str:
 
 def form_intro(form: RecapForm) -> str:
     return f"Recap for the meeting on **{when(form.meeting_local)}**. The digest goes out {when(form.digest_local)}."
+
+
+def form_feedback(feedback: tuple[Feedback, ...]) -> list[str]:
+    """At the top of the form: what the group said about the member's last recap."""
+    return [f"**{FEEDBACK_ON_LAST}** (from {f.giver}): {f.text}" for f in feedback]
+
+
+def form_last_plan(plan: str) -> str:
+    """Above progress in the form."""
+    return f"**{LAST_PLAN}:** {plan}"
 
 
 def reminder(team: Team, member: Member, meeting_local: datetime) -> str:
@@ -66,6 +83,109 @@ def relative(moment: datetime, now: datetime) -> str:
     else:
         span = f"{delta.days} days"
     return f"in {span}" if future else f"{span} ago"
+
+
+def day(d) -> str:
+    """'Fri 15 Jan 2027'."""
+    return f"{WEEKDAYS[d.weekday()]} {d:%d %b %Y}"
+
+
+def milestone_line(m: Milestone, today=None) -> str:
+    """'#2 Reproduce the baseline on 3 seeds, due Fri 15 Jan 2027'; past its date, said gently."""
+    if m.done_at is not None:
+        return f"#{m.number} {m.title} (reached {day(m.done_at.date())})"
+    if today is not None and m.due < today:
+        return f"#{m.number} {m.title}, was due {day(m.due)} (past its date)"
+    return f"#{m.number} {m.title}, due {day(m.due)}"
+
+
+def milestone_notes(entry: DigestEntry) -> list[str]:
+    """Under a member's part of a digest: milestones reached since the last meeting, and the next
+    due; one past its date is said to be so, gently."""
+    notes = [f"Milestone reached: {m.title}" for m in entry.reached]
+    if entry.next_due is not None:
+        m = entry.next_due
+        meeting_day = entry.recap.meeting_at.date()
+        when_due = f"was due {day(m.due)}, past its date" if m.due < meeting_day else f"due {day(m.due)}"
+        notes.append(f"Next milestone: {m.title} ({when_due})")
+    return notes
+
+
+def carried_note(carried_from) -> str:
+    return f"carried over from {day(carried_from)}"
+
+
+def milestones(listing: Milestones, mine: bool, today) -> str:
+    name = "Your" if mine else f"{listing.member.display_name}'s"
+    if not listing.open and not listing.reached:
+        hint = ' Add one with `/recap milestone add "..." by YYYY-MM-DD`.' if mine else ""
+        return f"{name} milestones: none yet.{hint}"
+    lines = [f"**{name} open milestones**" if listing.open else f"**{name} milestones**: none open."]
+    lines += [f"- {milestone_line(m, today)}" for m in listing.open]
+    if listing.reached:
+        lines.append("**Reached lately**")
+        lines += [f"- {milestone_line(m)}" for m in listing.reached]
+    if mine and listing.open:
+        lines.append("`/recap milestone done N` when you reach one (or tick it in your recap); "
+                     "`/recap milestone drop N` if it no longer applies.")
+    return "\n".join(lines)
+
+
+def milestone_added(m: Milestone) -> str:
+    return (f"Milestone #{m.number} added: {m.title}, due {day(m.due)}. Your recap form lists it until you "
+            "tick it; the digest shows your next one due.")
+
+
+def _question_line(q, zone) -> str:
+    asked = q.meeting_at.astimezone(zone).date()
+    return f"- #{q.number} {q.text} ({q.asker}, for the meeting on {day(asked)})"
+
+
+def open_questions(listing: OpenQuestions, zone) -> str:
+    name = listing.team.name
+    if not listing.carried and not listing.still_open:
+        return f"{name} has no open questions. Questions for the group in recaps appear here until answered."
+    lines = [f"**Open questions of {name}** (on the coming agenda)" if listing.carried else
+             f"**Open questions of {name}**: none on the coming agenda."]
+    lines += [_question_line(q, zone) for q in listing.carried]
+    if listing.still_open:
+        lines.append("**Still open** (no longer carried into the agenda)")
+        lines += [_question_line(q, zone) for q in listing.still_open]
+    lines.append("`/recap answered N [note]` closes one; the digest's Answered buttons do too.")
+    return "\n".join(lines)
+
+
+def question_answered(q) -> str:
+    note = f" Note: {q.note}" if q.note else ""
+    return f"Question #{q.number} ({q.text}) is marked answered; it will not be carried into the next agenda.{note}"
+
+
+def feedback_given(author: str) -> str:
+    return f"Thanks! {author} gets your feedback in a direct message and sees it at the top of their next recap."
+
+
+def feedback_dm(team_name: str, giver: str, meeting_local: datetime, text: str) -> str:
+    """The direct message to the member whose recap got feedback."""
+    return (f"**{giver}** gave feedback on your recap for **{team_name}**'s meeting on {when(meeting_local)}:\n"
+            f"{text}\n_It is also in your App Home (Slack), at the top of your next recap form and in "
+            "`/recap history`._")
+
+
+def search_results(results: SearchResults, zone) -> str:
+    from .search import describe, marked  # the search module imports this one
+
+    page = f", page {results.page}" if results.page > 1 else ""
+    if not results.hits:
+        more = " on this page" if results.page > 1 else ""
+        return f"Nothing found for {results.text}{more} in {results.team.name}'s recaps, feedback and answered questions."
+    lines = [f"**Search: {results.text}** in {results.team.name}{page}"]
+    first = (results.page - 1) * 10 + 1
+    for i, hit in enumerate(results.hits, first):
+        meeting = hit.meeting_at.astimezone(zone)
+        lines.append(f"{i}. **{describe(hit, results.names)}**, meeting {day(meeting.date())}: {marked(hit.snippet)}")
+    if results.more:
+        lines.append(f"More: add `--page {results.page + 1}`.")
+    return "\n".join(lines)
 
 
 def describe_away(away: Away) -> str:
@@ -151,7 +271,7 @@ def history(result: History, zone) -> str:
             marks.append("late")
         head = f"\n**{when(meeting)}**" + (f" _({', '.join(marks)})_" if marks else "")
         lines.append(head)
-        lines.extend(_recap_lines(recap))
+        lines.extend(_recap_lines(recap, tuple(f for f in result.feedback if f.recap_id == recap.id)))
     if result.questions:
         lines.append("\n**How the big-picture question evolved**")
         for version in result.questions:
@@ -159,10 +279,11 @@ def history(result: History, zone) -> str:
     return "\n".join(lines)
 
 
-def _recap_lines(recap: Recap) -> list[str]:
+def _recap_lines(recap: Recap, feedback: tuple[Feedback, ...] = ()) -> list[str]:
     out = [f"- {spec.title}: {value}" for spec, value in answers(recap)]
     if recap.figuring_it_out:
         out.append(f"- {FIGURING_LABEL}")
+    out += [f"- Feedback from {f.giver}: {f.text}" for f in feedback]
     return out
 
 

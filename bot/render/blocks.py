@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 import regex
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -27,9 +29,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from ..core.forms import CHANGED, FIGURING_LABEL, answers, changed
+from ..core.forms import CHANGED, FIGURING_LABEL, digest_answers
 from ..core.model import WEEKDAYS, Digest, DigestEntry
-from .markdown import meeting_title, participation_lines
+from ..core.texts import ANSWERED, GIVE_FEEDBACK, milestone_notes
+from .markdown import agenda_parts, meeting_title, participation_lines
 from .split import prefix_within, split, take, utf16_units
 
 MAX_BLOCKS = 50
@@ -40,6 +43,9 @@ MAX_HEADER_CHARS = HeaderBlock.text_max_length  # 150
 MAX_MESSAGE_CHARS = 11_000
 MAX_FALLBACK_CHARS = 3_000
 MAX_CONTEXT_CHARS = 2_000
+# The buttons of a posted digest (the Slack adapter listens for these action ids).
+FEEDBACK_ACTION = "recap_feedback"  # value: the recap's id
+ANSWERED_ACTION = "question_answered"  # value: the group question's id
 
 
 # --------------------------------------------------------------------------- text
@@ -177,26 +183,32 @@ def _when(moment) -> str:
     return f"{WEEKDAYS[moment.weekday()]} {moment:%d %b %Y, %H:%M}"
 
 
-def entry_blocks(entry: DigestEntry) -> list[Block]:
-    """One member's recap: name, streak, then each answer in full."""
+def entry_blocks(entry: DigestEntry, actions: bool = False) -> list[Block]:
+    """One member's recap: name, streak, then each answer in full (last time's plan before
+    progress), their milestones, and in a posted digest (`actions`) the "Give feedback" button."""
     recap = entry.recap
     name = escape(entry.member.display_name)
     head = f"*{name}*" + (" _(late update)_" if recap.late else "")
     blocks: list[Block] = [section(head)]
     if entry.recap.streak > 1:
         blocks.append(context(f":fire: {entry.recap.streak} meetings in a row"))
-    for spec, value in answers(recap):
-        mark = f" _({CHANGED})_" if changed(spec, recap) else ""
-        blocks += labelled_sections(f"*{spec.title}*{mark}", escape(value))
+    for title, value, mark in digest_answers(entry):
+        blocks += labelled_sections(f"*{escape(title)}*" + (f" _({CHANGED})_" if mark else ""), escape(value))
     if recap.figuring_it_out:
         blocks.append(context(f"_{FIGURING_LABEL}._"))
+    notes = milestone_notes(entry)
+    if notes:
+        blocks.append(context(":triangular_flag_on_post: " + " \u00b7 ".join(escape(n) for n in notes)))
+    if actions:
+        blocks.append(ActionsBlock(elements=[ButtonElement(text=GIVE_FEEDBACK, action_id=FEEDBACK_ACTION,
+                                                           value=str(recap.id))]))
     return blocks
 
 
-def entry_messages(entry: DigestEntry) -> list[SlackMessage]:
+def entry_messages(entry: DigestEntry, actions: bool = False) -> list[SlackMessage]:
     name = entry.member.display_name
     suffix = " (late update)" if entry.recap.late else ""
-    return pack(entry_blocks(entry), f"Recap from {name}{suffix}", continued=f"{escape(name)}, continued")
+    return pack(entry_blocks(entry, actions), f"Recap from {name}{suffix}", continued=f"{escape(name)}, continued")
 
 
 def _header(digest: Digest) -> Block:
@@ -206,7 +218,30 @@ def _header(digest: Digest) -> Block:
     return section(f"*{escape(title)}*")  # a long team name: a bold section keeps it whole
 
 
-def header_blocks(digest: Digest) -> list[Block]:
+def agenda_blocks(digest: Digest, actions: bool) -> list[Block]:
+    """The questions for the meeting; in a posted digest each open one has its own "Answered" button
+    (a section with the button beside it: one block per question, packed into as many messages as needed)."""
+    if not digest.agenda:
+        return [section("*Questions for the meeting*\nNo questions this time.")]
+    lines = []
+    for i, item in enumerate(digest.agenda, 1):
+        lead, question, notes = agenda_parts(item, i)
+        lines.append(f"{lead} {escape(question)} _({escape(notes)})_")
+    if not actions:
+        return labelled_sections("*Questions for the meeting*", "\n".join(lines))
+    blocks: list[Block] = [section("*Questions for the meeting*")]
+    for item, line in zip(digest.agenda, lines):
+        first, *rest = split_text(line, MAX_SECTION_CHARS)
+        if item.question_id and not item.answered:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=first), accessory=ButtonElement(
+                text=ANSWERED, action_id=ANSWERED_ACTION, value=str(item.question_id))))
+        else:
+            blocks.append(section(first))
+        blocks += [section(chunk) for chunk in rest]
+    return blocks
+
+
+def header_blocks(digest: Digest, actions: bool = False) -> list[Block]:
     """The channel message: meeting, north star, agenda of questions, participation."""
     blocks: list[Block] = [_header(digest)]
     blocks.append(context(
@@ -218,11 +253,7 @@ def header_blocks(digest: Digest) -> list[Block]:
     if not digest.entries:
         blocks.append(context("_No recaps yet for this meeting._"))
     blocks.append(DividerBlock())
-    if digest.agenda:
-        lines = [f"{i}. {escape(item.text)} _({escape(item.asker)})_" for i, item in enumerate(digest.agenda, 1)]
-        blocks += labelled_sections("*Questions for the meeting*", "\n".join(lines))
-    else:
-        blocks.append(section("*Questions for the meeting*\nNo questions this time."))
+    blocks += agenda_blocks(digest, actions)
     blocks += labelled_sections("*Participation*", "\n".join(escape(line) for line in participation_lines(digest)))
     return blocks
 
@@ -231,15 +262,16 @@ def digest_fallback(digest: Digest) -> str:
     return f"{meeting_title(digest)}: {digest.submitted} of {digest.expected} recaps"
 
 
-def digest_messages(digest: Digest) -> tuple[list[SlackMessage], list[list[SlackMessage]]]:
-    """(header messages, one list of messages per member). The first header message is the thread root."""
+def digest_messages(digest: Digest, actions: bool = False) -> tuple[list[SlackMessage], list[list[SlackMessage]]]:
+    """(header messages, one list of messages per member). The first header message is the thread root.
+    `actions`: the buttons of a posted digest (a preview has none)."""
     title = meeting_title(digest)
-    header = pack(header_blocks(digest), digest_fallback(digest), continued=f"{escape(title)}, continued")
-    return header, [entry_messages(entry) for entry in digest.entries]
+    header = pack(header_blocks(digest, actions), digest_fallback(digest), continued=f"{escape(title)}, continued")
+    return header, [entry_messages(entry, actions) for entry in digest.entries]
 
 
-def all_digest_messages(digest: Digest) -> list[SlackMessage]:
-    header, entries = digest_messages(digest)
+def all_digest_messages(digest: Digest, actions: bool = False) -> list[SlackMessage]:
+    header, entries = digest_messages(digest, actions)
     return header + [m for messages in entries for m in messages]
 
 

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 import discord
 import regex
 
-from ..core.forms import FIGURING_LABEL, titled_answers
+from ..core.forms import FIGURING_LABEL, titled_digest_answers
 from ..core.model import WEEKDAYS, Digest, DigestEntry
-from .markdown import meeting_title, participation_lines
+from ..core.texts import milestone_notes
+from .markdown import agenda_line, meeting_title, participation_lines
 from .split import characters, prefix_within, split
 from .split import take as split_head
 
@@ -31,6 +32,10 @@ DESCRIPTION_MAX = 4096
 TITLE_MAX = 256
 AUTHOR_MAX = 256
 THREAD_NAME_MAX = 100
+# Components of a message: 5 action rows; a select holds 25 options of at most 100 characters.
+ACTION_ROWS = 5
+SELECT_OPTIONS = 25
+OPTION_MAX = 100
 # Below this much room a piece starts a new message rather than leave a sliver.
 MIN_PIECE = 400
 
@@ -83,6 +88,9 @@ class Message:
 
     content: str | None = None
     embeds: list[discord.Embed] = field(default_factory=list)
+    # The controls of a posted digest, as data; the adapter turns them into its buttons and selects.
+    feedback_for: int | None = None  # a recap's id: "Give feedback" under this message
+    answerable: list[list[tuple[int, str]]] = field(default_factory=list)  # selects of (question id, label)
 
     @property
     def embed_units(self) -> int:
@@ -154,9 +162,12 @@ def fit(text: str, limit: int) -> str:
 
 
 def entry_sections(entry: DigestEntry) -> list[tuple[str, str]]:
-    sections = titled_answers(entry.recap)
+    sections = titled_digest_answers(entry)
     if not sections:
         sections.append((FIGURING_LABEL, ""))
+    notes = milestone_notes(entry)
+    if notes:
+        sections.append(("Milestones", "\n".join(notes)))
     return sections
 
 
@@ -171,13 +182,31 @@ def entry_author(entry: DigestEntry) -> str:
     return entry.member.display_name + "".join(f" \u00b7 {n}" for n in notes)
 
 
-def render_entry(entry: DigestEntry) -> list[Message]:
-    """One member's recap: one message when it fits, more when it does not."""
+def render_entry(entry: DigestEntry, actions: bool = False) -> list[Message]:
+    """One member's recap: one message when it fits, more when it does not; in a posted digest
+    (`actions`) its last message carries the "Give feedback" button."""
     colour = LATE_COLOUR if entry.recap.late else COLOUR
-    return _pack(entry_sections(entry), entry_author(entry), colour)
+    messages = _pack(entry_sections(entry), entry_author(entry), colour)
+    if actions:
+        messages[-1].feedback_for = entry.recap.id
+    return messages
 
 
-def render_digest(digest: Digest) -> DigestMessages:
+def _answerable(digest: Digest, header: list[Message]) -> None:
+    """The open questions as selects ("Answered"), 25 to a select and 5 selects to a message,
+    on the header's messages in order (more messages when they do not fit)."""
+    options = [(item.question_id, fit(f"#{item.number} {item.text}", OPTION_MAX))
+               for item in digest.agenda if item.question_id and not item.answered]
+    selects = [options[i:i + SELECT_OPTIONS] for i in range(0, len(options), SELECT_OPTIONS)]
+    at = 0
+    while selects:
+        if at == len(header):
+            header.append(Message(content="Questions for the meeting, continued: mark those answered."))
+        header[at].answerable, selects = selects[:ACTION_ROWS], selects[ACTION_ROWS:]
+        at += 1
+
+
+def render_digest(digest: Digest, actions: bool = False) -> DigestMessages:
     title = fit(show_links(meeting_title(digest)), CONTENT_MAX - 200)
     count = len(digest.entries)
     lead = f"**{title}**\n" + (
@@ -187,15 +216,17 @@ def render_digest(digest: Digest) -> DigestMessages:
     if digest.north_star:
         sections.append(("North star", digest.north_star))
     sections.append(("Participation", "\n".join(participation_lines(digest))))
-    agenda = "\n".join(f"{i}. {item.text} ({item.asker})" for i, item in enumerate(digest.agenda, 1))
+    agenda = "\n".join(agenda_line(item, i) for i, item in enumerate(digest.agenda, 1))
     sections.append(("Questions for the meeting", agenda or "No questions this time."))
     header = _pack(sections, None, COLOUR)
     header[0].content = lead
+    if actions:
+        _answerable(digest, header)
     m = digest.meeting_local
     thread_name = fit(f"Recaps for {WEEKDAYS[m.weekday()]} {m:%d %b %Y}: {digest.team_name}", THREAD_NAME_MAX)
     return DigestMessages(
         root=header[0],
         thread_name=thread_name,
         header_rest=header[1:],
-        members=[render_entry(entry) for entry in digest.entries],
+        members=[render_entry(entry, actions) for entry in digest.entries],
     )

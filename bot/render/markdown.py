@@ -1,8 +1,9 @@
 """Digest -> Markdown, for the console, `recapbot digest` and anything text-only."""
 from __future__ import annotations
 
-from ..core.forms import FIGURING_LABEL, titled_answers
-from ..core.model import WEEKDAYS, Digest, DigestEntry
+from ..core.forms import FIGURING_LABEL, titled_digest_answers
+from ..core.model import WEEKDAYS, AgendaItem, Digest, DigestEntry
+from ..core.texts import carried_note, milestone_notes
 
 
 def meeting_title(digest: Digest) -> str:
@@ -23,11 +24,29 @@ def entry_lines(entry: DigestEntry) -> list[str]:
     if recap.late:
         head += " _(late update)_"
     lines = [head]
-    for title, value in titled_answers(recap):
+    for title, value in titled_digest_answers(entry):
         lines += _block(title, value)
     if recap.figuring_it_out:
         lines.append(f"_{FIGURING_LABEL}._")
+    lines += [f"_{note}._" for note in milestone_notes(entry)]
     return lines
+
+
+def agenda_parts(item: AgendaItem, index: int) -> tuple[str, str, str]:
+    """(lead, question, notes) of an agenda line: the lead is the group question's number, the
+    one `/recap answered` takes (a line stored before numbers has its place instead)."""
+    notes = [item.asker]
+    if item.carried_from:
+        notes.append(carried_note(item.carried_from))
+    if item.answered:
+        notes.append("answered")
+    return (f"#{item.number}" if item.number else f"{index}."), item.text, ", ".join(notes)
+
+
+def agenda_line(item: AgendaItem, index: int) -> str:
+    """'#4 Is 3 seeds enough? (alice, carried over from Mon 16 Nov 2026)'."""
+    lead, text, notes = agenda_parts(item, index)
+    return f"{lead} {text} ({notes})"
 
 
 def participation_lines(digest: Digest) -> list[str]:
@@ -52,7 +71,7 @@ def render_digest(digest: Digest) -> str:
         lines += ["", *entry_lines(entry)]
     lines += ["", "## Questions for the meeting"]
     if digest.agenda:
-        lines += [f"{i}. {item.text} ({item.asker})" for i, item in enumerate(digest.agenda, 1)]
+        lines += [agenda_line(item, i) for i, item in enumerate(digest.agenda, 1)]
     else:
         lines.append("No questions this time.")
     lines += ["", "## Participation", *participation_lines(digest)]

@@ -13,8 +13,12 @@ from sqlalchemy import Table, and_, delete, false, func, insert, or_, select, up
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
-from ..core.model import Away, Member, QuestionVersion, Recap, Schedule, Team, Workspace
+from ..core.model import (
+    Away, Feedback, GroupQuestion, Member, Milestone, QuestionVersion, Recap, Schedule, SearchHit, SearchQuery, Team,
+    Workspace,
+)
 from . import tables as t
+from .search import engine_for
 
 
 def _team(row: Row, skipped: frozenset[date]) -> Team:
@@ -72,7 +76,19 @@ def _recap(row: Row) -> Recap:
         streak=row.streak,
         submitted_at=row.submitted_at,
         updated_at=row.updated_at,
+        plan=row.plan,
     )
+
+
+def _milestone(row: Row) -> Milestone:
+    return Milestone(id=row.id, member_id=row.member_id, number=row.number, title=row.title, due=row.due_date,
+                     created_at=row.created_at, done_at=row.done_at, dropped_at=row.dropped_at)
+
+
+def _group_question(row: Row) -> GroupQuestion:
+    return GroupQuestion(id=row.id, team_id=row.team_id, number=row.number, recap_id=row.recap_id,
+                         member_id=row.member_id, asker=row.asker, text=row.text, meeting_at=row.meeting_at,
+                         closed_at=row.closed_at, answered_by=row.answered_by, note=row.note or "")
 
 
 def _away(row: Row) -> Away:
@@ -236,15 +252,18 @@ class SqlRepository:
             row = conn.execute(select(r).where(r.c.member_id == member_id, r.c.meeting_at == meeting_at)).first()
         return _recap(row) if row else None
 
-    def save_recap(self, recap: Recap) -> tuple[Recap, bool]:
+    def save_recap(self, recap: Recap, agenda: Sequence[str] = (),
+                   milestones_done: Sequence[int] = ()) -> tuple[Recap, bool]:
         """Insert this cycle's recap, or replace it; returns (stored, replaced).
 
-        A replacement keeps the first submission time and the streak.
+        A replacement keeps the first submission time and the streak. In the same
+        transaction, the recap's agenda lines become its group questions (see
+        `_sync_questions`) and the milestones ticked in the form (by id) are marked done.
         """
         r = t.recaps
         values = dict(
             question=recap.question, question_changed=recap.question_changed,
-            progress=recap.progress, failures=recap.failures, questions=recap.questions,
+            progress=recap.progress, failures=recap.failures, questions=recap.questions, plan=recap.plan,
             figuring_it_out=recap.figuring_it_out, late=recap.late, updated_at=recap.updated_at,
         )
         key = and_(r.c.member_id == recap.member_id, r.c.meeting_at == recap.meeting_at)
@@ -263,7 +282,31 @@ class SqlRepository:
                     conn.execute(update(r).where(key).values(**values))
                     updated = 1
             row = conn.execute(select(r).where(key)).one()
+            _sync_questions(conn, row.id, recap.team_id, list(agenda), recap.updated_at)
+            if milestones_done:
+                m = t.milestones
+                conn.execute(update(m).where(m.c.member_id == recap.member_id, m.c.id.in_(list(milestones_done)),
+                                             m.c.done_at.is_(None), m.c.dropped_at.is_(None))
+                             .values(done_at=recap.updated_at))
         return _recap(row), bool(updated)
+
+    def get_recap_by_id(self, recap_id: int) -> Recap | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.recaps).where(t.recaps.c.id == recap_id)).first()
+        return _recap(row) if row else None
+
+    def previous_plans(self, team_id: int, before: datetime) -> dict[int, str]:
+        """Each member's plan from their latest recap before `before` (members with one only).
+
+        One query, one index seek per member on (member_id, meeting_at)."""
+        r, m, older = t.recaps, t.members, t.recaps.alias("older")
+        latest = (select(func.max(older.c.meeting_at))
+                  .where(older.c.member_id == m.c.id, older.c.meeting_at < before).scalar_subquery())
+        query = (select(r.c.member_id, r.c.plan)
+                 .select_from(m.join(r, and_(r.c.member_id == m.c.id, r.c.meeting_at == latest)))
+                 .where(m.c.team_id == team_id))
+        with self.engine.connect() as conn:
+            return {row.member_id: row.plan for row in conn.execute(query) if row.plan}
 
     def move_recaps(self, team_id: int, from_meeting: datetime, to_meeting: datetime) -> int:
         """Refile a cancelled meeting's recaps under the next one (unless already there)."""
@@ -309,6 +352,137 @@ class SqlRepository:
                 select(r).where(r.c.member_id == member_id).order_by(r.c.meeting_at.desc()).limit(limit)
             )
             return [_recap(row) for row in rows]
+
+    # -- milestones ------------------------------------------------------------
+    def add_milestone(self, member_id: int, title: str, due: date, now: datetime, max_open: int) -> Milestone | None:
+        """A new open milestone numbered after the member's last; None when `max_open` are open already."""
+        m = t.milestones
+        with self.engine.begin() as conn:
+            open_now = conn.execute(select(func.count()).select_from(m).where(
+                m.c.member_id == member_id, m.c.done_at.is_(None), m.c.dropped_at.is_(None))).scalar_one()
+            if open_now >= max_open:
+                return None
+            [number] = _insert_numbered(conn, m, m.c.member_id, member_id,
+                                        [dict(member_id=member_id, title=title, due_date=due, created_at=now)])
+            row = conn.execute(select(m).where(m.c.member_id == member_id, m.c.number == number)).one()
+        return _milestone(row)
+
+    def milestones(self, member_id: int, closed_since: datetime | None = None) -> list[Milestone]:
+        """The member's open milestones (due first), and those done or dropped since `closed_since`."""
+        m = t.milestones
+        is_open = and_(m.c.done_at.is_(None), m.c.dropped_at.is_(None))
+        where = is_open if closed_since is None else or_(is_open, m.c.done_at >= closed_since,
+                                                         m.c.dropped_at >= closed_since)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(m).where(m.c.member_id == member_id, where)
+                                .order_by(m.c.due_date, m.c.number))
+            return [_milestone(row) for row in rows]
+
+    def get_milestone(self, member_id: int, number: int) -> Milestone | None:
+        m = t.milestones
+        with self.engine.connect() as conn:
+            row = conn.execute(select(m).where(m.c.member_id == member_id, m.c.number == number)).first()
+        return _milestone(row) if row else None
+
+    def close_milestone(self, milestone_id: int, how: str, now: datetime) -> bool:
+        """Mark an open milestone done or dropped (`how`); False if it was not open any more."""
+        if how not in ("done", "dropped"):
+            raise ValueError(how)
+        m = t.milestones
+        with self.engine.begin() as conn:
+            return bool(conn.execute(
+                update(m).where(m.c.id == milestone_id, m.c.done_at.is_(None), m.c.dropped_at.is_(None))
+                .values({f"{how}_at": now})).rowcount)
+
+    def team_milestones(self, team_id: int, since: datetime) -> list[Milestone]:
+        """Every member's open milestones and those reached since `since` (for a digest)."""
+        m, mem = t.milestones, t.members
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(m).join(mem, mem.c.id == m.c.member_id)
+                .where(mem.c.team_id == team_id, m.c.dropped_at.is_(None),
+                       or_(m.c.done_at.is_(None), m.c.done_at >= since))
+                .order_by(m.c.member_id, m.c.due_date, m.c.number))
+            return [_milestone(row) for row in rows]
+
+    # -- group questions -----------------------------------------------------------
+    def group_questions(self, team_id: int, *, number: int | None = None, question_id: int | None = None,
+                        meetings: tuple[datetime, datetime] | None = None, open_only: bool = False
+                        ) -> list[GroupQuestion]:
+        """A group's questions: by number or id, of the meetings in [start, end), or all open ones;
+        oldest meeting first, then in the order they were asked."""
+        q, r, mem, a = t.group_questions, t.recaps, t.members, t.question_answers
+        latest = (select(a.c.question_id, func.max(a.c.id).label("answer_id")).group_by(a.c.question_id)
+                  .subquery())
+        answerer = t.members.alias("answerer")
+        query = (select(q, r.c.member_id, r.c.meeting_at, mem.c.display_name.label("asker"),
+                        answerer.c.display_name.label("answered_by"), a.c.note)
+                 .join(r, r.c.id == q.c.recap_id).join(mem, mem.c.id == r.c.member_id)
+                 .outerjoin(latest, latest.c.question_id == q.c.id)
+                 .outerjoin(a, a.c.id == latest.c.answer_id)
+                 .outerjoin(answerer, answerer.c.id == a.c.member_id)
+                 .where(q.c.team_id == team_id))
+        if number is not None:
+            query = query.where(q.c.number == number)
+        if question_id is not None:
+            query = query.where(q.c.id == question_id)
+        if meetings is not None:
+            query = query.where(r.c.meeting_at >= meetings[0], r.c.meeting_at < meetings[1])
+        if open_only:
+            query = query.where(q.c.closed_at.is_(None))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(r.c.meeting_at, mem.c.display_name, r.c.member_id, q.c.position))
+            return [_group_question(row) for row in rows]
+
+    def question_team(self, question_id: int) -> int | None:
+        q = t.group_questions
+        with self.engine.connect() as conn:
+            return conn.execute(select(q.c.team_id).where(q.c.id == question_id)).scalar_one_or_none()
+
+    def close_group_question(self, question_id: int, member_id: int, note: str, now: datetime) -> bool:
+        """Close an open question, recording who (and their note); False if it was closed already."""
+        q = t.group_questions
+        with self.engine.begin() as conn:
+            closed = conn.execute(update(q).where(q.c.id == question_id, q.c.closed_at.is_(None))
+                                  .values(closed_at=now)).rowcount
+            if closed:
+                conn.execute(insert(t.question_answers).values(question_id=question_id, member_id=member_id,
+                                                               note=note, answered_at=now))
+        return bool(closed)
+
+    # -- feedback ------------------------------------------------------------------
+    def add_feedback(self, recap_id: int, member_id: int, text: str, now: datetime) -> Feedback:
+        f = t.recap_feedback
+        with self.engine.begin() as conn:
+            new_id = conn.execute(insert(f).values(recap_id=recap_id, member_id=member_id, text=text, given_at=now)
+                                  .returning(f.c.id)).scalar_one()
+            return self._feedback(conn, f.c.id == new_id)[0]
+
+    def feedback_on(self, recap_ids: Sequence[int]) -> list[Feedback]:
+        with self.engine.connect() as conn:
+            return self._feedback(conn, t.recap_feedback.c.recap_id.in_(list(recap_ids)))
+
+    def recent_feedback(self, member_id: int, limit: int) -> list[Feedback]:
+        """Feedback on the member's recaps, newest first."""
+        with self.engine.connect() as conn:
+            return self._feedback(conn, t.recaps.c.member_id == member_id, limit)
+
+    @staticmethod
+    def _feedback(conn, where, limit: int | None = None) -> list[Feedback]:
+        f, r, giver = t.recap_feedback, t.recaps, t.members
+        query = (select(f, r.c.member_id.label("owner"), r.c.meeting_at, giver.c.display_name.label("giver"))
+                 .join(r, r.c.id == f.c.recap_id).join(giver, giver.c.id == f.c.member_id)
+                 .where(where).order_by(f.c.given_at.desc(), f.c.id.desc()))
+        if limit is not None:
+            query = query.limit(limit)
+        return [Feedback(id=row.id, recap_id=row.recap_id, member_id=row.owner, giver=row.giver, text=row.text,
+                         given_at=row.given_at, meeting_at=row.meeting_at) for row in conn.execute(query)]
+
+    # -- search ----------------------------------------------------------------------
+    def search(self, team_id: int, terms: SearchQuery, limit: int, offset: int = 0) -> list[SearchHit]:
+        """Ranked full-text search over the group's recaps, feedback and answered questions."""
+        with self.engine.connect() as conn:
+            return engine_for(self.engine.dialect.name).search(conn, team_id, terms, limit, offset)
 
     # -- away ----------------------------------------------------------------
     def add_away(self, away: Away, now: datetime) -> Away:
@@ -409,6 +583,54 @@ class SqlRepository:
 
 
 ADMIN_LISTS = "teams.admins"  # a person's id in a team's admin list, counted per team
+_NUMBER_TRIES = 5
+
+
+def _next_number(conn, table: Table, scope, where) -> int:
+    return conn.execute(select(func.coalesce(func.max(table.c.number), 0) + 1).where(scope == where)).scalar_one()
+
+
+def _insert_numbered(conn, table: Table, scope, where, rows: list[dict]) -> list[int]:
+    """Insert rows numbered after the last of their scope (a group, a member); a number taken
+    by a concurrent insert meanwhile (the unique key says so) is chosen again."""
+    for attempt in range(_NUMBER_TRIES):
+        first = _next_number(conn, table, scope, where)
+        numbered = [dict(row, number=first + i) for i, row in enumerate(rows)]
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(table), numbered)
+            return [row["number"] for row in numbered]
+        except IntegrityError:
+            if attempt == _NUMBER_TRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _sync_questions(conn, recap_id: int, team_id: int, agenda: list[str], now: datetime) -> None:
+    """A recap's agenda lines as its group questions. A line still there keeps its question (its
+    number, and whether it was answered); a new line gets the group's next number; an open
+    question whose line is gone goes; an answered one stays, answered."""
+    q = t.group_questions
+    rows = conn.execute(select(q.c.id, q.c.text, q.c.position, q.c.closed_at)
+                        .where(q.c.recap_id == recap_id).order_by(q.c.position, q.c.id)).all()
+    unused: dict[str, list] = {}
+    for row in rows:
+        unused.setdefault(row.text, []).append(row)
+    kept: set[int] = set()
+    new: list[dict] = []
+    for position, item in enumerate(agenda):
+        if unused.get(item):
+            row = unused[item].pop(0)
+            kept.add(row.id)
+            if row.position != position:
+                conn.execute(update(q).where(q.c.id == row.id).values(position=position))
+        else:
+            new.append(dict(team_id=team_id, recap_id=recap_id, position=position, text=item, created_at=now))
+    gone = [row.id for row in rows if row.id not in kept and row.closed_at is None]
+    if gone:
+        conn.execute(delete(q).where(q.c.id.in_(gone)))
+    if new:
+        _insert_numbered(conn, q, q.c.team_id, team_id, new)
 
 
 def _user_members(workspace: Workspace, user_ref: str):

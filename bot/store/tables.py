@@ -114,6 +114,7 @@ recaps = Table(
     Column("progress", Text, nullable=False, server_default=""),
     Column("failures", Text, nullable=False, server_default=""),
     Column("questions", Text, nullable=False, server_default=""),
+    Column("plan", Text, nullable=False, server_default=""),
     Column("figuring_it_out", Boolean, nullable=False, server_default="0"),
     Column("late", Boolean, nullable=False, server_default="0"),
     Column("streak", Integer, nullable=False, server_default="1"),
@@ -216,3 +217,64 @@ post_failures = Table(
     UniqueConstraint("post_key"),
 )
 
+
+# -- research memory (issue 10) ---------------------------------------------------------
+# Full-text search indexes over these tables live outside the models (store/search.py):
+# FTS5 tables and triggers on SQLite, tsvector columns with GIN indexes on PostgreSQL.
+
+# A member's milestones toward their long-term goal; `number` (#1, #2...) is what they type.
+milestones = Table(
+    "milestones",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("done_at", UTCDateTime),
+    Column("dropped_at", UTCDateTime),
+    UniqueConstraint("member_id", "number"),
+)
+
+# Each agenda line of a recap, as a question of the group, open until someone closes it.
+# Kept in step with the recap's text when it is saved; numbered per group.
+group_questions = Table(
+    "group_questions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("recap_id", Integer, ForeignKey("recaps.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("position", Integer, nullable=False),  # its line among the recap's questions
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    UniqueConstraint("team_id", "number"),
+    Index("ix_group_questions_recap", "recap_id"),
+)
+
+# Who closed a group question, and their note. A row of its own, so that forgetting the
+# person who answered forgets their name and note and leaves the asker's question closed.
+question_answers = Table(
+    "question_answers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("question_id", Integer, ForeignKey("group_questions.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("answered_at", UTCDateTime, nullable=False),
+    Index("ix_question_answers_question", "question_id"),
+)
+
+# Feedback on a recap from someone in the group (`member_id`: the giver).
+recap_feedback = Table(
+    "recap_feedback",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("recap_id", Integer, ForeignKey("recaps.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("given_at", UTCDateTime, nullable=False),
+    Index("ix_recap_feedback_recap", "recap_id"),
+)

@@ -72,17 +72,23 @@ def command(sub: str, guild_id: int | None = GUILD, resolved: dict | None = None
     return data
 
 
-def modal_submit(modal: dict, values: dict[str, str], figuring: bool = False) -> dict:
-    """What Discord sends back when the person fills the modal it showed and presses Submit."""
+def modal_submit(modal: dict, values: dict[str, str], figuring: bool = False,
+                 selected: dict[str, list[str]] | None = None) -> dict:
+    """What Discord sends back when the person fills the modal it showed and presses Submit
+    (`selected`: the values picked in each select, by the field in its custom_id)."""
     components = []
     for label in modal["components"]:
-        inner = label["component"]
-        if inner["type"] == 4:  # text input "recap:<field>"
-            value = values.get(inner["custom_id"].split(":", 1)[1], inner.get("value") or "")
+        inner = label.get("component") or {}
+        key = inner.get("custom_id", ":").split(":", 1)[1]
+        if inner.get("type") == 4:  # text input "recap:<field>"
+            value = values.get(key, inner.get("value") or "")
             components.append({"type": 18, "component": {"type": 4, "custom_id": inner["custom_id"], "value": value}})
-        elif inner["type"] == 23:  # checkbox
+        elif inner.get("type") == 23:  # checkbox
             components.append({"type": 18, "component": {"type": 23, "custom_id": inner["custom_id"],
                                                          "value": figuring}})
+        elif inner.get("type") == 3:  # string select
+            components.append({"type": 18, "component": {"type": 3, "custom_id": inner["custom_id"],
+                                                         "values": (selected or {}).get(key, [])}})
     return {"custom_id": modal["custom_id"], "components": components}
 
 

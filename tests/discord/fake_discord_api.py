@@ -1,7 +1,7 @@
 """A small Discord-compatible API on loopback, for the real discord.py client.
 
-It answers the few routes the adapter uses, enforces Discord's message limits
-(400 / 50035 like the real API), de-duplicates posts by nonce when
+It answers the few routes the adapter uses, enforces Discord's message and
+modal limits (400 / 50035 like the real API), de-duplicates posts by nonce when
 enforce_nonce is set (for good; Discord does it for a few minutes), refuses a
 second thread on one message (160004), and answers 403 Missing Access for
 the channels listed in `no_access`.
@@ -63,6 +63,42 @@ def message_problems(body: dict) -> list[str]:
         problems.append("embeds over 6000 in total")
     if not body.get("content") and not embeds and not body.get("components") and not body.get("files"):
         problems.append("empty message")
+    return problems
+
+
+def modal_problems(modal: dict) -> list[str]:
+    """Discord's rules for a modal (components reference): what it would refuse with 50035."""
+    problems = []
+    if not 1 <= _units(modal.get("title")) <= 45:
+        problems.append("title not 1 to 45")
+    if not 1 <= _units(modal.get("custom_id")) <= 100:
+        problems.append("custom_id not 1 to 100")
+    components = modal.get("components") or []
+    if not 1 <= len(components) <= 5:
+        problems.append(f"{len(components)} components (1 to 5)")
+    for top in components:
+        if top.get("type") == 10:  # a text display
+            if not 1 <= _units(top.get("content")) <= 4000:
+                problems.append("text display not 1 to 4000")
+            continue
+        if top.get("type") != 18:
+            problems.append(f"top-level component of type {top.get('type')} (wrap it in a Label)")
+            continue
+        if not 1 <= _units(top.get("label")) <= 45 or _units(top.get("description")) > 100:
+            problems.append("label over 45 or description over 100")
+        inner = top.get("component") or {}
+        if _units(inner.get("custom_id")) > 100 or _units(inner.get("placeholder")) > 100:
+            problems.append("custom_id or placeholder over 100")
+        if inner.get("type") == 4:
+            if not 1 <= inner.get("max_length", 4000) <= 4000 or _units(inner.get("value")) > 4000:
+                problems.append("text input max_length or value over 4000")
+        if inner.get("type") == 3:
+            options = inner.get("options") or []
+            if not 1 <= len(options) <= 25 or inner.get("max_values", 1) > len(options):
+                problems.append("select needs 1 to 25 options and max_values within them")
+            if any(_units(o.get("label")) > 100 or _units(o.get("description")) > 100 or
+                   _units(o.get("value")) > 100 for o in options):
+                problems.append("select option over 100")
     return problems
 
 
@@ -261,6 +297,9 @@ class FakeDiscord:
         body = request[BODY]
         data = body.get("data") or {}
         if body["type"] == MESSAGE and (problems := message_problems(data)):
+            self.rejected.append((exchange.payload["token"], problems))
+            return reply({"message": "Invalid Form Body", "code": 50035, "errors": problems}, status=400)
+        if body["type"] == MODAL and (problems := modal_problems(data)):
             self.rejected.append((exchange.payload["token"], problems))
             return reply({"message": "Invalid Form Body", "code": 50035, "errors": problems}, status=400)
         exchange.callbacks.append(body)

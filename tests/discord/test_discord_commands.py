@@ -97,7 +97,10 @@ async def test_the_command_discord_shows_is_within_its_limits(bot, api):
     assert recap.get("default_member_permissions") is None  # setup's own rule decides, per team
     subs = {opt["name"]: opt for opt in recap["options"]}
     assert set(subs) == {"submit", "question", "away", "back", "status", "digest", "history", "timezone",
-                         "schedule", "setup", "skip-meeting", "export", "forget-me", "help"}
+                         "schedule", "setup", "skip-meeting", "export", "forget-me", "help",
+                         "milestone", "questions", "answered", "search"}
+    assert len(subs) <= 25  # Discord's limit of options (subcommands and groups) in one command
+    assert [o["name"] for o in subs["milestone"]["options"]] == ["add", "done", "drop", "list"]
     for sub in subs.values():
         assert 1 <= len(sub["description"]) <= 100
         for option in sub.get("options", []):
@@ -233,29 +236,79 @@ async def test_help_answers_at_once_everywhere(bot, api):
 
 
 # -- the modal ----------------------------------------------------------------------
-async def test_submit_opens_a_prefilled_modal_and_a_second_one_replaces(bot, api, core):
+async def press(api, exchange, label: str, **who):
+    """Click the button called `label` in what the person was shown."""
+    for message in exchange.messages():
+        for row in message.get("components") or []:
+            for button in row.get("components", []):
+                if button.get("type") == 2 and button.get("label") == label:
+                    shown = api.message_payload(str(exchange.payload["channel_id"]), message)
+                    return await send(api, COMPONENT, click(button), message=dict(shown, id=message["id"]), **who)
+    raise AssertionError(f"no button {label!r} in {[b.get('label') for b in exchange.buttons()]}")
+
+
+async def test_the_recap_modal_holds_four_texts_and_leaves_a_place_free(bot, api, core):
     await configure(api)
-    await run(api, "question", text="Can small models reason?")
     opened = await run(api, "submit")
     assert opened.response_type == MODAL and opened.followups == []
     modal = opened.modal()
-    fields = inputs(modal)
-    assert fields["question"]["value"] == "Can small models reason?"
-    assert all(t["max_length"] == 4000 and "3,000" in t["placeholder"] for t in fields.values())
-    assert len(modal["components"]) == 5 and all(c["type"] == 18 for c in modal["components"])  # Labels
-    assert len(modal["title"]) <= 45
+    assert list(inputs(modal)) == ["progress", "failures", "questions", "plan"]
+    assert len(modal["components"]) == 4 and all(c["type"] == 18 for c in modal["components"])  # Labels
+    assert all(t["max_length"] == 4000 and "3,000" in t["placeholder"] for t in inputs(modal).values())
+    assert [c["label"] for c in modal["components"]][-1] == "Plan until the next meeting"
+    assert api.rejected == []  # within every limit of a modal (the fake checks them as Discord does)
 
-    _, done = await submit_form(api, {"question": "Can small models reason?", "progress": "First try"})
+
+async def test_submit_then_question_in_the_second_modal_and_a_second_submit_replaces(bot, api, core, repo):
+    await configure(api)
+    await run(api, "question", text="Can small models reason?")
+    _, done = await submit_form(api, {"progress": "First try", "plan": "Try a bigger batch"})
     assert done.response_type == DEFERRED and "Thanks! Your recap is in" in done.texts()
-    modal, again = await submit_form(api, {"question": "Can small models reason?", "progress": "Second try"},
-                                     figuring=True)
+    more = await press(api, done, "Big-picture question & milestones")
+    assert more.response_type == MODAL
+    second = more.modal()
+    assert len(second["components"]) <= 5 and api.rejected == []
+    assert inputs(second)["question"]["value"] == "Can small models reason?"  # no milestones: no select
+    changed = await send(api, MODAL_SUBMIT, modal_submit(second, {"question": "Can tiny models reason?"}))
+    assert "Updated your recap" in changed.texts()
+    team = repo.team_for_workspace(Workspace("discord", str(GUILD)))
+    [recap] = repo.recent_recaps(repo.get_member(team.id, "100000000000000001").id, 5)
+    assert (recap.question, recap.progress, recap.plan) == ("Can tiny models reason?", "First try",
+                                                           "Try a bigger batch")
+
+    modal, again = await submit_form(api, {"progress": "Second try"})
     assert inputs(modal)["progress"]["value"] == "First try"  # the earlier answers were pre-filled
+    assert inputs(modal)["plan"]["value"] == "Try a bigger batch"
     assert modal["title"].startswith("Update your recap")
     assert "Updated your recap" in again.texts()
     preview = await run(api, "digest")
     [progress] = [e["description"] for e in preview.embeds() if e.get("title") == "Progress"]
     assert progress == "Second try"
+
+
+async def test_an_empty_form_offers_still_figuring_it_out_as_a_button(bot, api, repo):
+    await configure(api)
+    _, empty = await submit_form(api, {})
+    assert "Nothing was saved" in empty.texts()
+    assert {b["label"] for b in empty.buttons()} == {"Still figuring it out", "Fix my recap"}
+    team = repo.team_for_workspace(Workspace("discord", str(GUILD)))
+    assert repo.get_member(team.id, "100000000000000001") is None or not repo.recent_recaps(
+        repo.get_member(team.id, "100000000000000001").id, 5)
+    figured = await press(api, empty, "Still figuring it out")
+    assert "Thanks! Your recap is in" in figured.texts()
+    preview = await run(api, "digest")
     assert any("still figuring it out" in (e.get("author") or {}).get("name", "") for e in preview.embeds())
+
+
+async def test_the_form_shows_last_times_plan_above_progress(bot, api, core, clock):
+    await configure(api)
+    await submit_form(api, {"progress": "Set up the cluster", "plan": "Train the small model on 3 seeds"})
+    clock.advance(days=7)  # the next cycle
+    opened = await run(api, "submit")
+    [progress] = [c for c in opened.modal()["components"] if c["component"]["custom_id"] == "recap:progress"]
+    assert progress["description"] == "Last time you planned: Train the small model on 3 seeds"
+    assert progress["component"]["placeholder"] == "Last time you planned: Train the small model on 3 seeds"
+    assert api.rejected == []
 
 
 async def test_rejected_form_offers_a_fix_button_with_everything_typed(bot, api):
@@ -267,7 +320,7 @@ async def test_rejected_form_offers_a_fix_button_with_everything_typed(bot, api)
     assert fix["label"] == "Fix my recap"
     shown = api.message_payload(str(sent.payload["channel_id"]), message)
     pressed = await send(api, COMPONENT, click(fix), message=dict(shown, id=message["id"]))
-    assert pressed.response_type == MODAL
+    assert pressed.response_type == MODAL and len(pressed.modal()["components"]) == 4
     reopened = inputs(pressed.modal())
     assert reopened["progress"]["value"] == "x" * (MAX_FIELD_CHARS + 1)
     assert reopened["failures"]["value"] == "kept"

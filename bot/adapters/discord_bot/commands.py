@@ -14,7 +14,9 @@ from discord import app_commands
 
 from ...core.commands import BY_NAME, HISTORY_DEFAULT, HISTORY_MAX, CommandHandler, full_help
 from ...core.guard import guard
-from ...core.model import MAX_FIELD_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, WEEKDAYS, Actor
+from ...core.model import (
+    MAX_FIELD_CHARS, MAX_MILESTONE_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, SEARCH_FIELDS, WEEKDAYS, Actor,
+)
 from ...core.parsing import suggest_timezones
 from ...core.service import Core
 from .. import core_call
@@ -52,11 +54,41 @@ class TextChannelOption(app_commands.Transformer):
 DigestChannel = app_commands.Transform[app_commands.AppCommandChannel, TextChannelOption]
 
 
+class MilestoneGroup(app_commands.Group):
+    """`/recap milestone add|done|drop|list`: one entry in /recap's 25 (Discord's limit)."""
+
+    def __init__(self, parent: "RecapGroup"):
+        super().__init__(name="milestone", description=summary("milestone")[:100], parent=parent)
+        self.recap = parent
+
+    @app_commands.command(name="add", description="Add a milestone toward your long-term goal")
+    @app_commands.describe(title="What you will have done", by="The date you aim for, YYYY-MM-DD")
+    async def add(self, interaction: discord.Interaction, title: app_commands.Range[str, 1, MAX_MILESTONE_CHARS],
+                  by: app_commands.Range[str, 1, 10]) -> None:
+        await self.recap._run(interaction, "milestone", ["add", title, "by", by])
+
+    @app_commands.command(name="done", description="Mark your milestone #N reached")
+    @app_commands.describe(number="The number /recap milestone list shows")
+    async def done(self, interaction: discord.Interaction, number: app_commands.Range[int, 1, 1_000_000]) -> None:
+        await self.recap._run(interaction, "milestone", ["done", str(number)])
+
+    @app_commands.command(name="drop", description="Drop your milestone #N (it no longer applies)")
+    @app_commands.describe(number="The number /recap milestone list shows")
+    async def drop(self, interaction: discord.Interaction, number: app_commands.Range[int, 1, 1_000_000]) -> None:
+        await self.recap._run(interaction, "milestone", ["drop", str(number)])
+
+    @app_commands.command(name="list", description=summary("milestones"))
+    @app_commands.describe(member="Whose milestones (default: yours)")
+    async def list(self, interaction: discord.Interaction, member: discord.User | None = None) -> None:
+        await self.recap._run(interaction, "milestones", [str(member.id)] if member else [])
+
+
 class RecapGroup(app_commands.Group):
     def __init__(self, core: Core, handler: CommandHandler | None = None):
         super().__init__(name="recap", description="Research recaps: write yours, see who's in, preview the digest")
         self.core = core
         self.handler = handler or CommandHandler(core)
+        self.milestone = MilestoneGroup(self)
 
     # -- plumbing ------------------------------------------------------------------
     async def _actor(self, interaction: discord.Interaction) -> Actor | None:
@@ -115,6 +147,31 @@ class RecapGroup(app_commands.Group):
                       count: app_commands.Range[int, 1, HISTORY_MAX] | None = None) -> None:
         words = ([str(member.id)] if member else []) + [str(count or HISTORY_DEFAULT)]
         await self._run(interaction, "history", words)
+
+    @app_commands.command(name="questions", description=summary("questions"))
+    async def questions(self, interaction: discord.Interaction) -> None:
+        await self._run(interaction, "questions")
+
+    @app_commands.command(name="answered", description=summary("answered"))
+    @app_commands.describe(number="The question's number, as the digest and /recap questions show it",
+                           note="What the answer was (optional)")
+    async def answered(self, interaction: discord.Interaction, number: app_commands.Range[int, 1, 1_000_000],
+                       note: app_commands.Range[str, 1, MAX_FIELD_CHARS] | None = None) -> None:
+        await self._run(interaction, "answered", [str(number)] + ([note] if note else []))
+
+    @app_commands.command(name="search", description=summary("search")[:100])
+    @app_commands.describe(words='What to look for; "a phrase" in quotes', member="Only this member's recaps",
+                           field="Only this field of the recaps", since="Only meetings from this date, YYYY-MM-DD",
+                           page="Page of results (10 a page)")
+    @app_commands.choices(field=[Choice(name=f, value=f) for f in SEARCH_FIELDS])
+    async def search(self, interaction: discord.Interaction, words: app_commands.Range[str, 1, 300],
+                     member: discord.User | None = None, field: Choice[str] | None = None,
+                     since: app_commands.Range[str, 1, 10] | None = None,
+                     page: app_commands.Range[int, 1, 100] | None = None) -> None:
+        flags = [f"--member {member.id}" if member else "", f"--field {field.value}" if field else "",
+                 f"--since {since.split()[0] if since.split() else since}" if since else "",
+                 f"--page {page}" if page else ""]
+        await self._run(interaction, "search", rest=" ".join([words, *filter(None, flags)]))
 
     @app_commands.command(name="timezone", description=summary("timezone"))
     @app_commands.describe(zone="An IANA timezone such as Europe/Berlin; leave it out to see yours")

@@ -133,13 +133,13 @@ class SlackChat:
     async def post_digest(self, team: Team, digest: Digest, parts: PostParts) -> list[str]:
         if not team.channel:
             raise ValueError(f"team {team.id} has no digest channel; an admin sets it with /recap setup")
-        refs = await self._in_thread(team, all_digest_messages(digest), parts, None)
+        refs = await self._in_thread(team, all_digest_messages(digest, actions=True), parts, None)
         log.info("slack digest %s posted: %d messages in %s", parts.key, len(refs), split_ref(refs[0])[0])
         return refs
 
     async def post_late_update(self, team: Team, refs: list[str], entry: DigestEntry,
                                parts: PostParts) -> list[str]:
-        return await self._in_thread(team, entry_messages(entry), parts, refs[0])
+        return await self._in_thread(team, entry_messages(entry, actions=True), parts, refs[0])
 
     async def remind(self, team: Team, member: Member, meeting_local: datetime, parts: PostParts) -> list[str]:
         text = reminder(team, member, meeting_local)

@@ -51,6 +51,13 @@ def home_view(state: Overview) -> View:
     label = EDIT_RECAP if state.submitted else WRITE_RECAP
     blocks.append(ActionsBlock(block_id="home_actions", elements=[
         ButtonElement(text=label, action_id=OPEN_ACTION, value="home", style="primary")]))
+    if state.feedback:
+        blocks.append(DividerBlock())
+        blocks.append(section("*Feedback on your recaps*"))
+        for f in state.feedback:
+            head = (f"*{escape(f.giver)}* on your recap for {escape(when(f.meeting_at.astimezone(state.zone)))}"
+                    f" _({escape(f.given_at.astimezone(state.zone).strftime('%d %b %Y'))})_")
+            blocks += labelled_sections(head, _preview(f.text))
     blocks.append(DividerBlock())
     blocks.append(section("*Your last recaps*" if state.recent else "*Your last recaps*\n_None yet._"))
     for recap in state.recent:

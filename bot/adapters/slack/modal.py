@@ -24,12 +24,14 @@ from slack_sdk.models.views import View
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from slack_sdk.web.async_client import AsyncWebClient
 
-from ...core.forms import FIGURING_LABEL, FIGURING_PROMPT, TEXT_FIELDS, RecapForm
+from ...core.forms import (
+    FIGURING_LABEL, FIGURING_PROMPT, MILESTONES_HINT, MILESTONES_KEY, MILESTONES_LABEL, PROGRESS, TEXT_FIELDS, RecapForm,
+)
 from ...core.guard import unexpected
 from ...core.model import RecapDraft
 from ...core.replies import FormErrors
-from ...core.texts import FORM_REPLACING, form_intro
-from ...render.blocks import MAX_SECTION_CHARS, context, section, split_text, to_mrkdwn
+from ...core.texts import FORM_REPLACING, day, form_feedback, form_intro, form_last_plan
+from ...render.blocks import MAX_CONTEXT_CHARS, MAX_SECTION_CHARS, context, section, split_text, to_mrkdwn
 from .. import core_call
 from .common import Deps, Replier, report_failure, team_id_of, user_id_of
 from .errors import error_code
@@ -40,6 +42,8 @@ CALLBACK_ID = "recap_submit"
 OPEN_ACTION = "recap_open"  # the button in the App Home and in reminders
 FIGURING_BLOCK = "figuring"
 VALUE = "value"
+CHECKBOXES_MAX = 10  # options in one checkboxes element
+OPTION_CHARS = 75
 EXPIRED_TRIGGER = ("Slack did not let me open the form in time. Type `/recap` again; nothing was lost.")
 
 
@@ -57,17 +61,41 @@ def read_metadata(view: dict) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def _fit(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def milestone_blocks(form: RecapForm) -> list[InputBlock]:
+    """The member's open milestones as checkboxes (10 to an element: Slack's limit), value = number."""
+    options = [Option(value=str(m.number), label=_fit(f"#{m.number} {m.title}", OPTION_CHARS),
+                      description=_fit(f"due {day(m.due)}", OPTION_CHARS)) for m in form.milestones]
+    blocks = []
+    for i in range(0, len(options), CHECKBOXES_MAX):
+        blocks.append(InputBlock(
+            block_id=MILESTONES_KEY if i == 0 else f"{MILESTONES_KEY}_{i // CHECKBOXES_MAX}",
+            label=MILESTONES_LABEL if i == 0 else f"{MILESTONES_LABEL} (continued)", optional=True,
+            hint=MILESTONES_HINT if i == 0 else None,
+            element=CheckboxesElement(action_id=VALUE, options=options[i:i + CHECKBOXES_MAX])))
+    return blocks
+
+
 def recap_view(form: RecapForm, private_metadata: str = "") -> View:
     values = form.prefill()
     blocks: list[Any] = [context(to_mrkdwn(form_intro(form)))]
+    for line in form_feedback(form.feedback):  # up to 3,000 characters: sections, split, not cut
+        blocks += [section(chunk) for chunk in split_text(":speech_balloon: " + to_mrkdwn(line), MAX_SECTION_CHARS)]
     if form.replacing:
         blocks.append(section(":pencil2: " + to_mrkdwn(FORM_REPLACING)))
     for spec in TEXT_FIELDS:
+        if spec is PROGRESS and form.last_plan:
+            blocks += [context(chunk) for chunk in split_text(to_mrkdwn(form_last_plan(form.last_plan)),
+                                                              MAX_CONTEXT_CHARS)]
         element = PlainTextInputElement(
             action_id=VALUE, multiline=spec.multiline, max_length=spec.max_chars,
             placeholder=spec.placeholder[:150], initial_value=values[spec.key] or None,
         )
         blocks.append(InputBlock(block_id=spec.key, label=spec.label, element=element, optional=True))
+    blocks += milestone_blocks(form)
     option = Option(value="yes", label=FIGURING_LABEL)
     blocks.append(InputBlock(
         block_id=FIGURING_BLOCK, label=FIGURING_PROMPT, optional=True,
@@ -96,10 +124,15 @@ def draft_from(view: dict) -> RecapDraft:
     def text(key: str) -> str:
         return ((values.get(key) or {}).get(VALUE) or {}).get("value") or ""
 
-    selected = ((values.get(FIGURING_BLOCK) or {}).get(VALUE) or {}).get("selected_options") or []
+    def selected(block_id: str) -> list[str]:
+        options = ((values.get(block_id) or {}).get(VALUE) or {}).get("selected_options") or []
+        return [str(option.get("value") or "") for option in options if isinstance(option, dict)]
+
+    reached = [value for block_id in values if block_id.startswith(MILESTONES_KEY) for value in selected(block_id)]
     return RecapDraft(
-        question=text("question"), progress=text("progress"), failures=text("failures"),
-        questions=text("questions"), figuring_it_out=bool(selected),
+        figuring_it_out=bool(selected(FIGURING_BLOCK)),
+        milestones_done=tuple(int(v) for v in reached if v.isascii() and v.isdigit() and len(v) < 10),
+        **{spec.key: text(spec.key) for spec in TEXT_FIELDS},
     )
 
 
@@ -127,7 +160,7 @@ def register(app, deps: Deps) -> None:
         view = body.get("view") or {}
         draft = draft_from(view)
         log.debug("slack recap submission from %s in %s (%d characters)", user_id, team_id,
-                  sum(len(getattr(draft, key)) for key in ("question", "progress", "failures", "questions")))
+                  sum(len(getattr(draft, spec.key)) for spec in TEXT_FIELDS))
         try:
             actor = await deps.actor(client, team_id, user_id)
             reply = await core_call(deps.core.submit_recap, actor, draft)
