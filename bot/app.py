@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from .adapters import Adapter
 from .config import Settings
-from .core.events import Events, RecapSubmitted, ScheduleChanged
+from .core.events import Events, FeedbackGiven, RecapSubmitted, ScheduleChanged
 from .core.ports import Chat, Clock, SystemClock
 from .core.service import Core
 from .http_server import HttpServer
@@ -85,6 +85,7 @@ def attach_slack(app: App):
     adapter = slack_adapter(app.core, app.settings, app.engine, attach_http(app))
     _add(app, adapter)
     app.core.events.subscribe(RecapSubmitted, adapter.on_recap_submitted)
+    app.core.events.subscribe(FeedbackGiven, adapter.on_feedback_given)
     return adapter
 
 
@@ -121,9 +122,11 @@ def attach_scheduler(app: App):
 
 
 def subscribe_scheduler(events: Events, scheduler) -> None:
-    """The scheduler re-plans when meetings move and threads recaps written after the digest."""
+    """The scheduler re-plans when meetings move, threads recaps written after the digest and
+    tells a member of feedback on their recap."""
     events.subscribe(ScheduleChanged, scheduler.on_schedule_changed)
     events.subscribe(RecapSubmitted, scheduler.on_recap_submitted)
+    events.subscribe(FeedbackGiven, scheduler.on_feedback_given)
 
 
 async def serve(app: App, backoff: Backoff | None = None) -> int:

@@ -14,7 +14,7 @@ from .errors import UserError
 from .group_questions import question_number
 from .guard import guard
 from .model import MAX_FIELD_CHARS, Actor, RecapDraft
-from .parsing import parse_date, parse_positive_int, shown, split_args
+from .parsing import parse_date, parse_positive_int, shown, split_args, split_words
 from .privacy import FORGET
 from .replies import ConfirmReply, DigestReply, FileReply, FormErrors, FormReply, Reply, SettingsReply, TextReply
 from .service import Core
@@ -65,6 +65,7 @@ MAX_NUMBER = 1_000_000  # a milestone's or a question's number
 MAX_COMMAND_CHARS = 6 * MAX_FIELD_CHARS
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "1"), ("false", "no", "0")
 FREE_TEXT = ("question", "search")  # commands that read what was typed as it is (search: its own quotes)
+PROSE = ("milestone", "answered")  # titles and notes: an apostrophe is part of a word
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def parse(text: str) -> Parsed:
     if name not in BY_NAME:
         raise UserError(f"Unknown command {shown(head)}. " + short_help())
     rest = rest.strip()
-    words = [] if name in FREE_TEXT else split_args(rest)
+    words = [] if name in FREE_TEXT else split_words(rest) if name in PROSE else split_args(rest)
     return Parsed(name, words, rest)
 
 

@@ -36,6 +36,19 @@ def split_args(text: str) -> list[str]:
         raise UserError("A quote is not closed. Put text with spaces inside matching quotes, like \"Mon 10:00\".")
 
 
+def split_words(text: str) -> list[str]:
+    """Like split_args, but only double quotes group words: an apostrophe is part of a word
+    ("Finish Bob's figure"), as in titles and notes people type."""
+    lexer = shlex.shlex(text.translate(_QUOTES), posix=True)
+    lexer.quotes = '"'
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    try:
+        return list(lexer)
+    except ValueError:
+        raise UserError('A quote is not closed. Put text with spaces inside matching quotes, like "Mon 10:00".')
+
+
 def parse_timezone(text: str) -> str:
     name = clean_text(text, "The timezone", MAX_TIMEZONE_CHARS)
     unknown = f"Unknown timezone {shown(text)}. Use an IANA name such as Europe/Berlin or America/New_York."

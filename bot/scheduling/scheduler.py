@@ -25,8 +25,8 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from ..config import DEFAULT_CATCHUP_HOURS
-from ..core import cycles
-from ..core.events import RecapSubmitted, ScheduleChanged
+from ..core import cycles, texts
+from ..core.events import FeedbackGiven, RecapSubmitted, ScheduleChanged
 from ..core.model import Team
 from ..core.ports import Chat, Clock
 from ..core.service import Core
@@ -262,6 +262,19 @@ class Scheduler:
     def on_recap_submitted(self, event: RecapSubmitted) -> None:
         if event.recap.late:
             self._soon(lambda: self._late(event))
+
+    def on_feedback_given(self, event: FeedbackGiven) -> None:
+        """The member hears of feedback on their recap in a direct message (at most once)."""
+        self._soon(lambda: self._feedback_dm(event))
+
+    async def _feedback_dm(self, event: FeedbackGiven) -> Report:
+        chat = self.chats.get(event.team.workspace.platform)
+        if chat is not None:
+            team, member, feedback = event.team, event.member, event.feedback
+            local = feedback.meeting_at.astimezone(self.core.teams.member_zone(member, team))
+            await self.poster._tell(team, chat, member.user_ref,
+                                    texts.feedback_dm(team.name, feedback.giver, local, feedback.text))
+        return Report()
 
     async def _late(self, event: RecapSubmitted) -> Report:
         chat = self.chats.get(event.team.workspace.platform)

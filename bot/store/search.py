@@ -256,8 +256,8 @@ class PostgresSearch(_Search):
         return out
 
     def _snippets(self, conn: Connection, kind: str, row_id: int, columns: Sequence[str], terms: Terms) -> list[str]:
-        params: dict = {"id": row_id, "opts": f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords=30, '
-                                               f'MinWords=12, MaxFragments=2, FragmentDelimiter=" {ELLIPSIS} "'}
+        params: dict = {"id": row_id, "opts": f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords=35, '
+                                               "MinWords=15, MaxFragments=0"}
         query = self.query(terms, params)
         calls = ", ".join(f"ts_headline('{PG_CONFIG}', {c}, {query}, :opts)" for c in columns)
         return list(conn.execute(text(f"SELECT {calls} FROM {_TABLE[kind]} WHERE id = :id"), params).one())

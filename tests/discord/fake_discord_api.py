@@ -63,6 +63,21 @@ def message_problems(body: dict) -> list[str]:
         problems.append("embeds over 6000 in total")
     if not body.get("content") and not embeds and not body.get("components") and not body.get("files"):
         problems.append("empty message")
+    rows = body.get("components") or []
+    if len(rows) > 5:
+        problems.append("more than 5 action rows")
+    for row in rows:
+        items = row.get("components") or []
+        selects = [c for c in items if c.get("type") in (3, 5, 6, 7, 8)]
+        if not 1 <= len(items) <= 5 or (selects and len(items) > 1):
+            problems.append("an action row holds 1 to 5 buttons or one select")
+        for c in items:
+            if _units(c.get("custom_id")) > 100 or _units(c.get("label")) > 80:
+                problems.append("component custom_id over 100 or label over 80")
+            options = c.get("options") or []
+            if c.get("type") == 3 and (not 1 <= len(options) <= 25 or c.get("max_values", 1) > len(options) or any(
+                    _units(o.get("label")) > 100 or _units(o.get("value")) > 100 for o in options)):
+                problems.append("select options not 1 to 25 or over 100 characters")
     return problems
 
 

@@ -78,13 +78,13 @@ class Harness:
 
 
 def recap_values(question: str = "", progress: str = "", failures: str = "", questions: str = "",
-                 figuring: bool = False) -> dict:
+                 figuring: bool = False, plan: str = "") -> dict:
     def text(value: str) -> dict:
         return {"value": {"type": "plain_text_input", "value": value or None}}
 
     return {
         "question": text(question), "progress": text(progress), "failures": text(failures),
-        "questions": text(questions),
+        "questions": text(questions), "plan": text(plan),
         "figuring": {"value": {"type": "checkboxes", "selected_options": (
             [{"value": "yes", "text": {"type": "plain_text", "text": "Still figuring it out"}}] if figuring else [])}},
     }

@@ -25,6 +25,7 @@ from ...core.model import Digest, DigestEntry, Member, Team
 from ...core.texts import reminder
 from ...render.embeds import Message, render_digest, render_entry, split_text
 from .buttons import OpenFormView
+from .memory import digest_view
 from .replies import NO_PINGS, PLATFORM, guild_of
 
 THREAD_ARCHIVE_MINUTES = 10080  # a week: the thread stays open until the next meeting
@@ -89,7 +90,7 @@ class DiscordChat:
         self.client = client
 
     async def post_digest(self, team: Team, digest: Digest, parts: PostParts) -> list[str]:
-        rendered = render_digest(digest)
+        rendered = render_digest(digest, actions=True)
         guild_id = guild_of(team.workspace)
         where = channel_mention(team.channel)
         thread: discord.abc.Messageable | None = None
@@ -111,7 +112,8 @@ class DiscordChat:
             raise DigestNotPosted(f"team {team.id}: no digest to add a late update to")
         thread = self.client.get_partial_messageable(int(refs[0].split(":")[1]), guild_id=guild_of(team.workspace))
         async with permanent_errors(channel_mention(team.channel)):
-            return await parts.send(render_entry(entry), lambda i, message: self._sent(thread, message, parts.key, i))
+            return await parts.send(render_entry(entry, actions=True),
+                                    lambda i, message: self._sent(thread, message, parts.key, i))
 
     async def remind(self, team: Team, member: Member, meeting_local: datetime, parts: PostParts) -> list[str]:
         """A DM with a button that opens the form; a closed DM is a PermanentPostError."""
@@ -176,4 +178,5 @@ class DiscordChat:
     async def _send(target: discord.abc.Messageable, message: Message, key: str, index: int) -> discord.Message:
         return await target.send(
             content=message.content, embeds=message.embeds, nonce=nonce(key, index), allowed_mentions=NO_PINGS,
+            view=digest_view(message),  # "Give feedback", "Answered": a posted digest's controls, if any
         )

@@ -12,6 +12,7 @@ from ...core.service import Core
 from ...logs import keep_payloads_out
 from .buttons import OpenFormButton
 from .commands import RecapGroup
+from .memory import AnsweredSelect, FeedbackButton
 from .replies import log, tell_failure
 
 
@@ -43,7 +44,8 @@ class RecapBot(discord.Client):
         log.info("discord: connected as %s to %d guild(s)", self.user, len(self.guilds))
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(OpenFormButton)  # reminder buttons keep working across restarts
+        # Reminder buttons and a posted digest's controls keep working across restarts.
+        self.add_dynamic_items(OpenFormButton, FeedbackButton, AnsweredSelect)
         await self.sync_commands()
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:

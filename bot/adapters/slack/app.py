@@ -26,14 +26,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 
 from ...config import ConfigError, Settings
-from ...core.events import RecapSubmitted
+from ...core.events import FeedbackGiven, RecapSubmitted
 from ...core.service import Core
 from ...http_server import HttpServer
 from ...logs import keep_payloads_out
 from ...secrets import SECRET_KEY_VARIABLE, SecretKeys
 from ...supervisor import Runner
 from .. import core_call
-from . import commands, home, modal, privacy, settings_modal
+from . import commands, home, memory, modal, privacy, settings_modal
 from .chat import SlackChat
 from .common import Deps, slack_error
 from .identity import PLATFORM
@@ -169,7 +169,7 @@ class SlackAdapter:
         self.client = client
         self.bolt, self.store = build_bolt(settings, engine, client)
         self.deps = Deps(core=core, settings=settings)
-        for module in (commands, modal, settings_modal, home, privacy):
+        for module in (commands, modal, settings_modal, home, privacy, memory):
             module.register(self.bolt, self.deps)
 
         @self.bolt.error
@@ -188,19 +188,21 @@ class SlackAdapter:
         self._refreshes: set[asyncio.Task] = set()
 
     # -- the App Home follows every submission, however it was made -----------------
-    def on_recap_submitted(self, event: RecapSubmitted) -> None:
+    def on_recap_submitted(self, event: RecapSubmitted | FeedbackGiven) -> None:
         """Core event (published in the core's thread): refresh the member's Home tab on our loop."""
         loop = self._loop
         if event.team.workspace.platform != PLATFORM or loop is None or loop.is_closed():
             return
         loop.call_soon_threadsafe(self._start_refresh, event)
 
-    def _start_refresh(self, event: RecapSubmitted) -> None:
+    on_feedback_given = on_recap_submitted  # the Home tab shows the feedback on one's recaps
+
+    def _start_refresh(self, event: RecapSubmitted | FeedbackGiven) -> None:
         task = asyncio.ensure_future(self._refresh_home(event))
         self._refreshes.add(task)
         task.add_done_callback(self._refreshes.discard)
 
-    async def _refresh_home(self, event: RecapSubmitted) -> None:
+    async def _refresh_home(self, event: RecapSubmitted | FeedbackGiven) -> None:
         try:
             client = await self.client_for(event.team.workspace.id)
             # The member as the event has them: no users.info call, no second lookup.
