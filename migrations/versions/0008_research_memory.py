@@ -14,8 +14,10 @@ PostgreSQL. A later batch migration that rebuilds one of the indexed tables on
 SQLite drops its triggers with it: such a migration must run search.sqlite_ddl()
 for that table again (tests/test_search.py checks the index follows every write).
 
-Questions of recaps for meetings still to come become open group questions
-now; those of meetings already held are history and stay as they were.
+The questions of each group's latest meeting with recaps (the coming one, in
+a group in use) become its open group questions; those of earlier meetings
+are history and stay as they were. No clock is read: the same database
+upgrades the same way whenever it runs.
 """
 import re
 from datetime import datetime, timezone
@@ -105,14 +107,14 @@ def upgrade() -> None:
     )
     op.create_index('ix_recap_feedback_recap', 'recap_feedback', ['recap_id'], unique=False)
 
-    _open_questions_of_coming_meetings()
+    _open_questions_of_latest_meetings()
 
     conn = op.get_bind()
     for statement in (search.postgresql_ddl() if conn.dialect.name == 'postgresql' else search.sqlite_ddl()):
         conn.execute(sa.text(statement))
 
 
-def _open_questions_of_coming_meetings() -> None:
+def _open_questions_of_latest_meetings() -> None:
     conn = op.get_bind()
     recaps = sa.table('recaps', sa.column('id', sa.Integer), sa.column('team_id', sa.Integer),
                       sa.column('member_id', sa.Integer), sa.column('meeting_at', UTCDateTime),
@@ -121,10 +123,13 @@ def _open_questions_of_coming_meetings() -> None:
                          sa.column('number', sa.Integer), sa.column('position', sa.Integer),
                          sa.column('text', sa.Text), sa.column('created_at', UTCDateTime))
     now = datetime.now(timezone.utc)
+    latest = (sa.select(recaps.c.team_id, sa.func.max(recaps.c.meeting_at).label('meeting_at'))
+              .group_by(recaps.c.team_id).subquery())
     rows = conn.execute(
         sa.select(recaps.c.id, recaps.c.team_id, recaps.c.questions)
-        .where(recaps.c.meeting_at > now, recaps.c.questions != '')
-        .order_by(recaps.c.team_id, recaps.c.meeting_at, recaps.c.member_id)
+        .join(latest, sa.and_(latest.c.team_id == recaps.c.team_id, latest.c.meeting_at == recaps.c.meeting_at))
+        .where(recaps.c.questions != '')
+        .order_by(recaps.c.team_id, recaps.c.member_id)
     ).all()
     numbers: dict[int, int] = {}
     values = []
