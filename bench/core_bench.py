@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 
 from bot.core.model import Actor, RecapDraft, Workspace  # noqa: E402
 from bot.core.service import Core  # noqa: E402
@@ -65,12 +65,39 @@ def seed_history(core: Core, repo: SqlRepository, team, cycles_back: int) -> Non
         at = meeting - timedelta(weeks=k)
         for m in members:
             rows.append(dict(team_id=team.id, member_id=m.id, meeting_at=at, question="Q", question_changed=False,
-                             progress=TEXT, failures=TEXT, questions="Why?\nHow?", figuring_it_out=False,
+                             progress=TEXT, failures=TEXT, questions="Why?\nHow?", plan=TEXT, figuring_it_out=False,
                              late=False, streak=cycles_back - k, submitted_at=now, updated_at=now))
     engine = repo.engine
     with engine.begin() as conn:
         for start in range(0, len(rows), 5000):
             conn.execute(insert(t.recaps), rows[start:start + 5000])
+    seed_memory(repo, team, members, meeting, now)
+
+
+def seed_memory(repo: SqlRepository, team, members, last_meeting, now) -> None:
+    """What research memory adds to a digest: every member's previous plan (in the history above),
+    three open milestones (one past its date) and one reached this cycle, and two questions per recap
+    of the whole history: answered, except those of the last three cycles, which are all carried into
+    the coming agenda (1,000 a cycle: far more than a real group leaves open)."""
+    milestones, questions = [], []
+    for m in members:
+        for n, days in enumerate((-3, 20, 60), 1):
+            milestones.append(dict(member_id=m.id, number=n, title=f"Milestone {n} of {m.display_name}",
+                                   due_date=(now + timedelta(days=days)).date(), created_at=now))
+        milestones.append(dict(member_id=m.id, number=4, title="Reached", due_date=now.date(), created_at=now,
+                               done_at=now))
+    with repo.engine.begin() as conn:
+        conn.execute(insert(t.milestones), milestones)
+        recaps = conn.execute(select(t.recaps.c.id, t.recaps.c.meeting_at).where(t.recaps.c.team_id == team.id)).all()
+        number = 0
+        for recap_id, meeting_at in recaps:
+            closed = None if meeting_at > last_meeting - timedelta(weeks=3) else now
+            for position, text in enumerate(("Why?", "How?")):
+                number += 1
+                questions.append(dict(team_id=team.id, recap_id=recap_id, number=number, position=position,
+                                      text=text, created_at=now, closed_at=closed))
+        for start in range(0, len(questions), 5000):
+            conn.execute(insert(t.group_questions), questions[start:start + 5000])
 
 
 def _next(core: Core, team):
@@ -94,7 +121,10 @@ def digest_with_history(cycles_back: int, tmp: Path) -> float:
     team = setup_team(core)
     seed_history(core, repo, team, cycles_back)
     for i in range(0, MEMBERS, 2):  # half the team has written for the coming meeting
-        core.recaps.submit(actor(i), RecapDraft(progress=TEXT, failures=TEXT, questions="One?\nTwo?"))
+        core.recaps.submit(actor(i), RecapDraft(progress=TEXT, failures=TEXT, questions="One?\nTwo?", plan=TEXT))
+    digest = core.upcoming_digest(team)
+    carried = sum(1 for item in digest.agenda if item.carried_from)
+    assert carried == MEMBERS * 2 * min(3, cycles_back) and all(e.previous_plan and e.next_due for e in digest.entries)
     return time_digest(core, team)
 
 

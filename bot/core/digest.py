@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import cycles
@@ -144,7 +144,8 @@ class DigestBuilder:
         stored; a recap saved before questions were stored shows its lines without one."""
         schedule = require_schedule(team)
         stored = self._repo.group_questions(team.id, meetings=(carry_start(team, meeting_at),
-                                                               meeting_at + timedelta(microseconds=1)))
+                                                               meeting_at + timedelta(microseconds=1)),
+                                            answers=False, open_before=meeting_at)
         by_recap: dict[int, list[GroupQuestion]] = defaultdict(list)
         for q in stored:
             by_recap[q.recap_id].append(q)
@@ -158,9 +159,12 @@ class DigestBuilder:
                     continue
                 unused.remove(q)
                 items.append(_item(q, answered=q.closed_at is not None))
+        days: dict[datetime, date] = {}  # a few meetings, many questions
         for q in stored:
             if q.meeting_at < meeting_at and q.closed_at is None:
-                items.append(_item(q, carried_from=cycles.meeting_local_date(q.meeting_at, schedule)))
+                if q.meeting_at not in days:
+                    days[q.meeting_at] = cycles.meeting_local_date(q.meeting_at, schedule)
+                items.append(_item(q, carried_from=days[q.meeting_at]))
         return tuple(items)
 
     def _streaks(self, team: Team, part: Participation, meeting_at: datetime) -> dict[int, int]:

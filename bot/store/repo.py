@@ -81,14 +81,17 @@ def _recap(row: Row) -> Recap:
 
 
 def _milestone(row: Row) -> Milestone:
-    return Milestone(id=row.id, member_id=row.member_id, number=row.number, title=row.title, due=row.due_date,
-                     created_at=row.created_at, done_at=row.done_at, dropped_at=row.dropped_at)
+    """From a row of `milestones` (its columns in order; a digest reads one or two per member)."""
+    mid, member_id, number, title, due, created_at, done_at, dropped_at = row[:8]
+    return Milestone(mid, member_id, number, title, due, created_at, done_at, dropped_at)
 
 
 def _group_question(row: Row) -> GroupQuestion:
-    return GroupQuestion(id=row.id, team_id=row.team_id, number=row.number, recap_id=row.recap_id,
-                         member_id=row.member_id, asker=row.asker, text=row.text, meeting_at=row.meeting_at,
-                         closed_at=row.closed_at, answered_by=row.answered_by, note=row.note or "")
+    """From the columns `group_questions` selects, by position (a digest reads thousands)."""
+    qid, team_id, number, recap_id, text, closed_at, member_id, meeting_at, asker, *answer = row
+    answered_by, note = answer or (None, "")
+    return GroupQuestion(qid, team_id, number, recap_id, member_id, asker, text, meeting_at, closed_at,
+                         answered_by, note or "")
 
 
 def _away(row: Row) -> Away:
@@ -395,39 +398,48 @@ class SqlRepository:
                 .values({f"{how}_at": now})).rowcount)
 
     def team_milestones(self, team_id: int, since: datetime) -> list[Milestone]:
-        """Every member's open milestones and those reached since `since` (for a digest)."""
+        """For a digest: each member's open milestone due first, and those reached since `since`."""
         m, mem = t.milestones, t.members
+        is_open = m.c.done_at.is_(None)
+        ranked = (select(m, func.row_number().over(partition_by=(m.c.member_id, is_open),
+                                                   order_by=(m.c.due_date, m.c.number)).label("rank"))
+                  .join(mem, mem.c.id == m.c.member_id)
+                  .where(mem.c.team_id == team_id, m.c.dropped_at.is_(None), or_(is_open, m.c.done_at >= since))
+                  .subquery())
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(m).join(mem, mem.c.id == m.c.member_id)
-                .where(mem.c.team_id == team_id, m.c.dropped_at.is_(None),
-                       or_(m.c.done_at.is_(None), m.c.done_at >= since))
-                .order_by(m.c.member_id, m.c.due_date, m.c.number))
+            rows = conn.execute(select(ranked).where(or_(ranked.c.done_at.is_not(None), ranked.c.rank == 1))
+                                .order_by(ranked.c.member_id, ranked.c.due_date, ranked.c.number))
             return [_milestone(row) for row in rows]
 
     # -- group questions -----------------------------------------------------------
     def group_questions(self, team_id: int, *, number: int | None = None, question_id: int | None = None,
-                        meetings: tuple[datetime, datetime] | None = None, open_only: bool = False
-                        ) -> list[GroupQuestion]:
-        """A group's questions: by number or id, of the meetings in [start, end), or all open ones;
-        oldest meeting first, then in the order they were asked."""
+                        meetings: tuple[datetime, datetime] | None = None, open_only: bool = False,
+                        answers: bool = True, open_before: datetime | None = None) -> list[GroupQuestion]:
+        """A group's questions: by number or id, of the meetings in [start, end) (with `open_before`:
+        those of meetings before it only if open), or all open ones; oldest meeting first, then in
+        the order they were asked. `answers`: with who closed each and their note (a digest needs neither)."""
         q, r, mem, a = t.group_questions, t.recaps, t.members, t.question_answers
-        latest = (select(a.c.question_id, func.max(a.c.id).label("answer_id")).group_by(a.c.question_id)
-                  .subquery())
-        answerer = t.members.alias("answerer")
-        query = (select(q, r.c.member_id, r.c.meeting_at, mem.c.display_name.label("asker"),
-                        answerer.c.display_name.label("answered_by"), a.c.note)
-                 .join(r, r.c.id == q.c.recap_id).join(mem, mem.c.id == r.c.member_id)
-                 .outerjoin(latest, latest.c.question_id == q.c.id)
-                 .outerjoin(a, a.c.id == latest.c.answer_id)
-                 .outerjoin(answerer, answerer.c.id == a.c.member_id)
-                 .where(q.c.team_id == team_id))
+        columns = [q.c.id, q.c.team_id, q.c.number, q.c.recap_id, q.c.text, q.c.closed_at, r.c.member_id,
+                   r.c.meeting_at, mem.c.display_name.label("asker")]
+        query = select(*columns).join(r, r.c.id == q.c.recap_id).join(mem, mem.c.id == r.c.member_id)
+        if answers:
+            latest = (select(a.c.question_id, func.max(a.c.id).label("answer_id")).group_by(a.c.question_id)
+                      .subquery())
+            answerer = t.members.alias("answerer")
+            query = (query.add_columns(answerer.c.display_name.label("answered_by"), a.c.note)
+                     .outerjoin(latest, latest.c.question_id == q.c.id)
+                     .outerjoin(a, a.c.id == latest.c.answer_id)
+                     .outerjoin(answerer, answerer.c.id == a.c.member_id))
+        if meetings is not None:  # found through the recaps' (team, meeting) index, whatever the history
+            query = query.where(r.c.team_id == team_id, r.c.meeting_at >= meetings[0], r.c.meeting_at < meetings[1])
+            if open_before is not None:  # of meetings before this one, only those still open
+                query = query.where(or_(q.c.closed_at.is_(None), r.c.meeting_at >= open_before))
+        else:
+            query = query.where(q.c.team_id == team_id)
         if number is not None:
             query = query.where(q.c.number == number)
         if question_id is not None:
             query = query.where(q.c.id == question_id)
-        if meetings is not None:
-            query = query.where(r.c.meeting_at >= meetings[0], r.c.meeting_at < meetings[1])
         if open_only:
             query = query.where(q.c.closed_at.is_(None))
         with self.engine.connect() as conn:

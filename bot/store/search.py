@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
 from ..core.model import MARK_END, MARK_START, SEARCH_FIELDS, SearchHit as Found, SearchQuery as Terms
@@ -35,6 +35,10 @@ INDEXED: dict[str, tuple[str, ...]] = {
     "group_questions": ("text",),
     "question_answers": ("note",),
 }
+# PostgreSQL: a query found in more recaps than this ranks the most recent of them only. Ranking
+# (and a match that the GIN index cannot settle alone) reads each candidate's whole tsvector
+# (about 10 kB for four 3,000-character fields), and "has anyone tried X?" is about specific words.
+RANKED_RECAPS = 300
 PG_CONFIG = "english"
 PG_COLUMN = "search"
 _WEIGHTS = "ABCD"
@@ -159,43 +163,50 @@ def _aware(moment) -> datetime:
     return moment.replace(tzinfo=timezone.utc)
 
 
-def _best(columns: Sequence[str], snippets: Sequence[str]) -> tuple[str, str]:
-    """The column whose snippet marks the most matches (the form's order breaks ties)."""
-    counts = [(snippet or "").count(MARK_START) for snippet in snippets]
-    i = counts.index(max(counts))
-    return columns[i], snippets[i] or ""
-
-
 class _Search:
-    """The shared shape: rank a page of (kind, id) hits in one query, then describe each hit."""
+    """The shared shape: a page of (kind, id) hits ranked in one query, then what each hit is
+    (one query per kind) and its snippet, for the page's rows only."""
+
+    def _prepare(self, conn: Connection) -> None:
+        pass
 
     def _hits(self, terms: Terms, params: dict) -> list[str]:
         raise NotImplementedError
 
-    def _snippets(self, conn: Connection, kind: str, row_id: int, columns: Sequence[str], terms: Terms) -> list[str]:
+    def _snippets(self, conn: Connection, kind: str, ids: list[int], columns: Sequence[str],
+                  terms: Terms) -> dict[int, tuple[str, str]]:
+        """id -> (the column that matched best, its snippet)."""
         raise NotImplementedError
 
     def search(self, conn: Connection, team_id: int, terms: Terms, limit: int, offset: int) -> list[Found]:
         params = _params(team_id, terms)
+        self._prepare(conn)
         sql = " UNION ALL ".join(self._hits(terms, params))
         sql += " ORDER BY score, kind, row_id LIMIT :limit OFFSET :offset"
-        hits = conn.execute(text(sql), {**params, "limit": limit, "offset": offset}).all()
-        return [self._found(conn, kind, row_id, terms) for kind, row_id, _score in hits]
-
-    def _found(self, conn: Connection, kind: str, row_id: int, terms: Terms) -> Found:
-        giver = "x.member_id" if kind == "feedback" else "NULL"
-        number = "x.number" if kind == "question" else "q.number" if kind == "answer" else "NULL"
-        row = conn.execute(text(
-            f"SELECT r.member_id, r.meeting_at, {giver} AS giver, {number} AS number FROM {_TABLE[kind]} x "
-            f"{_JOINS[kind]} WHERE x.id = :id"), {"id": row_id}).one()
-        columns = INDEXED[_TABLE[kind]]
-        if kind == "recap" and terms.field:
-            columns = (terms.field,)
-        field, snippet = _best(columns, self._snippets(conn, kind, row_id, columns, terms))
-        if kind != "recap":
-            field = {"feedback": "feedback", "question": "question", "answer": "answer"}[kind]
-        return Found("question" if kind == "answer" else kind, row.member_id, _aware(row.meeting_at), field, snippet,
-                     giver_id=row.giver, number=row.number)
+        hits = [(kind, row_id) for kind, row_id, _score in
+                conn.execute(text(sql), {**params, "limit": limit, "offset": offset})]
+        ids: dict[str, list[int]] = {}
+        for kind, row_id in hits:
+            ids.setdefault(kind, []).append(row_id)
+        info, snippets = {}, {}
+        for kind, rows in ids.items():
+            giver = "x.member_id" if kind == "feedback" else "NULL"
+            number = "x.number" if kind == "question" else "q.number" if kind == "answer" else "NULL"
+            query = text(f"SELECT x.id, r.member_id, r.meeting_at, {giver} AS giver, {number} AS number "
+                         f"FROM {_TABLE[kind]} x {_JOINS[kind]} WHERE x.id IN :ids"
+                         ).bindparams(bindparam("ids", expanding=True))
+            info.update({(kind, row.id): row for row in conn.execute(query, {"ids": rows})})
+            columns = (terms.field,) if kind == "recap" and terms.field else INDEXED[_TABLE[kind]]
+            snippets.update({(kind, i): v for i, v in self._snippets(conn, kind, rows, columns, terms).items()})
+        out = []
+        for kind, row_id in hits:
+            row = info[(kind, row_id)]
+            field, snippet = snippets.get((kind, row_id), ("", ""))
+            if kind != "recap":
+                field = kind
+            out.append(Found("question" if kind == "answer" else kind, row.member_id, _aware(row.meeting_at), field,
+                             snippet, giver_id=row.giver, number=row.number))
+        return out
 
 
 class SqliteSearch(_Search):
@@ -209,6 +220,7 @@ class SqliteSearch(_Search):
 
     def _hits(self, terms: Terms, params: dict) -> list[str]:
         params["q"] = self.match(terms, terms.field)
+        # bm25 over every match is cheap (the FTS index holds what it needs): no cap, unlike PostgreSQL.
         out = [f"SELECT 'recap' AS kind, r.id AS row_id, bm25(recaps_fts) AS score FROM recaps_fts "
                f"JOIN recaps r ON r.id = recaps_fts.rowid WHERE recaps_fts MATCH :q AND {_filters('recap', terms)}"]
         if terms.field is None:  # one field asked for: recaps only
@@ -218,18 +230,33 @@ class SqliteSearch(_Search):
                            f"{_JOINS[kind]} WHERE {fts} MATCH :q AND {_filters(kind, terms)}")
         return out
 
-    def _snippets(self, conn: Connection, kind: str, row_id: int, columns: Sequence[str], terms: Terms) -> list[str]:
+    def _snippets(self, conn: Connection, kind: str, ids: list[int], columns: Sequence[str],
+                  terms: Terms) -> dict[int, tuple[str, str]]:
+        """A snippet of each column (one seek per row: FTS5 answers `rowid =` directly); the column
+        with the most marked matches wins, the form's order breaking ties."""
         fts = fts_table(_TABLE[kind])
         every = INDEXED[_TABLE[kind]]
         calls = ", ".join(f"snippet({fts}, {every.index(c)}, :a, :b, :e, 24)" for c in columns)
-        row = conn.execute(text(f"SELECT {calls} FROM {fts} WHERE {fts} MATCH :q AND rowid = :id"),
-                           {"a": MARK_START, "b": MARK_END, "e": ELLIPSIS, "q": self.match(terms, terms.field),
-                            "id": row_id}).first()
-        return list(row) if row is not None else [""] * len(columns)
+        sql = text(f"SELECT {calls} FROM {fts} WHERE {fts} MATCH :q AND rowid = :id")
+        out = {}
+        for row_id in ids:
+            row = conn.execute(sql, {"a": MARK_START, "b": MARK_END, "e": ELLIPSIS, "q": self.match(terms, terms.field),
+                                     "id": row_id}).first()
+            snippets = list(row) if row is not None else [""] * len(columns)
+            counts = [(snippet or "").count(MARK_START) for snippet in snippets]
+            best = counts.index(max(counts))
+            out[row_id] = (columns[best], snippets[best] or "")
+        return out
 
 
 class PostgresSearch(_Search):
-    """tsvector @@ tsquery through the GIN indexes, ts_rank_cd ranking, ts_headline for the page."""
+    """tsvector @@ tsquery through the GIN indexes, ts_rank_cd ranking, ts_headline for the page.
+
+    Reading a recap's tsvector (about 10 kB for four 3,000-character fields) is the cost, so the
+    recaps are found in two steps: the GIN index alone gives those holding every word (exact for
+    plain words: no vector is read), the most recent RANKED_RECAPS of them are checked for a
+    phrase or a field and ranked.
+    """
 
     @staticmethod
     def query(terms: Terms, params: dict) -> str:
@@ -240,27 +267,50 @@ class PostgresSearch(_Search):
             parts.append(f"{'phraseto_tsquery' if len(group) > 1 else 'plainto_tsquery'}('{PG_CONFIG}', :w{i})")
         return "(" + " && ".join(parts) + ")"
 
+    def _prepare(self, conn: Connection) -> None:
+        # A common word would make a sequential scan look cheaper, and it reads every vector:
+        # the GIN index answers "which recaps hold these words" without reading any.
+        conn.execute(text("SET LOCAL enable_seqscan = off"))
+
     def _hits(self, terms: Terms, params: dict) -> list[str]:
         query = self.query(terms, params)
-        vector = f"r.{PG_COLUMN}"
-        where = f"r.{PG_COLUMN} @@ {query}"
-        if terms.field:  # the GIN index finds the candidates; ts_filter keeps those matching in that field
-            vector = f"ts_filter(r.{PG_COLUMN}, '{{{_WEIGHTS[RECAP_FIELDS.index(terms.field)].lower()}}}')"
-            where += f" AND {vector} @@ {query}"
-        out = [f"SELECT 'recap' AS kind, r.id AS row_id, -ts_rank_cd({vector}, {query}) AS score FROM recaps r "
-               f"WHERE {where} AND {_filters('recap', terms)}"]
+        params["every_word"] = " ".join(w for group in terms.groups for w in group)
+        words = f"plainto_tsquery('{PG_CONFIG}', :every_word)"
+        vector = f"x.{PG_COLUMN}"
+        if terms.field:
+            vector = f"ts_filter(x.{PG_COLUMN}, '{{{_WEIGHTS[RECAP_FIELDS.index(terms.field)].lower()}}}')"
+        candidates = (f"SELECT r.id FROM recaps r WHERE r.{PG_COLUMN} @@ {words} AND {_filters('recap', terms)} "
+                      "ORDER BY r.meeting_at DESC, r.id DESC LIMIT :cap")
+        params["cap"] = RANKED_RECAPS
+        out = [f"SELECT 'recap' AS kind, x.id AS row_id, -ts_rank_cd({vector}, {query}) AS score FROM recaps x "
+               f"WHERE x.id IN ({candidates}) AND {vector} @@ {query}"]
         if terms.field is None:
             for kind in ("feedback", "question", "answer"):
                 out.append(f"SELECT '{kind}', x.id, -ts_rank_cd(x.{PG_COLUMN}, {query}) FROM {_TABLE[kind]} x "
                            f"{_JOINS[kind]} WHERE x.{PG_COLUMN} @@ {query} AND {_filters(kind, terms)}")
         return out
 
-    def _snippets(self, conn: Connection, kind: str, row_id: int, columns: Sequence[str], terms: Terms) -> list[str]:
-        params: dict = {"id": row_id, "opts": f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords=35, '
-                                               "MinWords=15, MaxFragments=0"}
+    def _snippets(self, conn: Connection, kind: str, ids: list[int], columns: Sequence[str],
+                  terms: Terms) -> dict[int, tuple[str, str]]:
+        """One query for the page: the column that matches best (ranked on the stored vector filtered
+        to its weight, no text parsed), and one headline of it (a headline parses its whole text)."""
+        params: dict = {"ids": ids, "opts": f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords=35, '
+                                            "MinWords=15, MaxFragments=0"}
         query = self.query(terms, params)
-        calls = ", ".join(f"ts_headline('{PG_CONFIG}', {c}, {query}, :opts)" for c in columns)
-        return list(conn.execute(text(f"SELECT {calls} FROM {_TABLE[kind]} WHERE id = :id"), params).one())
+        every = INDEXED[_TABLE[kind]]
+        if len(columns) == 1:
+            best = "0"
+        else:
+            ranks = [f"ts_rank(ts_filter({PG_COLUMN}, '{{{_WEIGHTS[every.index(c)].lower()}}}'), {query})"
+                     for c in columns]
+            cases = [f"WHEN {ranks[i]} >= greatest({', '.join(ranks[i + 1:])}) THEN {i}" for i in range(len(ranks) - 1)]
+            best = f"CASE {' '.join(cases)} ELSE {len(ranks) - 1} END"
+        chosen = columns[0] if len(columns) == 1 else \
+            "CASE best " + " ".join(f"WHEN {i} THEN {c}" for i, c in enumerate(columns)) + " END"
+        sql = text(f"SELECT id, best, ts_headline('{PG_CONFIG}', {chosen}, {query}, :opts) FROM "
+                   f"(SELECT id, {', '.join(columns)}, {best} AS best FROM {_TABLE[kind]} WHERE id IN :ids) s"
+                   ).bindparams(bindparam("ids", expanding=True))
+        return {row_id: (columns[best], headline) for row_id, best, headline in conn.execute(sql, params)}
 
 
 def engine_for(dialect: str) -> _Search:
