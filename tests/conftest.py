@@ -164,3 +164,18 @@ def person(name: str, workspace: Workspace | str = CONSOLE, admin: bool = True) 
     if isinstance(workspace, str):
         workspace = Workspace.parse(workspace)
     return Actor(workspace=workspace, user_ref=name.lower(), display_name=name, is_admin=admin)
+
+
+def group_of(source, workspace: Workspace | str = CONSOLE):
+    """The workspace's first group, or None (tests of one-group workspaces); `source` is the
+    core or the repository."""
+    if isinstance(workspace, str):
+        workspace = Workspace.parse(workspace)
+    groups = source.groups.in_workspace(workspace) if hasattr(source, "groups") else source.workspace_teams(workspace)
+    return groups[0] if groups else None
+
+
+def join(core, *actors: Actor) -> None:
+    """Membership is explicit: these people join the group each of them means."""
+    for actor in actors:
+        core.teams.member_for(actor)

@@ -5,7 +5,7 @@ import pytest
 
 from bot.core.commands import COMMANDS, CommandHandler, parse
 from bot.core.replies import ConfirmReply, DigestReply, FileReply, FormReply, SettingsReply, TextReply
-from tests.conftest import CONSOLE, person
+from tests.conftest import CONSOLE, person, group_of
 
 ALICE = person("alice")
 
@@ -25,7 +25,7 @@ def test_parse_finds_the_command(text, name):
 
 def test_curly_quotes_from_chat_apps_are_understood(handler, core):
     reply = handler.handle(ALICE, "/recap setup north-star=\u201cMake planning cheap\u201d")
-    assert reply.ok and core.teams.team_for(CONSOLE).north_star == "Make planning cheap"
+    assert reply.ok and group_of(core, CONSOLE).north_star == "Make planning cheap"
 
 
 def test_reply_types(handler):

@@ -17,6 +17,7 @@ from bot.core.model import Actor, RecapDraft, Workspace
 from bot.core.replies import ConfirmReply, FileReply, TextReply
 from bot.store import tables
 from bot.store.ledger import Ledger
+from tests.conftest import group_of
 
 ALL_TABLES = [*tables.metadata.sorted_tables, *slack_tables.metadata.sorted_tables]
 
@@ -55,7 +56,7 @@ def populate(core, engine, workspace: Workspace, users: list[str]) -> dict[str, 
         ledger.record_failure(f"late:{result.recap.id}", result.recap.team_id, member.id, "meeting began", now)
         theirs[user] = Theirs(member.id, {result.recap.id})
     core.teams.configure(boss, [("admins", ",".join(users))])
-    team = core.teams.team_for(workspace)
+    team = group_of(core, workspace)
     meeting = core.upcoming_participation(team).cycle.meeting_at
     ledger.claim_digest(team.id, meeting, "replica-1", now)
     core.skip_meeting(boss, datetime(2026, 12, 7).date())
@@ -118,7 +119,7 @@ def test_forget_me_leaves_nothing_of_theirs_in_any_table_and_keeps_everyone_else
         else:
             assert after[table.name] == kept, table.name
     # Her digest entry is gone from the coming digest; Bob's stays.
-    team = core.teams.team_for(LAB)
+    team = group_of(core, LAB)
     assert [e.member.user_ref for e in core.upcoming_digest(team).entries] == [BOB]
 
 

@@ -15,6 +15,7 @@ from bot.core.model import Actor, RecapDraft, Workspace
 from discord_fakes import GUILD, OTHER_GUILD
 from fake_discord_api import FakeDiscord
 from memory_parts import Crash, MemoryParts
+from tests.conftest import group_of
 
 WS = Workspace("discord", str(GUILD))
 
@@ -46,7 +47,7 @@ def team_with(core, api, recaps: int, chars: int, channel_guild: int = GUILD):
     for i in range(recaps):
         body = " ".join(f"m{i}w{j}" for j in range(chars))[:chars]
         core.recaps.submit(member(i), RecapDraft(question=body, progress=body, failures=body, questions=body))
-    return core.teams.team_for(WS), cid
+    return group_of(core, WS), cid
 
 
 async def test_commands_sync_to_the_listed_guild_at_start(bot, api):
@@ -134,7 +135,7 @@ async def test_a_channel_of_another_server_is_refused(bot, api, core):
 
 async def test_no_channel_is_a_clear_error(bot, api, core, repo):
     core.teams.configure(member(0), [("meeting", "Mon 10:00")])
-    team = repo.team_for_workspace(WS)
+    team = group_of(repo, WS)
     with pytest.raises(DigestNotPosted, match="no digest channel"):
         await DiscordChat(bot).post_digest(team, core.upcoming_digest(team), MemoryParts().parts())
 

@@ -24,6 +24,7 @@ from discord_fakes import (
     modal_submit, running, settle,
 )
 from fake_discord_api import DEFERRED, EPHEMERAL, MESSAGE, MODAL, FakeDiscord
+from tests.conftest import group_of
 
 ADMIN = dict(manage_guild=True, user_id=200000000000000002, name="Prof")
 BOB = dict(user_id=300000000000000003, name="Bob")
@@ -145,7 +146,7 @@ async def test_setup_channel_is_stored_as_a_mention_chat_can_read(bot, api, core
     resolved = {"channels": {cid: {"id": cid, "type": 0, "name": "lab", "permissions": "0"}}}
     i = await run(api, "setup", resolved=resolved, channel=(7, cid), **ADMIN)
     assert "Saved." in i.texts()
-    assert repo.team_for_workspace(Workspace("discord", str(GUILD))).channel == f"<#{cid}>"
+    assert group_of(repo, Workspace("discord", str(GUILD))).channel == f"<#{cid}>"
 
 
 async def test_changing_only_the_time_keeps_the_day(bot, api):
@@ -175,7 +176,7 @@ async def test_timezone_is_set_per_member_and_autocompletes(bot, api, core, repo
     await configure(api)
     i = await run(api, "timezone", zone="America/New_York")
     assert "America/New_York" in i.texts()
-    team = repo.team_for_workspace(Workspace("discord", str(GUILD)))
+    team = group_of(repo, Workspace("discord", str(GUILD)))
     assert repo.get_member(team.id, "100000000000000001").timezone == "America/New_York"
     wrong = await run(api, "timezone", zone="Mars/Olympus")
     assert "Unknown timezone" in wrong.texts()

@@ -1,7 +1,7 @@
 """A fake Slack for tests and benchmarks: the Web API on loopback, over real HTTP.
 
 It records every call (method, arguments, token) and answers like Slack:
-`auth.test`, `users.info`, `views.open` (including `expired_trigger_id`),
+`auth.test`, `users.info`, `usergroups.users.list`, `views.open` (including `expired_trigger_id`),
 `views.publish`, `chat.postMessage` (rejecting messages that break Slack's
 block limits, as Slack does), `conversations.join`, `conversations.open`,
 `oauth.v2.access`, and the file upload flow of `files_upload_v2`
@@ -106,6 +106,8 @@ class FakeSlack:
         self.tokens: dict[str, str] = {}  # token -> team_id
         self.users: dict[tuple[str, str], dict] = {}  # (team_id, user_id) -> users.info "user"
         self.expired_triggers: set[str] = set()
+        self.usergroups: dict[tuple[str, str], list[str]] = {}  # (team_id, usergroup id) -> user ids
+        self.scopes: dict[str, set[str]] = {}  # team_id -> scopes granted, when a test narrows them
         self.failures: dict[str, list[tuple[int, dict, dict]]] = {}
         self.channel_errors: dict[str, str] = {}  # channel -> the error every post to it gets
         self.kill: KillSwitch | None = None
@@ -132,6 +134,9 @@ class FakeSlack:
             "tz": tz, "tz_offset": 3600, "is_admin": admin, "is_owner": owner,
             "profile": {"display_name": name, "real_name": name},
         }
+
+    def add_usergroup(self, team_id: str, usergroup: str, users: list[str]) -> None:
+        self.usergroups[(team_id, usergroup)] = list(users)
 
     def fail(self, method: str, times: int = 1, status: int = 429, headers: dict | None = None,
              body: dict | str | None = None) -> None:
@@ -349,6 +354,11 @@ class FakeSlack:
         if method == "users.info":
             user = self.users.get((team, args.get("user", "")))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "usergroups.users.list":
+            if team in self.scopes and "usergroups:read" not in self.scopes[team]:
+                return {"ok": False, "error": "missing_scope", "needed": "usergroups:read"}
+            users = self.usergroups.get((team, args.get("usergroup", "")))
+            return {"ok": True, "users": users} if users is not None else {"ok": False, "error": "no_such_subteam"}
         if method == "views.open":
             if args.get("trigger_id") in self.expired_triggers:
                 return {"ok": False, "error": "expired_trigger_id"}

@@ -10,10 +10,11 @@ from slack_harness import ADMIN, ANN, T1, TOKEN1, slack_actor
 
 from bot.core.delivery import PermanentPostError
 from bot.core.model import RecapDraft, Workspace
+from tests.conftest import group_of
 
 
 def _team(core):
-    return core.teams.team_for(Workspace("slack", T1))
+    return group_of(core, Workspace("slack", T1))
 
 
 async def test_a_forty_member_digest_with_full_fields_posts_without_a_rejected_message(slack, core):
@@ -65,7 +66,7 @@ async def test_reminder_is_a_dm_with_a_button_that_opens_the_form(slack, core):
 
 
 async def test_posting_for_another_workspace_with_a_single_token_is_refused(slack, core, repo):
-    other = core.teams.team_for(Workspace("slack", "T0ELSEWHERE"))
+    other = group_of(core, Workspace("slack", "T0ELSEWHERE"))
     other = repo.update_team(other.id, {"channel": "C0X"}, core.clock.now())
     with pytest.raises(PermanentPostError, match="not_installed"):
         await slack.adapter.chat.post_digest(other, core.upcoming_digest(_team(core)), MemoryParts().parts())

@@ -8,10 +8,11 @@ from slack_harness import ADMIN, ANN, BOB, T1, TOKEN1, recap_values, slack_actor
 from fake_slack import sign, slash_body
 
 from bot.core.model import MAX_FIELD_CHARS, Workspace
+from tests.conftest import group_of
 
 
 def _member_recap(repo, user):
-    team = repo.team_for_workspace(Workspace("slack", T1))
+    team = group_of(repo, Workspace("slack", T1))
     member = repo.get_member(team.id, user)
     return member and repo.recent_recaps(member.id, 5)
 
@@ -48,7 +49,7 @@ async def test_forged_stale_and_missing_signatures_get_401_and_change_nothing(sl
         assert status == 401
     assert slack.fake.calls == []
     assert slack.fake.responses == []
-    team = repo.team_for_workspace(Workspace("slack", T1))
+    team = group_of(repo, Workspace("slack", T1))
     assert repo.get_member(team.id, ANN) is None
 
 
@@ -149,7 +150,7 @@ async def test_setup_channel_mention_is_translated_to_the_channel_id(slack, core
     await slack.command(ADMIN, "setup channel=<#C0NEWLAB|new-lab>")
     (message,) = await slack.fake.wait_responses(1)
     assert "Saved" in _texts(message)
-    assert repo.team_for_workspace(Workspace("slack", T1)).channel == "C0NEWLAB"
+    assert group_of(repo, Workspace("slack", T1)).channel == "C0NEWLAB"
 
 
 async def test_setup_by_a_member_is_politely_refused(slack, core, repo):
@@ -159,7 +160,7 @@ async def test_setup_by_a_member_is_politely_refused(slack, core, repo):
     assert slack.fake.called("views.open") == []
     await slack.command(ANN, "setup channel=<#C0HIJACK|x>")
     await slack.fake.wait_responses(2)
-    assert repo.team_for_workspace(Workspace("slack", T1)).channel == "C0LAB"
+    assert group_of(repo, Workspace("slack", T1)).channel == "C0LAB"
 
 
 async def test_setup_modal_for_an_admin_saves_the_settings(slack, core, repo):
@@ -185,7 +186,7 @@ async def test_setup_modal_for_an_admin_saves_the_settings(slack, core, repo):
     await slack.fake.wait_responses(1)
     status, answer = await slack.submit(view, values, ADMIN)
     assert status == 200 and answer is None
-    team = repo.team_for_workspace(Workspace("slack", T1))
+    team = group_of(repo, Workspace("slack", T1))
     assert (team.channel, team.timezone, team.schedule.weekday, team.schedule.every_weeks) == \
         ("C0DIGEST", "America/New_York", 2, 2)
     assert f"{team.schedule.at:%H:%M}" == "14:30"

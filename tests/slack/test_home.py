@@ -4,6 +4,7 @@ from __future__ import annotations
 from slack_harness import ANN, T1, slack_actor
 
 from bot.core.model import RecapDraft, Workspace
+from tests.conftest import group_of
 
 
 def _text(view: dict) -> str:
@@ -56,7 +57,7 @@ async def test_without_a_schedule_the_button_explains_instead_of_failing(fake, e
             assert "no meeting time yet" in str(home.args["view"]["blocks"])
     finally:
         await stop(task)
-    assert repo.team_for_workspace(Workspace("slack", T1)) is not None
+    assert group_of(repo, Workspace("slack", T1)) is not None
 
 
 async def test_a_text_submission_refreshes_the_home_tab_too(slack):

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.privacy import CANCEL_ACTION, CONFIRM_ACTION, EXPORT_SENT, NO_FILES_SCOPE
 from bot.core.model import RecapDraft, Workspace
+from tests.conftest import group_of
 
 
 def _texts(message: dict) -> str:
@@ -52,7 +53,7 @@ async def test_an_install_without_files_write_is_told_what_to_do(slack, core):
 
 async def test_forget_me_asks_with_a_button_and_the_press_deletes_everything(slack, core, repo):
     core.recaps.submit(slack_actor(ANN), RecapDraft(progress="Counted cells"))
-    team = core.teams.team_for(Workspace("slack", T1))
+    team = group_of(core, Workspace("slack", T1))
     await slack.command(ANN, "forget-me")
     (question,) = await slack.fake.wait_responses(1)
     assert "Delete everything recapbot stores about you" in _texts(question)
@@ -73,7 +74,7 @@ async def test_forget_me_asks_with_a_button_and_the_press_deletes_everything(sla
 
 async def test_cancel_deletes_nothing_and_a_forged_press_is_refused(slack, core, repo):
     core.recaps.submit(slack_actor(ANN), RecapDraft(progress="Counted cells"))
-    team = core.teams.team_for(Workspace("slack", T1))
+    team = group_of(core, Workspace("slack", T1))
     await slack.command(ANN, "forget-me")
     (question,) = await slack.fake.wait_responses(1)
     cancel = _button(question, CANCEL_ACTION)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.adapters.slack import tables as slack_tables
 from bot.core.model import Workspace
+from tests.conftest import group_of
 
 EVE = "U0EVE"
 # slack_sdk's oauth.v2.access call uses aiohttp's BasicAuth, which aiohttp now warns about.
@@ -30,8 +31,8 @@ async def test_a_user_of_another_workspace_sees_and_touches_only_their_own(multi
     status_text = next(str(r) for r in responses if "Next meeting" in str(r))
     assert "Eve" in status_text and "Ann" not in status_text and "Ada" not in status_text
 
-    lab = repo.team_for_workspace(Workspace("slack", T1))
-    other = repo.team_for_workspace(Workspace("slack", T2))
+    lab = group_of(repo, Workspace("slack", T1))
+    other = group_of(repo, Workspace("slack", T2))
     assert [e.member.user_ref for e in core.upcoming_digest(lab).entries] == [ANN]
     assert [e.member.user_ref for e in core.upcoming_digest(other).entries] == [EVE]
     eve_calls = [c for c in multi.fake.calls if c.args.get("user") == EVE or c.args.get("user_id") == EVE]
@@ -48,7 +49,7 @@ async def test_a_workspace_without_an_installation_gets_nothing(multi, core, rep
     status, _ = await multi.command(EVE, "status", team=T2)
     assert status == 200  # Bolt answers with its "please install" text
     assert multi.fake.called("users.info") == []
-    assert repo.get_member(repo.team_for_workspace(Workspace("slack", T2)).id, EVE) is None
+    assert repo.get_member(group_of(repo, Workspace("slack", T2)).id, EVE) is None
     with pytest.raises(LookupError):
         await multi.adapter.chat.client_for(T2)
 
