@@ -51,7 +51,7 @@ def test_bad_arguments_say_what_was_wrong_and_show_the_right_form(handler, text,
 
 
 def test_member_timezone_defaults_to_the_team_and_can_be_set(handler):
-    assert "Europe/Berlin (the team's)" in handler.handle(ALICE, "/recap timezone").text
+    assert "Europe/Berlin (the group's)" in handler.handle(ALICE, "/recap timezone").text
     assert handler.handle(ALICE, "/recap timezone America/New_York").text == "Your timezone is now America/New_York."
     assert "EST" in handler.handle(ALICE, "/recap schedule").text
 

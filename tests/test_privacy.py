@@ -102,7 +102,7 @@ def test_forget_me_leaves_nothing_of_theirs_in_any_table_and_keeps_everyone_else
     done = handler.confirm(actor(ANN), ask.action)
     assert done.ok and done.text.startswith(
         "Done: deleted 1 membership, 1 recap, 1 big-picture question version, 1 away period, 1 reminder sent, "
-        "1 late update posted, 1 message sent, 1 failed post, 1 place in a team's admin list and 1 installer entry of a Slack installation.")
+        "1 late update posted, 1 message sent, 1 failed post, 1 place in a group's admin list and 1 installer entry of a Slack installation.")
 
     after = snapshot(engine)
     for table in ALL_TABLES:

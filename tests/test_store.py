@@ -68,7 +68,7 @@ def test_concurrent_first_use_creates_one_team_and_one_member(engine):
     repo = SqlRepository(engine)
 
     def join(_):
-        team = group_of(repo, SLACK_T1) or repo.create_team(SLACK_T1, "Lab", "UTC", NOW)
+        team = group_of(repo, SLACK_T1) or repo.create_team(SLACK_T1, "Lab", "UTC", NOW) or group_of(repo, SLACK_T1)
         return repo.create_member(team.id, "U1", "alice", None, NOW).id
 
     with ThreadPoolExecutor(4) as pool:

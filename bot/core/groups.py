@@ -300,6 +300,9 @@ class Groups:
             found = self.for_channel(groups, where)
             if found is not None:
                 return found, False
+        if not groups and not actor.is_admin:
+            raise NotAllowed("Only workspace admins can create groups: ask one to run `/recap setup` in the "
+                             "group's channel.")
         unbound = any(g.channel is None for g in groups)
         if actor.is_admin and (not groups or (actor.channel and not unbound)):
             here = channel or actor.channel

@@ -226,7 +226,10 @@ class TeamService:
         refs: list[str] = []
         for typed in (part.strip() for part in text.split(",")):
             if typed:
-                ref = self.resolve_member(team, typed).user_ref
+                member = self.resolve_member(team, typed)
+                if not member.active:
+                    raise UserError(f"{member.display_name} left {team.name}; only members can be its admins.")
+                ref = member.user_ref
                 if ref not in refs:
                     refs.append(ref)
         return refs

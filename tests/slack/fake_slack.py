@@ -104,6 +104,7 @@ class FakeSlack:
         self.responses: list[dict] = []  # posts to response_urls, with "_id"
         self.rejected: list[Call] = []
         self.tokens: dict[str, str] = {}  # token -> team_id
+        self.token_users: dict[str, str] = {}  # user token -> its user
         self.users: dict[tuple[str, str], dict] = {}  # (team_id, user_id) -> users.info "user"
         self.expired_triggers: set[str] = set()
         self.usergroups: dict[tuple[str, str], list[str]] = {}  # (team_id, usergroup id) -> user ids
@@ -340,7 +341,11 @@ class FakeSlack:
 
     def _answer(self, method: str, args: dict, token: str | None) -> dict:
         if method == "oauth.v2.access":
-            return self.oauth_codes.get(args.get("code", ""), {"ok": False, "error": "invalid_code"})
+            answer = self.oauth_codes.get(args.get("code", ""), {"ok": False, "error": "invalid_code"})
+            authed = answer.get("authed_user") or {}
+            if authed.get("access_token"):  # a user token: auth.test answers with that user, as Slack does
+                self.token_users[authed["access_token"]] = authed["id"]
+            return answer
         if method == "apps.connections.open":
             if token not in self.app_tokens:
                 return {"ok": False, "error": "invalid_auth"}
@@ -349,6 +354,9 @@ class FakeSlack:
         if team is None:
             return {"ok": False, "error": "invalid_auth"}
         if method == "auth.test":
+            if token in self.token_users:
+                return {"ok": True, "team_id": team, "team": team, "user_id": self.token_users[token],
+                        "user": self.token_users[token].lower(), "url": f"https://{team.lower()}.slack.com/"}
             return {"ok": True, "team_id": team, "team": team, "user_id": f"B{team}", "bot_id": f"B{team}",
                     "user": "recapbot", "url": f"https://{team.lower()}.slack.com/"}
         if method == "users.info":

@@ -82,7 +82,7 @@ def actor_for(interaction: discord.Interaction, group: str | None = None) -> Act
         display_name=user.display_name,
         timezone=None,  # Discord does not tell; members set it with /recap timezone
         is_admin=is_admin(interaction),
-        channel=str(interaction.channel_id) if interaction.channel_id else None,
+        channel=f"<#{interaction.channel_id}>" if interaction.channel_id else None,  # as setup stores it
         channel_name=getattr(channel, "name", None),
         group=group or None,
         roles=roles_of(user),
@@ -130,7 +130,8 @@ async def show(interaction: discord.Interaction, reply: Reply) -> None:
         hint = ("\nChange settings with the options of `/recap setup` (meeting day and time, timezone, channel...)."
                 if reply.can_edit else "\n" + settings_refusal("members with Manage Server"))
         # The core's own text ends with key=value usage meant for text platforms; show the settings alone.
-        await send_text(interaction, settings_text(reply.team, reply.admin_names) + hint)
+        note = reply.note + "\n" if reply.note else ""  # a group was just made for this channel
+        await send_text(interaction, note + settings_text(reply.team, reply.admin_names) + hint)
     elif isinstance(reply, DigestReply):
         rendered = render_digest(reply.digest)
         if reply.note:
