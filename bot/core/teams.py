@@ -152,8 +152,9 @@ class TeamService:
         now = self.clock.now()
         before = cycles.next_meeting(team.schedule, now, team.skipped) if team.schedule else None
         team = self._repo.update_team(team.id, changes, now) if changes else team
-        if people:
-            self.groups.add(actor, team, [p for value in people for p in _people_words(value)])
+        refs = [w for value in people for w in _people_words(value) if not ROLE.fullmatch(w)]
+        if refs:
+            self.groups.add(actor, team, refs)
         if {"meeting_weekday", "meeting_time", "timezone", "every_weeks", "anchor_date",
                 "digest_lead_minutes", "reminder_lead_minutes", "channel"} & changes.keys():
             after = cycles.next_meeting(team.schedule, now, team.skipped) if team.schedule else None
