@@ -184,6 +184,14 @@ class FakeSlack:
             await asyncio.wait_for(self._changed.wait_for(lambda: len(self.responses) >= count), timeout)
         return self.responses
 
+    async def wait_response(self, text: str, timeout: float = 5.0) -> dict:
+        """The latest response_url post holding `text`, once there is one."""
+        def found():
+            return [r for r in self.responses if text in str(r)]
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: bool(found())), timeout)
+        return found()[-1]
+
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
@@ -418,12 +426,13 @@ _trigger = itertools.count(1)
 
 
 def slash_body(fake: FakeSlack, team: str, user: str, text: str, channel: str = "C0LAB",
-               trigger_id: str | None = None) -> tuple[str, str]:
+               trigger_id: str | None = None, channel_name: str | None = None) -> tuple[str, str]:
     """A form-encoded slash command as Slack sends it; returns (body, trigger_id)."""
     trigger = trigger_id or f"trig.{next(_trigger)}"
     fields = {
         "token": "legacy-verification-token", "team_id": team, "team_domain": team.lower(),
-        "channel_id": channel, "channel_name": "lab", "user_id": user, "user_name": user.lower(),
+        "channel_id": channel, "channel_name": channel_name or ("directmessage" if channel.startswith("D") else "lab"),
+        "user_id": user, "user_name": user.lower(),
         "command": "/recap", "text": text, "api_app_id": "A0RECAP", "is_enterprise_install": "false",
         "response_url": fake.response_url(trigger), "trigger_id": trigger,
     }
@@ -459,6 +468,27 @@ def block_action(team: str, user: str, action_id: str, value: str = "home") -> d
         "actions": [{"action_id": action_id, "block_id": "home_actions", "value": value, "type": "button",
                      "action_ts": f"{time.time():.6f}"}],
         "is_enterprise_install": False, "enterprise": None,
+    }
+
+
+def view_action(team: str, user: str, view: dict, action_id: str, value: str | None = None,
+                selected: str | None = None) -> dict:
+    """A button pressed or an option picked inside a modal we opened (it carries the view)."""
+    action = {"action_id": action_id, "block_id": "x", "action_ts": f"{time.time():.6f}"}
+    if selected is not None:
+        action.update(type="static_select", selected_option={"value": selected, "text": {"type": "plain_text",
+                                                                                            "text": selected}})
+    else:
+        action.update(type="button", value=value)
+    return {
+        "type": "block_actions", "team": {"id": team, "domain": team.lower()},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
+        "api_app_id": "A0RECAP", "token": "legacy-verification-token", "trigger_id": f"trig.{next(_trigger)}",
+        "container": {"type": "view", "view_id": "V0001"},
+        "view": {"id": "V0001", "team_id": team, "type": "modal", "callback_id": view.get("callback_id"),
+                 "private_metadata": view.get("private_metadata", ""), "hash": "1.abc",
+                 "blocks": view.get("blocks"), "state": {"values": {}}},
+        "actions": [action], "is_enterprise_install": False, "enterprise": None,
     }
 
 
