@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from . import texts
 from .errors import UserError
-from .groups import ChooseGroup, NotMember, Scope
+from .groups import ChooseGroup, NotMember, Scope, platform_zone
 from .guard import guard
 from .model import MAX_FIELD_CHARS, MAX_NAME_CHARS, Actor, RecapDraft
 from .parsing import parse_date, parse_positive_int, shown, split_args
@@ -30,7 +30,7 @@ from .replies import (
     TextReply,
 )
 from .service import Core
-from .teams import platform_zone, setup_usage, upcoming_cycle
+from .teams import setup_usage, upcoming_cycle
 
 
 @dataclass(frozen=True)

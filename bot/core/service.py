@@ -19,7 +19,6 @@ from .model import (
     Recap,
     RecapDraft,
     Team,
-    Workspace,
 )
 from .ports import Clock, Repository
 from .privacy import Privacy

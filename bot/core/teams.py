@@ -10,10 +10,9 @@ from zoneinfo import ZoneInfo
 from . import cycles
 from .errors import FieldErrors, NotAllowed, UserError
 from .events import Events, ScheduleChanged
-from .groups import MAX_CHANNEL_CHARS, MAX_REF_CHARS, MENTION, ROLE, Groups, can_configure, people_refs, platform_zone
+from .groups import MAX_REF_CHARS, MENTION, ROLE, Groups, can_configure, people_refs
 from .model import (
     MAX_FIELD_CHARS,
-    MAX_NAME_CHARS,
     Actor,
     Cycle,
     Member,
