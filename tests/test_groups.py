@@ -101,7 +101,7 @@ def test_rename_from_anywhere_and_delete_after_a_confirmation_that_counts(core, 
     assert "1 recap" in ask.text and "2 memberships" in ask.text
     assert len(core.groups.in_workspace(WS)) == 2  # asking deletes nothing
     done = handler.confirm(ADA, ask.action)
-    assert done.ok and "Deleted the group **Journal club** and" in done.text and "1 recap" in done.text
+    assert done.ok and "Deleted the group **Journal club**:" in done.text and "1 recap" in done.text
     assert [g.id for g in core.groups.in_workspace(WS)] == [lab.id]
     assert "You are now" not in handler.confirm(ADA, ask.action).text  # a second press finds nothing
     assert not handler.confirm(ADA, ask.action).ok

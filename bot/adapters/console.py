@@ -222,7 +222,7 @@ class ConsoleAdapter:
         if isinstance(reply, TextReply):
             self.write(reply.text if reply.ok else f"Error: {reply.text}")
         elif isinstance(reply, DigestReply):
-            self.write((f"_{reply.note}_\n\n" if reply.note else "") + render_digest(reply.digest))
+            self.write((f"{reply.note}\n\n" if reply.note else "") + render_digest(reply.digest))
         elif isinstance(reply, SettingsReply):
             self.write(reply.text)
         elif isinstance(reply, FormReply):

@@ -295,7 +295,7 @@ class CommandHandler:
         """A preview, for the group's members and admins only."""
         self._no_args(cmd)
         scope = self._scope(actor, admins_too=True)
-        return DigestReply(self.core.upcoming_digest(scope.team), note=scope.say("Preview: only you can see this."))
+        return DigestReply(self.core.upcoming_digest(scope.team), note=scope.say("_Preview: only you can see this._"))
 
     def _history(self, actor: Actor, cmd: Parsed) -> Reply:
         who, limit = None, HISTORY_DEFAULT

@@ -267,7 +267,7 @@ def delete_group_question(team: Team, counts: dict[str, int]) -> str:
 
 
 def group_deleted(name: str, counts: dict[str, int]) -> str:
-    return f"Deleted the group **{name}** and {describe_counts(counts)}."
+    return f"Deleted the group **{name}**: {describe_counts(counts)} went with it."
 
 
 def people_added(team: Team, added: list[str], already: list[str]) -> str:

@@ -135,7 +135,7 @@ async def show(interaction: discord.Interaction, reply: Reply) -> None:
     elif isinstance(reply, DigestReply):
         rendered = render_digest(reply.digest)
         if reply.note:
-            rendered.root.content = f"_{reply.note}_\n{rendered.root.content}"
+            rendered.root.content = f"{show_links(reply.note)}\n{rendered.root.content}"
         await send_messages(interaction, rendered.all)
     elif isinstance(reply, FileReply):
         if sum(len(f.content) for f in reply.files) > UPLOAD_LIMIT:

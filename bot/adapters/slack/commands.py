@@ -22,7 +22,7 @@ from ...core.replies import (
     TextReply,
 )
 from ...core.texts import settings_refusal
-from ...render.blocks import all_digest_messages, context, escape, pack
+from ...render.blocks import all_digest_messages, context, escape, pack, to_mrkdwn
 from .. import core_call
 from . import groups, privacy, settings_modal
 from .common import Deps, Replier, from_slack_text, report_failure, team_id_of, user_id_of
@@ -70,7 +70,7 @@ async def show(deps: Deps, client, body: dict, actor, reply: Reply, replier: Rep
     elif isinstance(reply, DigestReply):
         messages = all_digest_messages(reply.digest)
         if reply.note:
-            messages = pack([context(f"_{escape(reply.note)}_")], reply.note) + messages
+            messages = pack([context(to_mrkdwn(reply.note))], reply.note) + messages
         await replier.send(messages, note=(
             f"The preview is {len(messages)} messages long, more than fits here: "
             "I sent it to you as a direct message."
