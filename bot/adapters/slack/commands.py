@@ -22,7 +22,7 @@ from ...core.replies import (
     TextReply,
 )
 from ...core.texts import settings_refusal
-from ...render.blocks import all_digest_messages, context, escape, pack, to_mrkdwn
+from ...render.blocks import all_digest_messages, context, pack, to_mrkdwn
 from .. import core_call
 from . import groups, privacy, settings_modal
 from .common import Deps, Replier, from_slack_text, report_failure, team_id_of, user_id_of
