@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from bot.adapters.slack import tables as slack_tables
 from bot.app import repository
@@ -113,9 +114,17 @@ def pg_schema_url():
 
 
 def _truncate(engine) -> None:
+    """Empty every table. TRUNCATE needs an exclusive lock, and PostgreSQL's autovacuum
+    (which takes a weaker one on the same tables) can make it a deadlock victim: try again."""
     names = ", ".join(t.name for m in (tables.metadata, slack_tables.metadata) for t in m.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError:
+            if attempt == 4:
+                raise
 
 
 @pytest.fixture(params=BACKENDS)
