@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from .adapters import Adapter
 from .config import Settings
 from .core.events import Events, RecapSubmitted, ScheduleChanged
+from .core.links import LinkSigner
 from .core.ports import Chat, Clock, SystemClock
 from .core.service import Core
 from .http_server import HttpServer
@@ -39,14 +40,34 @@ class App:
 
 
 def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> App:
+    from .render.deck import EXPORTERS
+    from .store.files import DbFileStore
+
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
     core = Core.build(
         repository(engine), clock or SystemClock(),
         default_timezone=settings.timezone, default_team_name=settings.team_name,
+        files=DbFileStore(engine), links=link_signer(settings),
+        public_url=settings.public_url, link_days=settings.link_days, exporters=EXPORTERS,
     )
     return App(settings=settings, engine=engine, core=core)
+
+
+def link_signer(settings: Settings) -> LinkSigner:
+    """Deck links are signed with a key derived from RECAPBOT_SECRET_KEY; without one, from a
+    key generated into the data directory the first time a link is signed or opened."""
+
+    def keys() -> tuple[bytes, ...]:
+        from pathlib import Path
+
+        from .secrets import SecretKeys, generated_key
+
+        raw = settings.secret_keys or (generated_key(Path(settings.data_dir)),)
+        return SecretKeys(raw).link_keys()
+
+    return LinkSigner(keys)
 
 
 def repository(engine: Engine) -> SqlRepository:
@@ -61,7 +82,7 @@ def attach_adapters(app: App, console: bool = False) -> None:
     """Attach each adapter whose tokens are set; the console when asked or when none is."""
     settings = app.settings
     if not console:  # `recapbot console` is a terminal tool: it opens no port
-        attach_http(app)
+        attach_web(app)
     if settings.slack_enabled and not console:
         attach_slack(app)
     if settings.discord_enabled and not console:
@@ -69,6 +90,15 @@ def attach_adapters(app: App, console: bool = False) -> None:
     if console or not app.chats:
         attach_console(app)
     attach_scheduler(app)
+
+
+def attach_web(app: App) -> HttpServer:
+    """The HTTP server with the web deck's pages on it (bot/web)."""
+    from .web import mount
+
+    server = attach_http(app)
+    mount(server.app, app.core)
+    return server
 
 
 def _add(app: App, adapter: Adapter) -> None:

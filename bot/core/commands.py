@@ -42,6 +42,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("setup", "/recap setup [key=value ...]", "show or change the team's settings", admin=True),
     CommandSpec("skip-meeting", "/recap skip-meeting YYYY-MM-DD", "cancel one meeting; its recaps count for the next",
                 admin=True),
+    CommandSpec("deck", "/recap deck [me] [pptx]",
+                "a private link to your group's rolling deck (me: only your slides; pptx: as a PowerPoint file)"),
     CommandSpec("export", "/recap export", "get everything recapbot stores about you here, as JSON and Markdown"),
     CommandSpec("forget-me", "/recap forget-me", "delete everything recapbot stores about you here (asks first)"),
     CommandSpec("help", "/recap help", "this list"),
@@ -142,6 +144,7 @@ class CommandHandler:
             "schedule": self._schedule,
             "setup": self._setup,
             "skip-meeting": self._skip_meeting,
+            "deck": self._deck,
             "export": self._export,
             "forget-me": self._forget_me,
             "help": self._help,
@@ -303,6 +306,18 @@ class CommandHandler:
         self.core.skip_meeting(actor, day)
         return TextReply(f"The meeting on {day:%a %Y-%m-%d} is skipped: no reminders, no digest; "
                          "recaps written for it count for the next meeting.")
+
+    def _deck(self, actor: Actor, cmd: Parsed) -> Reply:
+        words = [w.lower() for w in cmd.words]
+        unknown = [w for w in words if w not in ("me", "pptx")]
+        if unknown:
+            raise UserError(f"Unknown option {shown(unknown[0])}. Use `{BY_NAME['deck'].usage}`.")
+        mine = "me" in words
+        if "pptx" in words:
+            attachment = self.core.deck.export_file(actor, "pptx", mine)
+            return FileReply(texts.deck_file_note(mine), (attachment,), sent=texts.DECK_FILE_SENT)
+        url, expires = self.core.deck.link(actor, mine)
+        return TextReply(texts.deck_link(url, expires.astimezone(self._zone(actor)), mine))
 
     def _export(self, actor: Actor, cmd: Parsed) -> Reply:
         self._no_args(cmd)

@@ -97,7 +97,7 @@ async def test_the_command_discord_shows_is_within_its_limits(bot, api):
     assert recap.get("default_member_permissions") is None  # setup's own rule decides, per team
     subs = {opt["name"]: opt for opt in recap["options"]}
     assert set(subs) == {"submit", "question", "away", "back", "status", "digest", "history", "timezone",
-                         "schedule", "setup", "skip-meeting", "export", "forget-me", "help"}
+                         "schedule", "setup", "skip-meeting", "deck", "export", "forget-me", "help"}
     for sub in subs.values():
         assert 1 <= len(sub["description"]) <= 100
         for option in sub.get("options", []):

@@ -193,6 +193,15 @@ class RecapGroup(app_commands.Group):
     async def skip_meeting(self, interaction: discord.Interaction, date: app_commands.Range[str, 1, 10]) -> None:
         await self._run(interaction, "skip-meeting", [date])
 
+    @app_commands.command(name="deck", description=summary("deck"))
+    @app_commands.describe(mine="Only your own slides (what you would present)",
+                           format="A link to open in the browser (default), or a PowerPoint file")
+    @app_commands.choices(format=[Choice(name="link", value="link"), Choice(name="PowerPoint file", value="pptx")])
+    async def deck(self, interaction: discord.Interaction, mine: bool = False,
+                   format: Choice[str] | None = None) -> None:
+        words = (["me"] if mine else []) + (["pptx"] if format is not None and format.value == "pptx" else [])
+        await self._run(interaction, "deck", words)
+
     @app_commands.command(name="export", description=summary("export"))
     async def export(self, interaction: discord.Interaction) -> None:
         await self._run(interaction, "export")
