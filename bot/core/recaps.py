@@ -140,14 +140,14 @@ class RecapService:
         metas = [Figure(0, recap.id, recap.member_id, recap.team_id, i, c.caption, c.mime, c.width, c.height,
                         len(c.data)) for i, c in enumerate(checked, 1)]
         stored, old = self._repo.replace_figures(recap, metas, now)
+        for figure in old:  # first: a new figure may reuse an old one's id
+            self.files.delete(figure)
         try:
             for figure, item in zip(stored, checked):
                 self.files.put(figure, item.data)
         except Exception:
             self._repo.delete_figures([f.id for f in stored])
             raise
-        for figure in old:
-            self.files.delete(figure)
 
     def figures(self, recap: Recap) -> list[Figure]:
         return self._repo.figures_for([recap.id]).get(recap.id, [])
