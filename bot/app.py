@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -88,7 +89,10 @@ def attach_adapters(app: App, console: bool = False) -> None:
     if settings.discord_enabled and not console:
         attach_discord(app)
     if console or not app.chats:
-        attach_console(app)
+        adapter = attach_console(app)
+        if not console:  # `recapbot run` without tokens: the deck is served here too
+            url, _ = app.core.deck.link(adapter.actor())
+            print(f"recapbot: your group's deck is at {url} (`/recap deck` gives a new link)", file=sys.stderr)
     attach_scheduler(app)
 
 

@@ -180,7 +180,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
     discord_token = get("DISCORD_TOKEN")
     discord_guild_ids = _guild_ids(get("DISCORD_GUILD_IDS"))
     secret_keys = _secret_keys(get(SECRET_KEY_VARIABLE))
-    public_url = _public_url(get("RECAPBOT_PUBLIC_URL"))
+    public_url = _public_url(get("RECAPBOT_PUBLIC_URL")) or f"http://localhost:{http_port}"
     link_days = _link_days(get("RECAPBOT_LINK_DAYS"))
     files_url = _files_url(get("RECAPBOT_FILES_URL"))
     data_dir = get("RECAPBOT_DATA_DIR") or _database_dir(database_url)
@@ -392,10 +392,11 @@ def _secret_keys(raw: str | None) -> tuple[str, ...]:
         raise ConfigError(SECRET_KEY_VARIABLE, str(exc)) from None
 
 
-def _public_url(raw: str | None) -> str:
-    """The address people open the deck at (behind a proxy: its public https address)."""
+def _public_url(raw: str | None) -> str | None:
+    """The address people open the deck at (behind a proxy: its public https address);
+    unset: this machine on RECAPBOT_HTTP_PORT."""
     if raw is None:
-        return DEFAULT_PUBLIC_URL
+        return None
     try:
         parts = urlsplit(raw)
         parts.port  # noqa: B018 - a port that is not a number raises ValueError

@@ -6,13 +6,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from . import texts
 from .errors import UserError
 from .guard import guard
-from .model import MAX_FIELD_CHARS, Actor, RecapDraft
+from .model import MAX_FIELD_CHARS, Actor, FigureUpload, RecapDraft
 from .parsing import parse_date, parse_positive_int, shown, split_args
 from .privacy import FORGET
 from .replies import ConfirmReply, DigestReply, FileReply, FormErrors, FormReply, Reply, SettingsReply, TextReply
@@ -63,6 +63,7 @@ class Parsed:
     name: str
     words: list[str]
     rest: str  # the raw text after the command name, for free text
+    figures: tuple[FigureUpload, ...] = ()  # images the platform handed over with `submit`
 
 
 def parse(text: str) -> Parsed:
@@ -162,15 +163,17 @@ class CommandHandler:
                 return TextReply(exc.message, ok=False)
         return TextReply(failure.message, ok=False)
 
-    def run(self, actor: Actor, name: str, words: list[str] | None = None, rest: str | None = None) -> Reply:
+    def run(self, actor: Actor, name: str, words: list[str] | None = None, rest: str | None = None,
+            figures: tuple[FigureUpload, ...] = ()) -> Reply:
         """Run a command whose arguments are already split (typed options, as on Discord),
-        so values with spaces or quotes need no quoting round-trip; same rules as `handle`."""
+        so values with spaces or quotes need no quoting round-trip; same rules as `handle`.
+        `figures` go with `submit` (the console's --figure files, Discord's image options)."""
         with guard(f"/recap {name}" if name in BY_NAME else "/recap command") as failure:
             try:
                 if name not in BY_NAME:
                     raise UserError(f"Unknown command {shown(name)}. " + short_help())
                 words = list(words or [])
-                parsed = Parsed(name, words, " ".join(words) if rest is None else rest.strip())
+                parsed = Parsed(name, words, " ".join(words) if rest is None else rest.strip(), tuple(figures))
                 return self.handlers[name](actor, parsed)
             except UserError as exc:
                 return TextReply(exc.message, ok=False)
@@ -186,9 +189,9 @@ class CommandHandler:
 
     # -- one method per command ------------------------------------------------
     def _submit(self, actor: Actor, cmd: Parsed) -> Reply:
-        if not cmd.words:
+        if not cmd.words and not cmd.figures:
             return FormReply(self.core.recaps.form(actor))
-        draft = parse_submit_flags(cmd.words)  # no --question: the current one stands
+        draft = replace(parse_submit_flags(cmd.words), figures=cmd.figures)  # no --question: the current one stands
         reply = self.core.submit_recap(actor, draft)
         return TextReply(reply.text, ok=False) if isinstance(reply, FormErrors) else reply
 
