@@ -27,8 +27,10 @@ FORM_DEADLINE = 2.0
 SLOW_FORM = "The form took a moment too long to load. Press the button to open it."
 
 
-async def open_form(interaction: discord.Interaction, core: Core, handler: CommandHandler, actor: Actor) -> None:
-    """Answer with the pre-filled modal, or a friendly reply when there is no form to open."""
+async def open_form(interaction: discord.Interaction, core: Core, handler: CommandHandler, actor: Actor,
+                    attached: tuple[tuple[discord.Attachment, str], ...] = ()) -> None:
+    """Answer with the pre-filled modal, or a friendly reply when there is no form to open.
+    `attached` figures (with captions) are read when the form is submitted."""
     guild_id = guild_of(actor.workspace)
     try:
         reply = await asyncio.wait_for(core_call(handler.run, actor, "submit", []), FORM_DEADLINE)
@@ -36,7 +38,7 @@ async def open_form(interaction: discord.Interaction, core: Core, handler: Comma
         await send(interaction, SLOW_FORM, view=OpenFormView(guild_id))
         return
     if isinstance(reply, FormReply):
-        await interaction.response.send_modal(RecapModal(core, actor, reply.form))
+        await interaction.response.send_modal(RecapModal(core, actor, reply.form, attached=attached))
     else:
         await show(interaction, reply)
 
