@@ -95,10 +95,22 @@ def to_html(deck: Deck, figure_bytes: FigureBytes) -> FileAttachment:
 
 
 # ------------------------------------------------------------------------ PowerPoint
-# How much of a field fits on a slide before the rest goes to the speaker notes.
-SLIDE_CHARS = 900
-SLIDE_CHARS_WITH_FIGURES = 550
+# How much text fits on a member's slide before the rest goes to the speaker notes.
+SLIDE_CHARS = 1100
+SLIDE_CHARS_WITH_FIGURES = 700
 TITLE_CHARS = 160
+
+
+def budgets(lengths: list[int], total: int) -> list[int]:
+    """Room per field: short fields take what they need, the long ones share the rest."""
+    room = [0] * len(lengths)
+    left, pending = total, sorted(range(len(lengths)), key=lambda i: lengths[i])
+    while pending:
+        share = left // len(pending)
+        i = pending.pop(0)
+        room[i] = min(lengths[i], share) if pending else max(share, 0)
+        left -= room[i]
+    return room
 
 
 def shorten(text: str, limit: int) -> tuple[str, bool]:
@@ -168,13 +180,13 @@ def _member_slide(prs, layout, fit_title, slide: Slide, meeting: DeckMeeting, fi
     frame.paragraphs[0].text = byline(slide, meeting)
     frame.paragraphs[0].font.size = Pt(14)
     fields = html_render.slide_fields(slide)
-    budget = (SLIDE_CHARS_WITH_FIGURES if figures else SLIDE_CHARS) // max(1, len(fields))
+    rooms = budgets([len(text) for _, text in fields], SLIDE_CHARS_WITH_FIGURES if figures else SLIDE_CHARS)
     cut_any = len(html_render.slide_title(slide)) > TITLE_CHARS
-    for heading, text in fields:
+    for (heading, text), room in zip(fields, rooms):
         head = frame.add_paragraph()
         head.text = heading
         head.font.bold, head.font.size = True, Pt(16)
-        shown, cut = shorten(text, budget)
+        shown, cut = shorten(text, max(room, 40))
         cut_any = cut_any or cut
         for line in shown.splitlines() or [""]:
             paragraph = frame.add_paragraph()
