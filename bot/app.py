@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -58,7 +59,16 @@ def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) 
 
 def link_signer(settings: Settings) -> LinkSigner:
     """Deck links are signed with a key derived from RECAPBOT_SECRET_KEY; without one, from a
-    key generated into the data directory the first time a link is signed or opened."""
+    key generated into the data directory the first time a link is signed or opened.
+
+    Replicas on one SQLite file share its directory, so they share that key. Replicas on one
+    PostgreSQL database each have their own directory: they must set RECAPBOT_SECRET_KEY. A
+    process cannot tell whether others share its database, so this is a warning at start."""
+    if not settings.secret_keys and settings.database_url.startswith("postgresql"):
+        logging.getLogger("recapbot").warning(
+            "RECAPBOT_SECRET_KEY is not set: deck links are signed with a key generated in %s. "
+            "Replicas sharing this database must all set the same RECAPBOT_SECRET_KEY, or a link made by "
+            "one is refused by the others.", settings.data_dir)
 
     def keys() -> tuple[bytes, ...]:
         from pathlib import Path

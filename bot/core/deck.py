@@ -142,7 +142,19 @@ class DeckService:
             raise LinkRefused("This link no longer opens anything: its group or its member is gone.")
         return DeckAccess(team, member, claims.mine, claims.expires)
 
+    @property
+    def reachable_from_outside(self) -> bool:
+        """Whether Slack's and Discord's servers could fetch from RECAPBOT_PUBLIC_URL: https and not
+        this machine. Slack refuses a whole message whose image it cannot download."""
+        scheme, _, rest = self.public_url.partition("://")
+        host = rest.split("/", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0].strip("[]").lower()
+        local = host in ("localhost", "::1", "0.0.0.0") or host.startswith("127.") or host.endswith(".local")
+        return scheme == "https" and not local
+
     def figure_url(self, figure: Figure) -> str:
+        """A signed link a chat platform fetches the figure from; "" when it could not reach us."""
+        if not self.reachable_from_outside:
+            return ""
         token = self.links.figure_token(figure.id, self.clock.now() + timedelta(days=FIGURE_LINK_DAYS))
         return f"{self.public_url}{FIGURE_PATH}/{token}"
 

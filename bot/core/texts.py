@@ -228,3 +228,8 @@ def deck_link(url: str, expires: datetime, mine: bool) -> str:
 def deck_file_note(mine: bool) -> str:
     return ("Your own slides" if mine else "Your group's rolling deck") + \
         ", newest meeting first: an agenda slide per meeting, then a slide per member."
+
+
+def figures_note(count: int) -> str:
+    """Under a recap whose figures a chat cannot show (the bot has no public https address)."""
+    return f"{count} figure{'s' if count > 1 else ''}: see them in the deck (/recap deck)."

@@ -29,6 +29,7 @@ from slack_sdk.models.blocks import (
 )
 
 from ..core.forms import CHANGED, FIGURING_LABEL, answers, changed
+from ..core.texts import figures_note
 from ..core.model import WEEKDAYS, Digest, DigestEntry
 from .markdown import meeting_title, participation_lines
 from .split import prefix_within, split, take, utf16_units
@@ -193,6 +194,9 @@ def entry_blocks(entry: DigestEntry) -> list[Block]:
         blocks += labelled_sections(f"*{spec.title}*{mark}", escape(value))
     if recap.figuring_it_out:
         blocks.append(context(f"_{FIGURING_LABEL}._"))
+    unlinked = sum(1 for f in entry.figures if not f.url)
+    if unlinked:
+        blocks.append(context(f"_{figures_note(unlinked)}_"))
     for figure in (f for f in entry.figures if f.url):  # Slack fetches each from the bot's signed URL
         caption = figure.caption or f"Figure {figure.position}"
         blocks.append(ImageBlock(image_url=figure.url, alt_text=caption[:MAX_ALT_CHARS],

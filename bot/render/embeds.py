@@ -168,6 +168,9 @@ def entry_author(entry: DigestEntry) -> str:
         notes.append(FIGURING_LABEL.lower())
     if entry.recap.streak > 1:
         notes.append(f"streak {entry.recap.streak}")
+    unlinked = sum(1 for f in entry.figures if not f.url)
+    if unlinked:
+        notes.append(f"{unlinked} figure{'s' if unlinked > 1 else ''} in the deck")
     return entry.member.display_name + "".join(f" \u00b7 {n}" for n in notes)
 
 

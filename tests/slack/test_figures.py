@@ -52,9 +52,13 @@ async def test_a_file_that_is_not_a_whole_image_is_an_inline_error_and_nothing_i
     assert core.recaps.history(slack_actor(BOB), None, 1).recaps == []  # the form stays open, nothing stored
 
 
-def test_a_digest_entry_shows_its_figures_as_image_blocks_from_the_bots_own_links(core, clock):
-    from bot.core.commands import CommandHandler  # noqa: F401 - the core as the adapters use it
+def test_a_digest_entry_shows_its_figures_as_image_blocks_from_the_bots_own_links(repo, engine, clock):
+    from bot.core.service import Core
+    from bot.render.deck import EXPORTERS
+    from bot.store.files import DbFileStore
 
+    core = Core.build(repo, clock, files=DbFileStore(engine), exporters=EXPORTERS,
+                      public_url="https://recap.example.org")
     actor = slack_actor(ANN)
     core.teams.configure(slack_actor("U0ADMIN", admin=True), [("meeting", "Mon 10:00")])
     from bot.core.model import FigureUpload
@@ -64,7 +68,7 @@ def test_a_digest_entry_shows_its_figures_as_image_blocks_from_the_bots_own_link
     digest: Digest = core.upcoming_digest(team)
     [entry] = digest.entries
     [figure] = entry.figures
-    assert figure.url.startswith("http://localhost:3000/figures/fig.")
+    assert figure.url.startswith("https://recap.example.org/figures/fig.")
     [message] = entry_messages(entry)
     images = [b for b in message.blocks if b["type"] == "image"]
     assert images == [{"type": "image", "image_url": figure.url, "alt_text": "The fit",
@@ -82,3 +86,16 @@ def test_an_entry_without_links_shows_no_images():
     recap = Recap(1, 1, 1, when, "", False, "x", "", "", False, False, 1, when, when)
     [message] = entry_messages(DigestEntry(member, recap, (figure,)))
     assert all(b["type"] != "image" for b in message.blocks)
+
+
+def test_without_a_public_https_address_the_digest_names_the_figures_instead(core, clock):
+    """Slack refuses a whole message whose image it cannot download: no image blocks from localhost."""
+    from bot.core.model import FigureUpload
+
+    actor = slack_actor(ANN)
+    core.teams.configure(slack_actor("U0ADMIN", admin=True), [("meeting", "Mon 10:00")])
+    core.recaps.submit(actor, RecapDraft(progress="Plotted", figures=(FigureUpload(png()),)))
+    [entry] = core.upcoming_digest(core.teams.team_for(actor.workspace)).entries
+    [message] = entry_messages(entry)
+    assert all(b["type"] != "image" for b in message.blocks)
+    assert "1 figure: see them in the deck" in str(message.blocks)
