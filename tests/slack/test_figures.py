@@ -99,3 +99,26 @@ def test_without_a_public_https_address_the_digest_names_the_figures_instead(cor
     [message] = entry_messages(entry)
     assert all(b["type"] != "image" for b in message.blocks)
     assert "1 figure: see them in the deck" in str(message.blocks)
+
+
+async def test_recap_deck_answers_privately_with_a_link_to_this_workspaces_group(slack, core):
+    import re
+
+    core.recaps.submit(slack_actor(ANN), RecapDraft(progress="Counted cells"))
+    await slack.command(ANN, "deck")
+    (answer,) = await slack.fake.wait_responses(1)
+    assert answer["response_type"] == "ephemeral"
+    url = re.search(r"http://localhost:3000/deck/[A-Za-z0-9._-]+", str(answer))[0]
+    access = core.deck.open(url.rsplit("/", 1)[1])
+    assert access.team.workspace.key == f"slack:{T1}" and access.member.user_ref == ANN
+    async with slack.session.get(slack.url + url.removeprefix("http://localhost:3000")) as page:
+        assert page.status == 200 and "Counted cells" in await page.text()  # served beside /slack/events
+
+
+async def test_recap_deck_pptx_goes_to_the_persons_dm(slack, core):
+    core.recaps.submit(slack_actor(ANN), RecapDraft(progress="Counted cells"))
+    await slack.command(ANN, "deck pptx")
+    (note,) = await slack.fake.wait_responses(1)
+    assert "PowerPoint" in str(note)
+    [deck] = slack.fake.files
+    assert deck["channel"] == "D0ANN" and deck["filename"].endswith(".pptx") and deck["content"][:2] == b"PK"
