@@ -169,7 +169,7 @@ def http_times(core: Core) -> tuple[list[float], int]:
 def pptx_times(core: Core, meetings: int | None = None) -> tuple[list[float], int, int]:
     """The whole deck (as `/recap deck pptx` makes it), or its newest `meetings` (`recapbot deck --since`)."""
     samples, size, slides = [], 0, 0
-    team = core.teams.team_for(WORKSPACE)
+    team = core.groups.in_workspace(WORKSPACE)[0]
     since = None
     if meetings:
         since = core.deck.deck(team, limit=meetings).meetings[-1].day

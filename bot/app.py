@@ -101,9 +101,20 @@ def attach_adapters(app: App, console: bool = False) -> None:
     if console or not app.chats:
         adapter = attach_console(app)
         if not console:  # `recapbot run` without tokens: the deck is served here too
-            url, _ = app.core.deck.link(adapter.actor())
-            print(f"recapbot: your group's deck is at {url} (`/recap deck` gives a new link)", file=sys.stderr)
+            show_deck_link(app, adapter.actor())
     attach_scheduler(app)
+
+
+def show_deck_link(app: App, actor) -> None:
+    """The console's own deck link, on standard error (standard output is the console's)."""
+    from .core.errors import UserError
+
+    try:
+        url, _ = app.core.deck.link(actor)
+    except UserError:  # not in a group yet
+        print("recapbot: the group's deck opens from `/recap deck` once you are in a group", file=sys.stderr)
+        return
+    print(f"recapbot: your group's deck is at {url} (`/recap deck` gives a new link)", file=sys.stderr)
 
 
 def attach_web(app: App) -> HttpServer:

@@ -166,3 +166,36 @@ def person(name: str, workspace: Workspace | str = CONSOLE, admin: bool = True) 
     if isinstance(workspace, str):
         workspace = Workspace.parse(workspace)
     return Actor(workspace=workspace, user_ref=name.lower(), display_name=name, is_admin=admin)
+
+
+def group_of(source, workspace: Workspace | str = CONSOLE):
+    """The workspace's first group, or None (tests of one-group workspaces); `source` is the
+    core or the repository."""
+    if isinstance(workspace, str):
+        workspace = Workspace.parse(workspace)
+    groups = source.groups.in_workspace(workspace) if hasattr(source, "groups") else source.workspace_teams(workspace)
+    return groups[0] if groups else None
+
+
+def join(core, *actors: Actor) -> None:
+    """Membership is explicit: these people join the group each of them means."""
+    for actor in actors:
+        core.teams.member_for(actor)
+
+
+def downgrade(engine, revision: str) -> None:
+    """Take a database back to an older schema (to test an upgrade from it with real rows)."""
+    from alembic import command
+
+    from bot.store.db import alembic_config, migration_lock
+
+    with migration_lock(engine) as connection:
+        cfg = alembic_config(engine)
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, revision)
+
+
+def submit_as(core, actor: Actor, draft):
+    """A recap by someone who joins the group first (setting up a test's data)."""
+    core.teams.member_for(actor)
+    return core.recaps.submit(actor, draft)

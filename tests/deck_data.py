@@ -5,7 +5,7 @@ import io
 from datetime import timedelta
 
 from bot.core.model import FigureUpload, RecapDraft
-from tests.conftest import person
+from tests.conftest import join, person
 
 ALICE, BOB, CAROL = person("Alice"), person("Bob"), person("Carol")
 HOSTILE = ('<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> '
@@ -26,6 +26,7 @@ def three_meetings(core, clock, figures: bool = True):
     meetings, oldest first."""
     core.teams.configure(ALICE, [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin"), ("name", "Vision lab"),
                                  ("north-star", "Can small models plan?")])
+    join(core, ALICE, BOB)
     core.recaps.set_question(ALICE, "Can small models learn to plan?")
     meetings = []
     for week in range(3):
@@ -38,6 +39,7 @@ def three_meetings(core, clock, figures: bool = True):
         bob = f"Bob **progress** week {week + 1}" + (f"\n\n{HOSTILE}" if week == 2 else "")
         core.recaps.submit(BOB, RecapDraft(question="Where do errors come from?", progress=bob))
         if week == 2:
+            join(core, CAROL)
             core.recaps.submit(CAROL, RecapDraft(figuring_it_out=True))
         clock.advance(days=7)
     clock.set(meetings[-1] + timedelta(hours=1))

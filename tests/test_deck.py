@@ -14,7 +14,7 @@ from bot.core.links import LinkRefused
 from bot.core.model import RecapDraft
 from bot.core.replies import FileReply, TextReply
 from bot.web import mount
-from tests.conftest import person
+from tests.conftest import group_of, person
 from tests.deck_data import ALICE, BOB, CAROL, HOSTILE, three_meetings
 
 OTHER_LAB = person("Eve", "slack:T0OTHER")
@@ -26,7 +26,7 @@ def token_of(url: str) -> str:
 
 def test_the_deck_is_newest_meeting_first_an_agenda_then_one_slide_per_member(core, clock):
     meetings = three_meetings(core, clock)
-    team = core.teams.team_for(ALICE.workspace)
+    team = group_of(core)
     deck = core.deck.deck(team)
     assert [m.meeting_at for m in deck.meetings] == meetings[::-1]
     newest = deck.meetings[0]
@@ -57,7 +57,8 @@ def test_the_link_is_signed_expires_and_opens_only_its_group(core, clock):
     assert access.team.name == "Vision lab" and access.member.display_name == "Bob" and not access.mine
 
     team_id, member_id = access.team.id, access.member.id
-    other = core.teams.member_for(OTHER_LAB)  # a member of another workspace's group
+    core.teams.configure(OTHER_LAB, [("meeting", "Mon 10:00")])  # another workspace's group, Eve its member
+    other = core.teams.member_for(OTHER_LAB)
     forged = token.replace(f"deck.{team_id}.{member_id}.", f"deck.{other.team_id}.{other.id}.", 1)
     with pytest.raises(LinkRefused) as refused:
         core.deck.open(forged)
@@ -73,9 +74,10 @@ def test_the_link_is_signed_expires_and_opens_only_its_group(core, clock):
 def test_a_figure_is_served_only_to_a_link_of_its_group(core, clock):
     three_meetings(core, clock)
     alice_link, _ = core.deck.link(ALICE)
-    figure = core.deck.deck(core.teams.team_for(ALICE.workspace)).meetings[0].slides[0].figures[0]
+    figure = core.deck.deck(group_of(core)).meetings[0].slides[0].figures[0]
     same = core.deck.open(token_of(alice_link))
     assert core.deck.figure(same, figure.id)[0].caption == "Loss curve"
+    core.teams.configure(OTHER_LAB, [("meeting", "Mon 10:00")])
     other_link, _ = core.deck.link(OTHER_LAB)
     with pytest.raises(Exception, match="No such figure"):
         core.deck.figure(core.deck.open(token_of(other_link)), figure.id)
@@ -186,7 +188,7 @@ async def test_a_members_own_link_opens_neither_the_group_pages_nor_others_timel
 
 def test_older_meetings_are_on_the_next_page(core, clock):
     meetings = three_meetings(core, clock)
-    team = core.teams.team_for(ALICE.workspace)
+    team = group_of(core)
     first = core.deck.deck(team, limit=2)
     assert len(first.meetings) == 2 and first.older == meetings[0].astimezone(first.meetings[0].meeting_local.tzinfo).date()
     rest = core.deck.deck(team, before=first.meetings[-1].day, limit=2)

@@ -1,4 +1,7 @@
-"""Migration 0004 on a database in use: what was out before parts were recorded stays out."""
+"""Migration 0004 on a database in use: what was out before parts were recorded stays out.
+
+The rows are written by today's code, then the schema is taken back to 0003
+(dropping what 0004 and later added) and upgraded again."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -10,20 +13,20 @@ from bot.scheduling import Scheduler
 from bot.store.db import make_engine, upgrade
 from bot.store.ledger import Ledger
 from bot.store.repo import SqlRepository
-from tests.conftest import BACKENDS, drop_pg_schema, new_pg_schema, person
+from tests.conftest import BACKENDS, downgrade, drop_pg_schema, new_pg_schema, person
 from tests.test_scheduler import DIGEST_AT, MEETING, REMINDER_AT, FakeChat, setup_team, submit
 
 
 @pytest.fixture(params=BACKENDS)
 def at_0003(request, tmp_path):
-    """An engine on a database migrated only up to 0003 (before message parts)."""
+    """An engine on a database to be taken back to 0003 (before message parts) once filled."""
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
         schema = None
     else:
         schema, url = new_pg_schema()
         engine = make_engine(url)
-    upgrade(engine, "0003")
+    upgrade(engine)
     yield engine
     engine.dispose()
     if schema:
@@ -50,6 +53,7 @@ async def test_after_the_upgrade_a_posted_digest_is_not_threaded_again(at_0003, 
     clock.set(DIGEST_AT + timedelta(minutes=20))
     submit(core, "carol", "late, never threaded")
 
+    downgrade(engine, "0003")
     upgrade(engine)
     chat = FakeChat()
     await Scheduler(core, {"console": chat}, ledger, clock=clock, replica="new").start(aps=False)
@@ -64,6 +68,7 @@ async def test_after_the_upgrade_a_reminder_already_sent_is_not_sent_again(at_00
     bob = core.teams.member_for(person("bob"))
     assert ledger.claim_reminder(bob.id, MEETING, REMINDER_AT)  # sent by the old code
 
+    downgrade(engine, "0003")
     upgrade(engine)
     chat = FakeChat()
     clock.set(REMINDER_AT + timedelta(minutes=30))  # long past the take-over age of a claim

@@ -18,6 +18,7 @@ from bot.core.model import Actor, FigureUpload, RecapDraft, Workspace
 from bot.core.replies import ConfirmReply, FileReply, TextReply
 from bot.store import tables
 from bot.store.ledger import Ledger
+from tests.conftest import group_of
 from tests.deck_data import png
 
 ALL_TABLES = [*tables.metadata.sorted_tables, *slack_tables.metadata.sorted_tables]
@@ -60,7 +61,7 @@ def populate(core, engine, workspace: Workspace, users: list[str]) -> dict[str, 
         ledger.record_failure(f"late:{result.recap.id}", result.recap.team_id, member.id, "meeting began", now)
         theirs[user] = Theirs(member.id, {result.recap.id}, {f.id for f in core.recaps.figures(result.recap)})
     core.teams.configure(boss, [("admins", ",".join(users))])
-    team = core.teams.team_for(workspace)
+    team = group_of(core, workspace)
     meeting = core.upcoming_participation(team).cycle.meeting_at
     ledger.claim_digest(team.id, meeting, "replica-1", now)
     core.skip_meeting(boss, datetime(2026, 12, 7).date())
@@ -106,7 +107,7 @@ def test_forget_me_leaves_nothing_of_theirs_in_any_table_and_keeps_everyone_else
     done = handler.confirm(actor(ANN), ask.action)
     assert done.ok and done.text.startswith(
         "Done: deleted 1 membership, 1 recap, 1 figure, 1 figure image, 1 big-picture question version, 1 away period, 1 reminder sent, "
-        "1 late update posted, 1 message sent, 1 failed post, 1 place in a team's admin list and 1 installer entry of a Slack installation.")
+        "1 late update posted, 1 message sent, 1 failed post, 1 place in a group's admin list and 1 installer entry of a Slack installation.")
 
     after = snapshot(engine)
     for table in ALL_TABLES:
@@ -123,7 +124,7 @@ def test_forget_me_leaves_nothing_of_theirs_in_any_table_and_keeps_everyone_else
         else:
             assert after[table.name] == kept, table.name
     # Her digest entry is gone from the coming digest; Bob's stays.
-    team = core.teams.team_for(LAB)
+    team = group_of(core, LAB)
     assert [e.member.user_ref for e in core.upcoming_digest(team).entries] == [BOB]
 
 

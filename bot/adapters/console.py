@@ -1,7 +1,10 @@
 """The console adapter: the bot on standard input and output, no tokens needed.
 
 It reads one command per line, so it works on a terminal and with piped
-input alike. `/as <name>` switches who is typing; a new name joins the team.
+input alike. Console-only switches: `/as <name>` switches who is typing (in a
+workspace with one group, a new name joins it); `/channel <name>` says which
+channel the next commands are typed in (a group's channel means that group),
+`/channel` alone leaves it; `/group <name>` picks a group as a picker would.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -35,25 +39,29 @@ from ..core.model import (
 )
 from ..core.parsing import shown, split_args
 from ..core.replies import (
+    ChooseGroupReply,
     ConfirmReply,
     DigestReply,
     FileAttachment,
     FileReply,
     FormErrors,
     FormReply,
+    JoinReply,
     Reply,
     SettingsReply,
     TextReply,
 )
 from ..core.service import Core
-from ..core.texts import FORM_REPLACING, NOT_VALID_TEXT, SUBMIT_USAGE, form_intro, reminder
+from ..core.texts import FORM_REPLACING, NOT_VALID_TEXT, SUBMIT_USAGE, copy_label, form_intro, reminder
 from ..core.validation import clean_text
 from ..render.markdown import entry_lines, render_digest
 from ..supervisor import Runner
 from . import core_call
 
 WORKSPACE = Workspace("console", "local")
-BANNER = "recapbot console. Type /recap help for commands, /as <name> to switch person, /quit to leave."
+BANNER = ("recapbot console. Type /recap help for commands, /as <name> to switch person, /channel <name> and "
+          "/group <name> to say where you are, /quit to leave.")
+CONSOLE_ONLY = "Console only: /as <name>, /channel [name], /group [name], /quit."
 # Bytes that are not UTF-8 arrive as lone surrogates (stdin decodes with surrogateescape).
 _UNDECODABLE = re.compile("[\ud800-\udfff]")
 
@@ -102,11 +110,14 @@ class ConsoleAdapter:
             pass
         self.interactive = self.stdin.isatty() if interactive is None else interactive
         self.user = user or _default_user()
+        self.channel: str | None = None  # "#papers" after /channel papers
+        self.group: str | None = None  # after /group NAME
         self.chat = ConsoleChat(self.write)
         self.runner = Runner("console", self.run, ends_process=True)  # end of input ends the bot
 
     def actor(self) -> Actor:
-        return Actor(workspace=WORKSPACE, user_ref=self.user.casefold(), display_name=self.user, is_admin=True)
+        return Actor(workspace=WORKSPACE, user_ref=self.user.casefold(), display_name=self.user, is_admin=True,
+                     channel=self.channel, channel_name=self.channel[1:] if self.channel else None, group=self.group)
 
     def write(self, text: str) -> None:
         self.stdout.write(text.rstrip("\n") + "\n")
@@ -193,9 +204,22 @@ class ConsoleAdapter:
                 self.write(f"Use /as <name>, e.g. /as alice (at most {MAX_NAME_CHARS} characters).")
             else:
                 self.user = name
-                await core_call(self.core.teams.member_for, self.actor())
+                groups = await core_call(self.core.groups.in_workspace, WORKSPACE)
+                if len(groups) == 1:  # the one-group console of before: everyone typing is in it
+                    await core_call(self.core.teams.member_for, self.actor(), groups[0])
                 if self.interactive:
                     self.write(f"You are now {name}.")
+            return True
+        if word in ("/channel", "/group"):
+            value = _switch_value(text)
+            if value is not None and word == "/channel":
+                self.channel = "#" + value.lstrip("#") if value else None
+                self.write(f"Now in {self.channel}." if self.channel else "Now outside any channel.")
+            elif value is not None:
+                self.group = value or None
+                self.write(f"Commands now mean the group {value}." if value else "No group picked.")
+            else:
+                self.write(f"Use {word} <name> (at most {MAX_NAME_CHARS} characters), or {word} alone to clear it.")
             return True
         if word == "/help":
             text = "/recap help"
@@ -203,8 +227,7 @@ class ConsoleAdapter:
             await self._submit_with_figures(text)
             return True
         elif word != "/recap":
-            self.write(f"Unknown command {shown(word)}. Commands start with /recap; try /recap help. "
-                       "Console only: /as <name>, /quit.")
+            self.write(f"Unknown command {shown(word)}. Commands start with /recap; try /recap help. " + CONSOLE_ONLY)
             return True
         await self.show(await core_call(self.handler.handle, self.actor(), text))
         return True
@@ -236,6 +259,10 @@ class ConsoleAdapter:
             self.write(reply.text + "\nWritten to:\n" + "\n".join(f"  {path}" for path in paths))
         elif isinstance(reply, ConfirmReply):
             await self.confirm(reply)
+        elif isinstance(reply, JoinReply):  # the text says how: `/recap join NAME`
+            self.write(reply.text)
+        elif isinstance(reply, ChooseGroupReply):
+            self.write(reply.text + ("" if reply.joining else " On the console, `/group NAME` picks one."))
 
     async def confirm(self, reply: ConfirmReply) -> None:
         """The console's confirmation button: typing yes (the next line, on a terminal or piped)."""
@@ -257,6 +284,12 @@ class ConsoleAdapter:
         if not self.interactive:
             self.write(f"Error: the form needs a terminal. In scripts use {SUBMIT_USAGE}")
             return
+        actor = replace(self.actor(), group=str(form.group_id))  # the group the form is for
+        for other in form.others:
+            answer = await self._ask(f"{copy_label(other.group_name)}? [y/N]", "")
+            if answer.strip().lower() in ("y", "yes"):
+                form = await core_call(self.core.recaps.form, actor, str(other.group_id))
+                break
         self.write(form_intro(form))
         if form.replacing:
             self.write(FORM_REPLACING)
@@ -267,7 +300,7 @@ class ConsoleAdapter:
         figuring = answer.lower() in ("y", "yes")
         for _attempt in range(3):
             draft = RecapDraft(figuring_it_out=figuring, **values)
-            reply = await core_call(self.core.submit_recap, self.actor(), draft)
+            reply = await core_call(self.core.submit_recap, actor, draft)
             if isinstance(reply, FormErrors):
                 for key, message in reply.errors.items():
                     self.write(f"Error: {message}")
@@ -356,6 +389,16 @@ def save_files(directory: Path, files: tuple[FileAttachment, ...]) -> list[Path]
         os.chmod(path, 0o600)  # O_CREAT's mode does not apply to a file that already existed
         paths.append(path)
     return paths
+
+
+def _switch_value(line: str) -> str | None:
+    """The name after /channel or /group ("" clears it); None when it is not a usable name."""
+    try:
+        value = clean_text(line.split(maxsplit=1)[1] if len(line.split(maxsplit=1)) > 1 else "", "The name",
+                           MAX_NAME_CHARS)
+    except UserError:
+        return None
+    return value.strip().strip('"').strip()
 
 
 def _preview(text: str, width: int = 60) -> str:

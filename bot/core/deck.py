@@ -25,6 +25,7 @@ from .links import LinkRefused, LinkSigner
 from .replies import FileAttachment
 from .model import AgendaItem, Actor, Digest, Figure, Member, QuestionVersion, Recap, Team
 from .ports import Clock, FileStore, Repository
+from .groups import Groups, Scope
 from .teams import TeamService
 
 DEFAULT_PUBLIC_URL = "http://localhost:3000"
@@ -112,6 +113,7 @@ def order(member: Member) -> tuple[str, int]:
 class DeckService:
     _repo: Repository
     clock: Clock
+    groups: Groups
     teams: TeamService
     digests: DigestBuilder
     files: FileStore | None
@@ -123,10 +125,15 @@ class DeckService:
     exporters: dict[str, "Exporter"] = field(default_factory=dict)
 
     # -- links --------------------------------------------------------------------
-    def link(self, actor: Actor, mine: bool = False) -> tuple[str, datetime]:
-        """A signed link to the actor's group deck (or their own slides), and when it expires."""
-        team = self.teams.team_for(actor.workspace)
-        return self.link_for(team, self.teams.member_for(actor, team), mine)
+    def _scope(self, who: Actor | Scope) -> Scope:
+        """Callers that already resolved the group pass its Scope; others the Actor."""
+        return who if isinstance(who, Scope) else self.groups.scope(who)
+
+    def link(self, who: Actor | Scope, mine: bool = False) -> tuple[str, datetime]:
+        """A signed link to the deck of the group the actor means (or their own slides there),
+        and when it expires; only a member of that group gets one."""
+        scope = self._scope(who)
+        return self.link_for(scope.team, scope.member, mine)
 
     def link_for(self, team: Team, member: Member, mine: bool = False) -> tuple[str, datetime]:
         expires = self.clock.now() + timedelta(days=self.link_days)
@@ -138,8 +145,8 @@ class DeckService:
         claims = self.links.open_deck(token, self.clock.now())
         team = self.teams.get_team(claims.team_id)
         member = self.teams.member_by_id(claims.member_id)
-        if team is None or member is None or member.team_id != team.id:
-            raise LinkRefused("This link no longer opens anything: its group or its member is gone.")
+        if team is None or member is None or member.team_id != team.id or not member.active:
+            raise LinkRefused("This link no longer opens anything: its group is gone, or its member left it.")
         return DeckAccess(team, member, claims.mine, claims.expires)
 
     @property
@@ -195,11 +202,10 @@ class DeckService:
                  limit: int | None = MEETINGS_PER_PAGE) -> Deck:
         return self.deck(access.team, access.member if access.mine else None, before=before, limit=limit)
 
-    def export_file(self, actor: Actor, fmt: str, mine: bool = False) -> FileAttachment:
-        """The whole deck of the actor's group (or their own slides) as a file."""
-        team = self.teams.team_for(actor.workspace)
-        member = self.teams.member_for(actor, team)
-        return self.render(self.deck(team, member if mine else None), fmt)
+    def export_file(self, who: Actor | Scope, fmt: str, mine: bool = False) -> FileAttachment:
+        """The whole deck of the group the actor means (or their own slides there) as a file."""
+        scope = self._scope(who)
+        return self.render(self.deck(scope.team, scope.member if mine else None), fmt)
 
     def render(self, deck: Deck, fmt: str) -> FileAttachment:
         exporter = self.exporters.get(fmt)
@@ -252,7 +258,7 @@ class DeckService:
                 recap = recaps.get((member.id, meeting_at))
                 if recap is not None:
                     row.append(LATE if recap.late else SUBMITTED)
-                elif member.joined_at > meeting_at:
+                elif member.joined_at > meeting_at or (member.left_at is not None and member.left_at <= meeting_at):
                     row.append(NOT_MEMBER)
                 elif any(a.covers(meeting_at.astimezone(zone).date()) for a in aways[member.id]):
                     row.append(AWAY)

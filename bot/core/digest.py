@@ -59,8 +59,9 @@ class DigestBuilder:
         cycle = cycle_for_meeting(team, meeting_at)
         day = cycles.meeting_local_date(meeting_at, schedule)
         recaps = {r.member_id: r for r in self._repo.recaps_for_meeting(team.id, meeting_at)}
-        members = sorted(
-            (m for m in self._repo.list_members(team.id) if m.joined_at <= meeting_at or m.id in recaps),
+        members = sorted(  # members at that meeting: joined before it and not left by then (or who wrote)
+            (m for m in self._repo.list_members(team.id)
+             if (m.joined_at <= meeting_at and (m.left_at is None or m.left_at > meeting_at)) or m.id in recaps),
             key=_order,
         )
         away = {}

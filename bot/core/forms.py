@@ -51,19 +51,38 @@ def titled_answers(recap: Recap) -> list[tuple[str, str]]:
 
 
 @dataclass(frozen=True)
+class OtherRecap:
+    """The person's latest recap in another group they are in: the form offers to copy its text."""
+
+    group_id: int
+    group_name: str
+    recap: Recap
+
+
+@dataclass(frozen=True)
 class RecapForm:
-    """A form ready to show: the fields, what to pre-fill, and for which meeting."""
+    """A form ready to show: the fields, what to pre-fill, and for which meeting of which group.
+
+    `several` says the person is in more than one group (the form names the group);
+    `others` are their latest recaps elsewhere, `copied` the one copied in, if any."""
 
     meeting_local: datetime
     digest_local: datetime
     question: str
     existing: Recap | None
+    group_id: int = 0
+    group_name: str = ""
+    several: bool = False
+    others: tuple[OtherRecap, ...] = ()
+    copied: OtherRecap | None = None
+    groups: tuple[tuple[int, str], ...] = ()  # (id, name) of every group the person is in, when several
 
     @property
     def replacing(self) -> bool:
         return self.existing is not None
 
     def prefill(self) -> dict[str, str]:
+        """This membership's question; this cycle's answers when replacing; the copied text when asked."""
         values = {"question": self.question, "progress": "", "failures": "", "questions": ""}
         if self.existing is not None:
             values.update(
@@ -72,8 +91,13 @@ class RecapForm:
                 failures=self.existing.failures,
                 questions=self.existing.questions,
             )
+        if self.copied is not None:
+            source = self.copied.recap
+            values.update(progress=source.progress, failures=source.failures, questions=source.questions)
         return values
 
     @property
     def figuring_it_out(self) -> bool:
+        if self.copied is not None:
+            return self.copied.recap.figuring_it_out
         return bool(self.existing and self.existing.figuring_it_out)

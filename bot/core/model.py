@@ -91,16 +91,27 @@ class Team:
     admins: tuple[str, ...] = ()
     skipped: frozenset[date] = frozenset()
     created_at: datetime | None = None
+    member_role: str | None = None  # a Discord role id: whoever holds it joins on first use
+
+
+Group = Team  # a group is what a team was: a `teams` row (see notes on groups in README)
 
 
 @dataclass(frozen=True)
 class Member:
+    """One person's membership in one group; a person in two groups has two."""
+
     id: int
     team_id: int
     user_ref: str
     display_name: str
     timezone: str | None
     joined_at: datetime
+    left_at: datetime | None = None  # left the group: kept for history, out of reminders and digests
+
+    @property
+    def active(self) -> bool:
+        return self.left_at is None
 
 
 @dataclass(frozen=True)
@@ -189,13 +200,26 @@ class Recap:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is talking to the bot, as an adapter saw them."""
+    """Who is talking to the bot, and where, as an adapter saw them.
+
+    `channel` is the platform's id of the channel the command came from (None in a
+    DM or the App Home), `channel_name` its name (a new group's default name);
+    `group` is an explicit choice (a picker, `--group NAME`: a group id or name);
+    `roles` are the platform roles the person holds (Discord); `mentioned` names the
+    people the command mentions, (user id, display name), as the platform gave them.
+    The core alone decides which group all this means (core/groups.py).
+    """
 
     workspace: Workspace
     user_ref: str
     display_name: str
     timezone: str | None = None
     is_admin: bool = False
+    channel: str | None = None
+    channel_name: str | None = None
+    group: str | None = None
+    roles: tuple[str, ...] = ()
+    mentioned: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -267,3 +291,4 @@ class Overview:
     recent: tuple[Recap, ...]
     zone: tzinfo
     problem: str | None = None
+    team_id: int = 0  # which group this page is about (a person in several groups has one each)

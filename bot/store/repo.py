@@ -42,6 +42,7 @@ def _team(row: Row, skipped: frozenset[date]) -> Team:
         admins=admins,
         skipped=skipped,
         created_at=row.created_at,
+        member_role=row.member_role,
     )
 
 
@@ -53,6 +54,7 @@ def _member(row: Row) -> Member:
         display_name=row.display_name,
         timezone=row.timezone,
         joined_at=row.joined_at,
+        left_at=row.left_at,
     )
 
 
@@ -87,7 +89,7 @@ def _away(row: Row) -> Away:
 
 _TEAM_FIELDS = {
     "name", "timezone", "channel", "meeting_weekday", "meeting_time", "every_weeks",
-    "anchor_date", "digest_lead_minutes", "reminder_lead_minutes", "north_star", "admins",
+    "anchor_date", "digest_lead_minutes", "reminder_lead_minutes", "north_star", "admins", "member_role",
 }
 
 
@@ -103,19 +105,18 @@ class SqlRepository:
 
     # -- teams ---------------------------------------------------------------
     def _load_team(self, conn, row: Row | None) -> Team | None:
-        if row is None:
-            return None
-        days = conn.execute(
-            select(t.skipped_meetings.c.meeting_date).where(t.skipped_meetings.c.team_id == row.id)
-        ).scalars()
-        return _team(row, frozenset(days))
+        return self._load_teams(conn, [row])[0] if row is not None else None
 
-    def team_for_workspace(self, workspace: Workspace) -> Team | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(t.teams).where(t.teams.c.workspace == workspace.key).order_by(t.teams.c.id).limit(1)
-            ).first()
-            return self._load_team(conn, row)
+    def _load_teams(self, conn, rows: Sequence[Row]) -> list[Team]:
+        """Several teams with their skipped days in one more query, whatever their number."""
+        if not rows:
+            return []
+        s = t.skipped_meetings
+        days: dict[int, set[date]] = {row.id: set() for row in rows}
+        for team_id, day in conn.execute(
+                select(s.c.team_id, s.c.meeting_date).where(s.c.team_id.in_(list(days)))):
+            days[team_id].add(day)
+        return [_team(row, frozenset(days[row.id])) for row in rows]
 
     def get_team(self, team_id: int) -> Team | None:
         with self.engine.connect() as conn:
@@ -133,23 +134,36 @@ class SqlRepository:
 
     def list_teams(self) -> list[Team]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t.teams).order_by(t.teams.c.id)).all()
-            return [self._load_team(conn, row) for row in rows]
+            return self._load_teams(conn, conn.execute(select(t.teams).order_by(t.teams.c.id)).all())
 
-    def create_team(self, workspace: Workspace, name: str, timezone: str, now: datetime) -> Team:
+    def create_team(self, workspace: Workspace, name: str, timezone: str, now: datetime,
+                    channel: str | None = None) -> Team | None:
+        """A new group; None when the workspace already has one of that name."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(
+                team_id = conn.execute(
                     insert(t.teams).values(
-                        workspace=workspace.key, name=name, timezone=timezone,
+                        workspace=workspace.key, name=name, timezone=timezone, channel=channel,
                         created_at=now, updated_at=now,
-                    )
-                )
+                    ).returning(t.teams.c.id)
+                ).scalar_one()
         except IntegrityError:
-            pass  # another process created it first: use theirs
-        team = self.team_for_workspace(workspace)
-        assert team is not None
-        return team
+            return None
+        return self.get_team(team_id)
+
+    def delete_team(self, team_id: int) -> dict[str, int]:
+        """A group and every row that hangs off it, in one transaction; the count per table."""
+        counts: dict[str, int] = {}
+        with self.engine.begin() as conn:
+            for table, where in reversed(_owned(t.teams, t.teams.c.id == team_id)):
+                counts[table.name] = conn.execute(delete(table).where(where)).rowcount
+        return {name: n for name, n in counts.items() if n}
+
+    def count_team_records(self, team_id: int) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            counts = {table.name: conn.execute(select(func.count()).select_from(table).where(where)).scalar_one()
+                      for table, where in _owned(t.teams, t.teams.c.id == team_id)}
+        return {name: n for name, n in counts.items() if n}
 
     def update_team(self, team_id: int, changes: dict[str, Any], now: datetime) -> Team:
         unknown = set(changes) - _TEAM_FIELDS
@@ -204,8 +218,15 @@ class SqlRepository:
         assert member is not None
         return member
 
+    def user_memberships(self, workspace: Workspace, user_ref: str) -> list[Member]:
+        """Every membership row of one person in one workspace (left ones too), by group id."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.members).where(_user_members(workspace, user_ref))
+                                .order_by(t.members.c.team_id))
+            return [_member(r) for r in rows]
+
     def update_member(self, member_id: int, changes: dict[str, Any]) -> Member:
-        allowed = {"display_name", "timezone"}
+        allowed = {"display_name", "timezone", "joined_at", "left_at"}
         if set(changes) - allowed:
             raise KeyError(f"not member fields: {sorted(set(changes) - allowed)}")
         with self.engine.begin() as conn:
@@ -415,7 +436,16 @@ class SqlRepository:
         with self.engine.connect() as conn:
             rows = conn.execute(select(t.teams).where(t.teams.c.workspace == workspace.key)
                                 .order_by(t.teams.c.id)).all()
-            return [self._load_team(conn, row) for row in rows]
+            return self._load_teams(conn, rows)
+
+    def count_members(self, team_ids: Sequence[int]) -> dict[int, int]:
+        """Active members per group (for listings)."""
+        m = t.members
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(m.c.team_id, func.count()).where(m.c.team_id.in_(list(team_ids)),
+                                                                          m.c.left_at.is_(None))
+                                .group_by(m.c.team_id))
+            return {team_id: n for team_id, n in rows}
 
     def user_records(self, workspace: Workspace, user_ref: str) -> dict[str, list[dict[str, Any]]]:
         """Every stored row of one person in one workspace, by table (their export)."""

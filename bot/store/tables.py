@@ -78,7 +78,8 @@ teams = Table(
     Column("admins", Text, nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    UniqueConstraint("workspace", "name"),
+    Column("member_role", String(120)),  # Discord role id: its holders join on first use
+    UniqueConstraint("workspace", "name"),  # a workspace holds any number of groups, each name once
 )
 
 members = Table(
@@ -90,7 +91,9 @@ members = Table(
     Column("display_name", String(80), nullable=False),
     Column("timezone", String(64)),
     Column("joined_at", UTCDateTime, nullable=False),
+    Column("left_at", UTCDateTime),  # left the group; the row stays for history (rejoining clears it)
     UniqueConstraint("team_id", "user_ref"),
+    Index("ix_members_user_ref", "user_ref"),  # a person's groups in a workspace
 )
 
 member_questions = Table(

@@ -1,7 +1,7 @@
 """figures in recaps: recap_figures (metadata) and figure_files (the bytes)
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02 10:00:00
 
 Both tables hang off recaps and members with ON DELETE CASCADE, so forget-me and
@@ -14,7 +14,7 @@ from bot.store.tables import UTCDateTime
 
 
 revision = '0009'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

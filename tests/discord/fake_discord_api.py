@@ -287,6 +287,8 @@ class FakeDiscord:
         if body["type"] in (MESSAGE, DEFERRED):
             message = self.message_payload(exchange.payload["channel"]["id"], data)
             out["interaction"]["response_message_id"] = message["id"]
+            if body["type"] == MESSAGE:
+                data["id"] = message["id"]  # so a test can click a component of this first answer
             out["resource"] = {"type": body["type"], "message": message}
         return reply(out)
 

@@ -38,9 +38,12 @@ def slack_actor(user: str, team: str = T1, admin: bool = False) -> Actor:
                  is_admin=admin)
 
 
-def configure_team(core, team: str = T1, channel: str = "C0LAB") -> None:
+def configure_team(core, team: str = T1, channel: str = "C0LAB", members: tuple[str, ...] = (ANN, BOB)) -> None:
+    """The workspace's group on `channel`, with its admin (its creator) and `members` in it."""
     core.teams.configure(slack_actor(ADMIN, team, admin=True),
                          [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin"), ("channel", channel)])
+    for user in members:
+        core.teams.member_for(slack_actor(user, team))
 
 
 class Harness:

@@ -8,6 +8,7 @@ from slack_harness import ANN, BOB, T1, TOKEN1, recap_values, slack_actor
 
 from bot.core.model import Digest, DigestEntry, Figure, RecapDraft
 from bot.render.blocks import entry_messages
+from tests.conftest import group_of, submit_as
 from tests.deck_data import png
 
 
@@ -63,8 +64,8 @@ def test_a_digest_entry_shows_its_figures_as_image_blocks_from_the_bots_own_link
     core.teams.configure(slack_actor("U0ADMIN", admin=True), [("meeting", "Mon 10:00")])
     from bot.core.model import FigureUpload
 
-    core.recaps.submit(actor, RecapDraft(progress="Plotted", figures=(FigureUpload(png(), "The fit"),)))
-    team = core.teams.team_for(actor.workspace)
+    submit_as(core, actor, RecapDraft(progress="Plotted", figures=(FigureUpload(png(), "The fit"),)))
+    team = group_of(core, actor.workspace)
     digest: Digest = core.upcoming_digest(team)
     [entry] = digest.entries
     [figure] = entry.figures
@@ -94,8 +95,8 @@ def test_without_a_public_https_address_the_digest_names_the_figures_instead(cor
 
     actor = slack_actor(ANN)
     core.teams.configure(slack_actor("U0ADMIN", admin=True), [("meeting", "Mon 10:00")])
-    core.recaps.submit(actor, RecapDraft(progress="Plotted", figures=(FigureUpload(png()),)))
-    [entry] = core.upcoming_digest(core.teams.team_for(actor.workspace)).entries
+    submit_as(core, actor, RecapDraft(progress="Plotted", figures=(FigureUpload(png()),)))
+    [entry] = core.upcoming_digest(group_of(core, actor.workspace)).entries
     [message] = entry_messages(entry)
     assert all(b["type"] != "image" for b in message.blocks)
     assert "1 figure: see them in the deck" in str(message.blocks)

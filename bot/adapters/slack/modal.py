@@ -5,6 +5,12 @@ A submission is checked by the core *before* it is acknowledged, because
 Slack only shows inline errors (`response_action: errors`) in the answer to
 the submission itself; the modal stays open and nothing typed is lost. A
 stored recap is confirmed privately (the App Home refreshes on its own).
+
+Someone in several groups gets a static select of their groups at the top
+(the form starts with it when the core could not tell which group they
+meant) and a button per other group to copy their latest recap from there;
+either redraws the modal (views.update) with the core's form for that choice.
+The group the form is for travels in the view's private_metadata.
 """
 from __future__ import annotations
 
@@ -17,11 +23,14 @@ import aiohttp
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
     CheckboxesElement,
     InputBlock,
     Option,
     PlainTextInputElement,
     PlainTextObject,
+    StaticSelectElement,
 )
 from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
@@ -30,19 +39,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from ...core.forms import FIGURING_LABEL, FIGURING_PROMPT, TEXT_FIELDS, RecapForm
 from ...core.guard import unexpected
+from ...core.errors import UserError
 from ...core.figures import EXTENSIONS
 from ...core.model import MAX_CAPTION_CHARS, MAX_FIGURE_BYTES, MAX_FIGURES, FigureUpload, RecapDraft
 from ...core.replies import FormErrors
-from ...core.texts import FORM_REPLACING, form_intro
+from ...core.texts import FORM_REPLACING, PICK_GROUP, copy_label, form_intro
 from ...render.blocks import MAX_SECTION_CHARS, context, section, split_text, to_mrkdwn
 from .. import core_call
-from .common import Deps, Replier, report_failure, team_id_of, user_id_of
+from .common import Deps, Replier, report_failure, team_id_of, user_id_of, with_group
 from .errors import error_code
 
 log = logging.getLogger("recapbot.slack")
 
 CALLBACK_ID = "recap_submit"
-OPEN_ACTION = "recap_open"  # the button in the App Home and in reminders
+OPEN_ACTION = "recap_open"  # the button in the App Home and in reminders (its value: the group id)
+GROUP_ACTION = "recap_group"  # the modal's group select
+COPY_ACTION = "recap_copy"  # "copy my recap from <group>" (its value: that group's id)
 FIGURING_BLOCK = "figuring"
 FIGURES_BLOCK = "figures"  # = core.recaps.FIGURES, so a figure problem shows under this field
 CAPTIONS_BLOCK = "captions"
@@ -53,10 +65,13 @@ FETCH_TOO_SLOW = "Slack took too long to hand over your files. Press Submit agai
 EXPIRED_TRIGGER = ("Slack did not let me open the form in time. Type `/recap` again; nothing was lost.")
 
 
-def metadata(response_url: str | None) -> str:
-    """Where to confirm: kept in the view's private_metadata (at most 3,000 characters)."""
-    text = json.dumps({"r": response_url} if response_url else {})
-    return text if len(text) <= 3000 else "{}"
+def metadata(response_url: str | None, group_id: int | None = None) -> str:
+    """Where to confirm and for which group: the view's private_metadata (at most 3,000 characters)."""
+    data = {"r": response_url} if response_url else {}
+    if group_id:
+        data["g"] = group_id
+    text = json.dumps(data)
+    return text if len(text) <= 3000 else json.dumps({"g": group_id} if group_id else {})
 
 
 def read_metadata(view: dict) -> dict:
@@ -67,9 +82,30 @@ def read_metadata(view: dict) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def recap_view(form: RecapForm, private_metadata: str = "") -> View:
+def group_select(groups: list[tuple[int, str]], chosen: int | None = None) -> ActionsBlock:
+    options = [Option(value=str(gid), label=name[:75]) for gid, name in groups[:100]]
+    initial = next((o for o in options if o.value == str(chosen)), None)
+    return ActionsBlock(block_id="group", elements=[StaticSelectElement(
+        action_id=GROUP_ACTION, options=options, initial_option=initial, placeholder=PICK_GROUP[:150])])
+
+
+def picker_view(groups: list[tuple[int, str]], private_metadata: str = "") -> View:
+    """The form's first step when the person is in several groups: which group."""
+    return View(type="modal", callback_id=CALLBACK_ID, title=PlainTextObject(text="Your recap"),
+                close=PlainTextObject(text="Cancel"), private_metadata=private_metadata,
+                blocks=[context(PICK_GROUP), group_select(groups)])
+
+
+def recap_view(form: RecapForm, private_metadata: str = "", groups: list[tuple[int, str]] | None = None) -> View:
     values = form.prefill()
-    blocks: list[Any] = [context(to_mrkdwn(form_intro(form)))]
+    blocks: list[Any] = []
+    if groups and len(groups) > 1:
+        blocks.append(group_select(groups, form.group_id))
+    blocks.append(context(to_mrkdwn(form_intro(form))))
+    if form.others and form.copied is None:
+        blocks.append(ActionsBlock(block_id="copy", elements=[
+            ButtonElement(text=copy_label(other.group_name), action_id=COPY_ACTION, value=str(other.group_id))
+            for other in form.others[:5]]))
     if form.replacing:
         blocks.append(section(":pencil2: " + to_mrkdwn(FORM_REPLACING)))
     for spec in TEXT_FIELDS:
@@ -168,8 +204,27 @@ async def open_modal(client: AsyncWebClient, trigger_id: str, view: View, replie
 
 
 async def open_recap_form(client: AsyncWebClient, trigger_id: str, form: RecapForm, replier: Replier,
-                          response_url: str | None = None) -> None:
-    await open_modal(client, trigger_id, recap_view(form, metadata(response_url)), replier)
+                          response_url: str | None = None, groups: list[tuple[int, str]] | None = None) -> None:
+    view = recap_view(form, metadata(response_url, form.group_id), groups or _groups_of(form))
+    await open_modal(client, trigger_id, view, replier)
+
+
+def _groups_of(form: RecapForm) -> list[tuple[int, str]]:
+    return list(form.groups)
+
+
+async def redraw(deps: Deps, client, body: dict, context, group: str, copy_from: str | None = None) -> None:
+    """The modal again, for another group or with another group's recap copied in."""
+    view = body.get("view") or {}
+    meta = read_metadata(view)
+    actor = with_group(await deps.actor(client, team_id_of(body, context), user_id_of(body, context)), group)
+    try:
+        form = await core_call(deps.core.recaps.form, actor, copy_from)
+    except UserError as exc:
+        new = notice_view("Your recap", exc.message)
+    else:
+        new = recap_view(form, metadata(meta.get("r"), form.group_id), _groups_of(form))
+    await client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=new)
 
 
 def register(app, deps: Deps) -> None:
@@ -188,8 +243,12 @@ def register(app, deps: Deps) -> None:
         draft = draft_from(view, figures)
         log.debug("slack recap submission from %s in %s (%d characters)", user_id, team_id,
                   sum(len(getattr(draft, key)) for key in ("question", "progress", "failures", "questions")))
+        meta = read_metadata(view)
+        if not meta.get("g"):  # the picker step: nothing to store yet
+            await ack(response_action="errors", errors={"group": "Pick the group first."})
+            return
         try:
-            actor = await deps.actor(client, team_id, user_id)
+            actor = with_group(await deps.actor(client, team_id, user_id), str(meta["g"]))
             reply = await core_call(deps.core.submit_recap, actor, draft)
         except Exception as exc:  # noqa: BLE001 - the modal stays open: nothing is lost
             await ack(response_action="errors", errors={"progress": unexpected("slack recap form", exc)})
@@ -201,12 +260,28 @@ def register(app, deps: Deps) -> None:
             await ack(response_action="errors", errors={"progress": reply.text})
             return
         await ack()
-        meta = read_metadata(view)
         replier = Replier(client, user_id, respond_to(meta.get("r")))
         try:
             await replier.text(":white_check_mark: " + reply.text)
         except Exception as exc:  # noqa: BLE001
             await report_failure("recap confirmation", exc, None)
+
+    @app.action(GROUP_ACTION)
+    async def on_group_picked(ack, body, client, context):
+        await ack()
+        try:
+            await redraw(deps, client, body, context, body["actions"][0]["selected_option"]["value"])
+        except Exception as exc:  # noqa: BLE001
+            await report_failure("recap group picker", exc, None)
+
+    @app.action(COPY_ACTION)
+    async def on_copy(ack, body, client, context):
+        await ack()
+        try:
+            group = str(read_metadata(body.get("view") or {}).get("g") or "")
+            await redraw(deps, client, body, context, group, body["actions"][0]["value"])
+        except Exception as exc:  # noqa: BLE001
+            await report_failure("recap copy button", exc, None)
 
 
 def respond_to(response_url: str | None):
