@@ -195,3 +195,36 @@ def test_older_meetings_are_on_the_next_page(core, clock):
     assert [m.meeting_at for m in rest.meetings] == [meetings[0]] and rest.older is None
     assert isinstance(first.meetings[0].day, date)
     assert HOSTILE  # used by the page tests
+
+
+def test_in_a_workspace_of_several_groups_a_link_opens_only_the_group_it_was_made_for(core, clock):
+    from dataclasses import replace
+
+    three_meetings(core, clock)
+    reading = core.groups.create(ALICE, "Reading group")  # Alice is in both groups now
+    core.teams.configure(replace(ALICE, group="Reading group"), [("meeting", "Tue 15:00")])
+    core.recaps.submit(replace(ALICE, group="Reading group"), RecapDraft(progress="Read two papers"))
+    vision_link, _ = core.deck.link(replace(ALICE, group="Vision lab"))
+    reading_link, _ = core.deck.link(replace(ALICE, group="Reading group"))
+    vision = core.deck.open(token_of(vision_link))
+    reading = core.deck.open(token_of(reading_link))
+    assert reading.team.id != vision.team.id and reading.team.name == "Reading group"
+    texts = [s.recap.progress for m in core.deck.deck_for(reading).meetings for s in m.slides]
+    assert texts == ["Read two papers"]
+    figure = core.deck.deck_for(vision).meetings[0].slides[0].figures[0]
+    with pytest.raises(Exception, match="No such figure"):
+        core.deck.figure(reading, figure.id)  # the Vision lab's figure, asked through the other group's link
+    bob = core.teams.member_for(BOB)
+    with pytest.raises(Exception, match="No such member"):
+        core.deck.timeline(reading, bob.id)
+    assert reading.member.team_id == reading.team.id
+
+
+def test_a_member_who_left_the_group_loses_their_links(core, clock):
+    three_meetings(core, clock)
+    url, _ = core.deck.link(BOB)
+    core.groups.leave(BOB)
+    with pytest.raises(LinkRefused, match="left"):
+        core.deck.open(token_of(url))
+    still = core.deck.open(token_of(core.deck.link(ALICE)[0]))
+    assert any(s.member.display_name == "Bob" for s in core.deck.deck_for(still).meetings[0].slides)  # recaps stay
