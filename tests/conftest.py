@@ -16,7 +16,9 @@ from bot.adapters.slack import tables as slack_tables
 from bot.app import repository
 from bot.core.model import Actor, Workspace
 from bot.core.service import Core
+from bot.render.deck import EXPORTERS
 from bot.store import tables
+from bot.store.files import DbFileStore
 from bot.store.db import make_engine, upgrade
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
@@ -161,8 +163,8 @@ def repo(engine):
 
 
 @pytest.fixture
-def core(repo, clock):
-    return Core.build(repo, clock, default_timezone="Europe/Berlin")
+def core(repo, clock, engine):
+    return Core.build(repo, clock, default_timezone="Europe/Berlin", files=DbFileStore(engine), exporters=EXPORTERS)
 
 
 CONSOLE = Workspace("console", "local")

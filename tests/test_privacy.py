@@ -1,6 +1,7 @@
 """/recap export and /recap forget-me: a person's own data out, or gone from every table."""
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -13,11 +14,12 @@ from sqlalchemy import select
 
 from bot.adapters.slack import tables as slack_tables
 from bot.core.commands import CommandHandler
-from bot.core.model import Actor, RecapDraft, Workspace
+from bot.core.model import Actor, FigureUpload, RecapDraft, Workspace
 from bot.core.replies import ConfirmReply, FileReply, TextReply
 from bot.store import tables
 from bot.store.ledger import Ledger
 from tests.conftest import group_of
+from tests.deck_data import png
 
 ALL_TABLES = [*tables.metadata.sorted_tables, *slack_tables.metadata.sorted_tables]
 
@@ -35,6 +37,7 @@ class Theirs:
 
     member: int
     recaps: set[int] = field(default_factory=set)
+    figures: set[int] = field(default_factory=set)
 
 
 def populate(core, engine, workspace: Workspace, users: list[str]) -> dict[str, Theirs]:
@@ -47,14 +50,16 @@ def populate(core, engine, workspace: Workspace, users: list[str]) -> dict[str, 
     for user in users:
         member = core.teams.member_for(actor(user, workspace))
         core.recaps.set_question(actor(user, workspace), f"What does {user} ask?")
-        result = core.recaps.submit(actor(user, workspace), RecapDraft(progress=f"{user} counted cells"))
+        figure = FigureUpload(png(), f"{user}'s cells", "cells.png")
+        result = core.recaps.submit(actor(user, workspace), RecapDraft(progress=f"{user} counted cells",
+                                                                       figures=(figure,)))
         core.recaps.away(actor(user, workspace), ["2026-12-20", "holiday"])
         ledger.claim_reminder(member.id, result.cycle.meeting_at, now)
         ledger.claim_late_update(result.recap.id, result.recap.updated_at, now)
         key = f"remind:{member.id}:{result.cycle.meeting_at:%Y%m%dT%H%MZ}"
         ledger.record_reminder_part(member.id, result.cycle.meeting_at, now, key, result.recap.team_id, 0, f"D{user}:1.0", now)
         ledger.record_failure(f"late:{result.recap.id}", result.recap.team_id, member.id, "meeting began", now)
-        theirs[user] = Theirs(member.id, {result.recap.id})
+        theirs[user] = Theirs(member.id, {result.recap.id}, {f.id for f in core.recaps.figures(result.recap)})
     core.teams.configure(boss, [("admins", ",".join(users))])
     team = group_of(core, workspace)
     meeting = core.upcoming_participation(team).cycle.meeting_at
@@ -79,7 +84,7 @@ def snapshot(engine) -> dict[str, list[dict]]:
 def references(table, row: dict, user: str, theirs: Theirs) -> list[str]:
     """Why this row still points at the person, if it does."""
     found = [f"{key}={value!r}" for key, value in row.items() if isinstance(value, str) and user in value]
-    ids = {"members": {theirs.member}, "recaps": theirs.recaps}
+    ids = {"members": {theirs.member}, "recaps": theirs.recaps, "recap_figures": theirs.figures}
     for fk in table.foreign_keys:
         if row[fk.parent.name] in ids.get(fk.column.table.name, ()):
             found.append(f"{fk.parent.name}={row[fk.parent.name]} -> {fk.column.table.name}")
@@ -101,7 +106,7 @@ def test_forget_me_leaves_nothing_of_theirs_in_any_table_and_keeps_everyone_else
     assert snapshot(engine) == before  # asking deletes nothing
     done = handler.confirm(actor(ANN), ask.action)
     assert done.ok and done.text.startswith(
-        "Done: deleted 1 membership, 1 recap, 1 big-picture question version, 1 away period, 1 reminder sent, "
+        "Done: deleted 1 membership, 1 recap, 1 figure, 1 figure image, 1 big-picture question version, 1 away period, 1 reminder sent, "
         "1 late update posted, 1 message sent, 1 failed post, 1 place in a group's admin list and 1 installer entry of a Slack installation.")
 
     after = snapshot(engine)
@@ -182,7 +187,9 @@ def test_export_holds_every_row_of_theirs_and_nobody_elses(core, engine):
     document = json.loads(data.content)
     records = document["records"]
     assert set(records) == {"members", "member_questions", "recaps", "away_periods", "reminder_sends",
-                            "late_update_posts", "message_parts", "post_failures"}
+                            "late_update_posts", "message_parts", "post_failures", "recap_figures", "figure_files"}
+    assert records["recap_figures"][0]["caption"] == "U0ANN's cells"
+    assert base64.b64decode(records["figure_files"][0]["data"]["base64"]) == png()  # the image itself
     assert [r["id"] for r in records["members"]] == [theirs[ANN].member]
     assert [q["text"] for q in records["member_questions"]] == [
         "What does U0ANN ask?", "Second question\nwith two lines"]

@@ -25,8 +25,19 @@ from ..core.delivery import PostParts
 from ..core.errors import UserError
 from ..core.forms import FIGURING_LABEL, TEXT_FIELDS, RecapForm
 from ..core.guard import guard
-from ..core.model import MAX_NAME_CHARS, Actor, Digest, DigestEntry, Member, RecapDraft, Team, Workspace
-from ..core.parsing import shown
+from ..core.model import (
+    MAX_FIGURE_BYTES,
+    MAX_NAME_CHARS,
+    Actor,
+    Digest,
+    DigestEntry,
+    FigureUpload,
+    Member,
+    RecapDraft,
+    Team,
+    Workspace,
+)
+from ..core.parsing import shown, split_args
 from ..core.replies import (
     ChooseGroupReply,
     ConfirmReply,
@@ -212,11 +223,27 @@ class ConsoleAdapter:
             return True
         if word == "/help":
             text = "/recap help"
+        elif word == "/recap" and "--figure" in text:
+            await self._submit_with_figures(text)
+            return True
         elif word != "/recap":
             self.write(f"Unknown command {shown(word)}. Commands start with /recap; try /recap help. " + CONSOLE_ONLY)
             return True
         await self.show(await core_call(self.handler.handle, self.actor(), text))
         return True
+
+    async def _submit_with_figures(self, text: str) -> None:
+        """`/recap [submit] --progress ... --figure PATH [--caption TEXT] ...`: the console's own flag,
+        read here on the operator's machine (a chat user's `--figure` never reaches a file)."""
+        try:
+            words = split_args(text)[1:]
+            if words and words[0].lower() == "submit":
+                words = words[1:]
+            rest, figures = read_figure_flags(words)
+        except UserError as exc:
+            self.write(f"Error: {exc.message}")
+            return
+        await self.show(await core_call(self.handler.run, self.actor(), "submit", rest, None, figures))
 
     async def show(self, reply: Reply) -> None:
         if isinstance(reply, TextReply):
@@ -299,6 +326,41 @@ class ConsoleAdapter:
             return await self._read(lambda: _input_with(prefill))
         except EOFError:
             return prefill
+
+
+def read_figure_flags(words: list[str]) -> tuple[list[str], tuple[FigureUpload, ...]]:
+    """Take `--figure PATH` (each optionally followed by `--caption TEXT`) out of the words."""
+    rest: list[str] = []
+    figures: list[FigureUpload] = []
+    i = 0
+    while i < len(words):
+        flag, eq, inline = words[i].partition("=")
+        if flag in ("--figure", "--caption"):
+            if eq:
+                value, i = inline, i + 1
+            elif i + 1 < len(words):
+                value, i = words[i + 1], i + 2
+            else:
+                raise UserError(f"{flag} needs a value, e.g. {flag} plot.png.")
+            if flag == "--figure":
+                figures.append(FigureUpload(_read_figure(value), name=Path(value).name))
+            elif not figures:
+                raise UserError("--caption goes after the --figure it describes.")
+            else:
+                figures[-1] = FigureUpload(figures[-1].data, value, figures[-1].name)
+            continue
+        rest.append(words[i])
+        i += 1
+    return rest, tuple(figures)
+
+
+def _read_figure(path: str) -> bytes:
+    """A figure file's bytes; one over the limit is read just past it, so the core refuses it by size."""
+    try:
+        with open(Path(path).expanduser(), "rb") as file:
+            return file.read(MAX_FIGURE_BYTES + 1)
+    except OSError as exc:
+        raise UserError(f"Cannot read the figure {shown(path)}: {exc.strerror or exc}. Nothing was saved.") from None
 
 
 def _input_with(prefill: str) -> str:

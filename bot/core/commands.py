@@ -14,7 +14,7 @@ from . import texts
 from .errors import UserError
 from .groups import ChooseGroup, NotMember, Scope, platform_zone
 from .guard import guard
-from .model import MAX_FIELD_CHARS, MAX_NAME_CHARS, Actor, RecapDraft
+from .model import MAX_FIELD_CHARS, MAX_NAME_CHARS, Actor, FigureUpload, RecapDraft
 from .parsing import parse_date, parse_positive_int, shown, split_args
 from .privacy import DELETE_GROUP, FORGET
 from .replies import (
@@ -62,6 +62,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("group", '/recap group new "Name" [channel=#... meeting="Thu 16:00" ...] | rename [old] new '
                          "| delete NAME | add @alice @bob | remove @bob",
                 "create, rename or delete a group; add or remove members", admin=True),
+    CommandSpec("deck", "/recap deck [me] [pptx]",
+                "a private link to your group's rolling deck (me: only your slides; pptx: as a PowerPoint file)"),
     CommandSpec("export", "/recap export", "get everything recapbot stores about you here, as JSON and Markdown"),
     CommandSpec("forget-me", "/recap forget-me", "delete everything recapbot stores about you here (asks first)"),
     CommandSpec("help", "/recap help", "this list"),
@@ -85,6 +87,7 @@ class Parsed:
     words: list[str]
     rest: str  # the raw text after the command name, for free text
     group: str | None = None  # --group NAME
+    figures: tuple[FigureUpload, ...] = ()  # images the platform handed over with `submit`
 
 
 def pop_group(text: str) -> tuple[str, str | None]:
@@ -187,6 +190,7 @@ class CommandHandler:
             "join": self._join,
             "leave": self._leave,
             "group": self._group,
+            "deck": self._deck,
             "export": self._export,
             "forget-me": self._forget_me,
             "help": self._help,
@@ -216,15 +220,18 @@ class CommandHandler:
             return ChooseGroupReply(exc.message, tuple((g.id, g.name) for g in exc.groups), parsed.name,
                                     joining=exc.joining)
 
-    def run(self, actor: Actor, name: str, words: list[str] | None = None, rest: str | None = None) -> Reply:
+    def run(self, actor: Actor, name: str, words: list[str] | None = None, rest: str | None = None,
+            figures: tuple[FigureUpload, ...] = ()) -> Reply:
         """Run a command whose arguments are already split (typed options, as on Discord),
-        so values with spaces or quotes need no quoting round-trip; same rules as `handle`."""
+        so values with spaces or quotes need no quoting round-trip; same rules as `handle`.
+        `figures` go with `submit` (the console's --figure files, Discord's image options)."""
         with guard(f"/recap {name}" if name in BY_NAME else "/recap command") as failure:
             try:
                 if name not in BY_NAME:
                     raise UserError(f"Unknown command {shown(name)}. " + short_help())
                 words = list(words or [])
-                parsed = Parsed(name, words, " ".join(words) if rest is None else rest.strip())
+                parsed = Parsed(name, words, " ".join(words) if rest is None else rest.strip(),
+                                figures=tuple(figures))
                 return self._dispatch(actor, parsed)
             except UserError as exc:
                 return TextReply(exc.message, ok=False)
@@ -246,9 +253,9 @@ class CommandHandler:
 
     # -- one method per command ------------------------------------------------
     def _submit(self, actor: Actor, cmd: Parsed) -> Reply:
-        if not cmd.words:
+        if not cmd.words and not cmd.figures:
             return FormReply(self.core.recaps.form(actor))
-        draft = parse_submit_flags(cmd.words)  # no --question: the current one stands
+        draft = replace(parse_submit_flags(cmd.words), figures=cmd.figures)  # no --question: the current one stands
         reply = self.core.submit_recap(actor, draft)
         return TextReply(reply.text, ok=False) if isinstance(reply, FormErrors) else reply
 
@@ -439,6 +446,19 @@ class CommandHandler:
         self.core.skip_meeting(actor, day)
         return TextReply(f"The meeting on {day:%a %Y-%m-%d} is skipped: no reminders, no digest; "
                          "recaps written for it count for the next meeting.")
+
+    def _deck(self, actor: Actor, cmd: Parsed) -> Reply:
+        words = [w.lower() for w in cmd.words]
+        unknown = [w for w in words if w not in ("me", "pptx")]
+        if unknown:
+            raise UserError(f"Unknown option {shown(unknown[0])}. Use `{BY_NAME['deck'].usage}`.")
+        mine = "me" in words
+        scope = self._scope(actor)
+        if "pptx" in words:
+            attachment = self.core.deck.export_file(scope, "pptx", mine)
+            return FileReply(texts.deck_file_note(mine), (attachment,), sent=texts.DECK_FILE_SENT)
+        url, expires = self.core.deck.link(scope, mine)
+        return TextReply(texts.deck_link(url, expires.astimezone(self._zone(scope)), mine))
 
     def _export(self, actor: Actor, cmd: Parsed) -> Reply:
         self._no_args(cmd)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import cycles
-from .model import AgendaItem, Away, AwayNote, Cycle, Digest, DigestEntry, Member, Recap, Team
+from .model import AgendaItem, Away, AwayNote, Cycle, Digest, DigestEntry, Figure, Member, Recap, Team
 from .ports import Clock, Repository
 from .streaks import live_streak, required_previous
 from .teams import cycle_for_meeting, require_schedule
@@ -50,6 +51,8 @@ class Participation:
 class DigestBuilder:
     _repo: Repository
     clock: Clock
+    # Where a chat platform fetches a figure from (a signed link, core/deck.py); None: no figures.
+    figure_url: Callable[[Figure], str] | None = None
 
     def participation(self, team: Team, meeting_at: datetime) -> Participation:
         schedule = require_schedule(team)
@@ -74,11 +77,7 @@ class DigestBuilder:
         zone = ZoneInfo(team.timezone)
 
         streaks = self._streaks(team, part, meeting_at)
-        entries = tuple(
-            DigestEntry(member=m, recap=part.recaps[m.id])
-            for m in part.members
-            if m.id in part.recaps
-        )
+        entries = self.entries([(m, part.recaps[m.id]) for m in part.members if m.id in part.recaps])
         agenda = tuple(
             AgendaItem(asker=e.member.display_name, text=item)
             for e in entries
@@ -108,6 +107,15 @@ class DigestBuilder:
             submitted=len(part.recaps),
             expected=len(part.expected),
             generated_at=self.clock.now(),
+        )
+
+    def entries(self, pairs: list[tuple[Member, Recap]]) -> tuple[DigestEntry, ...]:
+        """Digest entries with each recap's figures, linked for the platform to fetch."""
+        figures = self._repo.figures_for([recap.id for _, recap in pairs]) if pairs and self.figure_url else {}
+        url = self.figure_url
+        return tuple(
+            DigestEntry(member, recap, tuple(replace(f, url=url(f)) for f in figures.get(recap.id, ())))
+            for member, recap in pairs
         )
 
     def _streaks(self, team: Team, part: Participation, meeting_at: datetime) -> dict[int, int]:

@@ -13,6 +13,10 @@ from datetime import date, datetime, time, timedelta, tzinfo
 MAX_FIELD_CHARS = 3000
 MAX_NAME_CHARS = 80
 MAX_REASON_CHARS = 200
+# Figures in a recap (issue 11): a few images, each checked by content (core/figures.py).
+MAX_FIGURES = 4
+MAX_FIGURE_BYTES = 5 * 1024 * 1024
+MAX_CAPTION_CHARS = 200
 
 # A new team's name and timezone until an admin sets them (RECAPBOT_TEAM_NAME, RECAPBOT_TIMEZONE).
 DEFAULT_TEAM_NAME = "Research group"
@@ -130,14 +134,50 @@ class Away:
 
 
 @dataclass(frozen=True)
+class FigureUpload:
+    """An image someone attached, as received: checked by core/figures.py before anything is stored."""
+
+    data: bytes
+    caption: str = ""
+    name: str = ""  # the file's name as sent, only to say which one is wrong
+
+    def __repr__(self) -> str:  # never dump the bytes into a log
+        return f"FigureUpload(name={self.name!r}, {len(self.data)} bytes)"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A stored figure's metadata; the bytes live behind the FileStore port (core/ports.py).
+
+    `url` is filled in only where a platform must fetch the image itself (a digest).
+    """
+
+    id: int
+    recap_id: int
+    member_id: int
+    team_id: int
+    position: int
+    caption: str
+    mime: str
+    width: int
+    height: int
+    size: int
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class RecapDraft:
-    """What a member typed into the form, before validation."""
+    """What a member typed into the form, before validation.
+
+    `figures` given with a submission replace the recap's figures; none keeps them.
+    """
 
     question: str = ""
     progress: str = ""
     failures: str = ""
     questions: str = ""
     figuring_it_out: bool = False
+    figures: tuple[FigureUpload, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -199,6 +239,7 @@ class DigestEntry:
 
     member: Member
     recap: Recap
+    figures: tuple[Figure, ...] = ()
 
 
 @dataclass(frozen=True)

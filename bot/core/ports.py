@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from .delivery import PostParts
-from .model import Away, Digest, DigestEntry, Member, QuestionVersion, Recap, Team, Workspace
+from .model import Away, Digest, DigestEntry, Figure, Member, QuestionVersion, Recap, Team, Workspace
 
 
 class Clock(Protocol):
@@ -64,6 +64,15 @@ class Repository(Protocol):
     def recaps_for_meeting(self, team_id: int, meeting_at: datetime) -> list[Recap]: ...
     def recaps_between(self, team_id: int, start: datetime, end: datetime) -> list[Recap]: ...
     def recent_recaps(self, member_id: int, limit: int) -> list[Recap]: ...
+    def meetings_held(self, team_id: int, before: datetime | None = None) -> list[datetime]:
+        """Meetings with a recap or a posted digest, newest first (before `before` if given)."""
+
+    # figures (metadata; the bytes go through a FileStore)
+    def replace_figures(self, recap: Recap, figures: list[Figure], now: datetime) -> tuple[list[Figure], list[Figure]]:
+        """Store `figures` (ids ignored) as the recap's; returns (stored, the ones they replaced)."""
+    def delete_figures(self, figure_ids: list[int]) -> None: ...
+    def figures_for(self, recap_ids: list[int]) -> dict[int, list[Figure]]: ...
+    def get_figure(self, figure_id: int) -> Figure | None: ...
 
     # away
     def add_away(self, away: Away, now: datetime) -> Away: ...
@@ -77,6 +86,20 @@ class Repository(Protocol):
     def count_user_records(self, workspace: Workspace, user_ref: str) -> dict[str, int]: ...
     def forget_user(self, workspace: Workspace, user_ref: str) -> dict[str, int]: ...
     def delete_recaps_before(self, cutoff: datetime) -> dict[str, int]: ...
+
+
+class FileStore(Protocol):
+    """Where figure bytes live: database blobs by default (store/files.py), an S3-compatible
+    bucket in a larger deployment (RECAPBOT_FILES_URL=s3://..., not built yet).
+
+    A store keyed by the figure's id. The database store's rows hang off the figure's row
+    (ON DELETE CASCADE), so forget-me and retention delete them with the recap; a bucket
+    store must delete its objects in `delete` when the core calls it.
+    """
+
+    def put(self, figure: Figure, data: bytes) -> None: ...
+    def get(self, figure: Figure) -> bytes | None: ...
+    def delete(self, figure: Figure) -> None: ...
 
 
 class Chat(Protocol):

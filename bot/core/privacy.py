@@ -7,6 +7,7 @@ without a change here. This module only labels and formats those rows.
 """
 from __future__ import annotations
 
+import base64
 import json
 import re
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "teams": ("group", "groups"),
     "members": ("membership", "memberships"),
     "recaps": ("recap", "recaps"),
+    "recap_figures": ("figure", "figures"),
+    "figure_files": ("figure image", "figure images"),
     "member_questions": ("big-picture question version", "big-picture question versions"),
     "away_periods": ("away period", "away periods"),
     "reminder_sends": ("reminder sent", "reminders sent"),
@@ -139,6 +142,8 @@ class Privacy:
 
 # ------------------------------------------------------------------ formatting
 def _value(value: Any) -> Any:
+    if isinstance(value, (bytes, memoryview)):  # a figure's image: the JSON holds it whole
+        return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).isoformat()
     if isinstance(value, date):
@@ -147,6 +152,8 @@ def _value(value: Any) -> Any:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, (bytes, memoryview)):
+        return f"{len(value):,} bytes (in the JSON file, base64)"
     if isinstance(value, datetime):
         return f"{value.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
     if isinstance(value, date):

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from . import cycles
 from .errors import FieldErrors, UserError
 from .events import Events, RecapSubmitted
+from .figures import CheckedFigure, check_figures
 from .forms import FIGURING_LABEL, QUESTION, TEXT_FIELDS, OtherRecap, RecapForm
 from .groups import Groups, Scope
 from .model import (
@@ -15,6 +16,7 @@ from .model import (
     Actor,
     Away,
     Cycle,
+    Figure,
     Member,
     QuestionVersion,
     Recap,
@@ -22,12 +24,15 @@ from .model import (
     Team,
 )
 from .parsing import bounded_int, parse_date, shown
-from .ports import Clock, Repository
+from .ports import Clock, FileStore, Repository
 from .streaks import streak_at_submit
 from .teams import TeamService, upcoming_cycle
 from .validation import clean_text
 
 _MAX_AWAY_DAYS = 366
+
+
+FIGURES = "figures"  # the key of a figure problem in FieldErrors (Slack shows it under the file field)
 
 
 def validate_draft(draft: RecapDraft) -> RecapDraft:
@@ -42,7 +47,7 @@ def validate_draft(draft: RecapDraft) -> RecapDraft:
             errors[spec.key] = exc.message
     if errors:
         raise FieldErrors(errors)
-    result = RecapDraft(**cleaned, figuring_it_out=draft.figuring_it_out)
+    result = RecapDraft(**cleaned, figuring_it_out=draft.figuring_it_out, figures=draft.figures)
     if not (result.progress or result.failures or result.questions or result.figuring_it_out):
         raise FieldErrors({
             "progress": "Bring something: progress, what didn't work, a question for the group, "
@@ -59,6 +64,7 @@ class SubmitResult:
     replaced: bool
     question_changed: bool
     scope: Scope
+    figures: int = 0  # figures stored with this submission
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class RecapService:
     groups: Groups
     teams: TeamService
     events: Events
+    files: FileStore | None = None
 
     def form(self, actor: Actor, copy_from: str | None = None) -> RecapForm:
         """The recap form of the group the actor means, pre-filled with that membership's question
@@ -114,6 +121,7 @@ class RecapService:
 
     def submit(self, actor: Actor, draft: RecapDraft) -> SubmitResult:
         draft = validate_draft(draft)
+        checked = self._check_figures(draft)  # before any write: a bad image stores nothing
         scope = self.groups.scope(actor)
         team, member = scope.team, scope.member
         now = self.clock.now()
@@ -136,9 +144,38 @@ class RecapService:
             streak=streak, submitted_at=now, updated_at=now,
         )
         stored, replaced = self._repo.save_recap(recap)
+        if checked:
+            self._store_figures(stored, checked, now)
         self.events.publish(RecapSubmitted(team, member, stored))
         return SubmitResult(recap=stored, member=member, cycle=cycle, replaced=replaced, question_changed=changed,
-                            scope=scope)
+                            scope=scope, figures=len(checked))
+
+    def _check_figures(self, draft: RecapDraft) -> list[CheckedFigure]:
+        if not draft.figures:
+            return []
+        if self.files is None:
+            raise FieldErrors({FIGURES: "This recapbot keeps no figures (no file store is set up). Nothing was saved."})
+        try:
+            return check_figures(draft.figures)
+        except UserError as exc:
+            raise FieldErrors({FIGURES: exc.message}) from None
+
+    def _store_figures(self, recap: Recap, checked: list[CheckedFigure], now: datetime) -> None:
+        """The new figures replace the recap's; a file store that fails leaves none half-stored."""
+        metas = [Figure(0, recap.id, recap.member_id, recap.team_id, i, c.caption, c.mime, c.width, c.height,
+                        len(c.data)) for i, c in enumerate(checked, 1)]
+        stored, old = self._repo.replace_figures(recap, metas, now)
+        for figure in old:  # first: a new figure may reuse an old one's id
+            self.files.delete(figure)
+        try:
+            for figure, item in zip(stored, checked):
+                self.files.put(figure, item.data)
+        except Exception:
+            self._repo.delete_figures([f.id for f in stored])
+            raise
+
+    def figures(self, recap: Recap) -> list[Figure]:
+        return self._repo.figures_for([recap.id]).get(recap.id, [])
 
     # -- the big-picture question ---------------------------------------------
     def _scope(self, who: Actor | Scope) -> Scope:

@@ -64,10 +64,14 @@ class FileAttachment:
 
 @dataclass(frozen=True)
 class FileReply:
-    """Files for the person alone (their data export), with a short note."""
+    """Files for the person alone (their data export, a deck), with a short note.
+
+    `sent` is what to say where the files went when a platform delivers them
+    elsewhere (Slack puts them in a direct message); empty: the export's words."""
 
     text: str
     files: tuple[FileAttachment, ...]
+    sent: str = ""
 
 
 @dataclass(frozen=True)

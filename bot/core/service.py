@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from . import cycles, texts
+from .deck import DEFAULT_LINK_DAYS, DEFAULT_PUBLIC_URL, DeckService, Exporter
 from .digest import DigestBuilder, Participation
 from .errors import FieldErrors, NotAllowed, UserError
 from .events import Events, ScheduleChanged
@@ -20,7 +21,8 @@ from .model import (
     RecapDraft,
     Team,
 )
-from .ports import Clock, Repository
+from .links import LinkSigner
+from .ports import Clock, FileStore, Repository
 from .privacy import Privacy
 from .recaps import RecapService, meeting_dates
 from .replies import FormErrors, Reply, TextReply
@@ -40,22 +42,33 @@ class Core:
     recaps: RecapService
     digests: DigestBuilder
     privacy: Privacy
+    deck: DeckService
 
     @classmethod
     def build(cls, repo: Repository, clock: Clock, default_timezone: str = DEFAULT_TIMEZONE,
-              default_team_name: str = DEFAULT_TEAM_NAME, events: Events | None = None) -> "Core":
+              default_team_name: str = DEFAULT_TEAM_NAME, events: Events | None = None,
+              files: FileStore | None = None, links: LinkSigner | None = None,
+              public_url: str = DEFAULT_PUBLIC_URL, link_days: int = DEFAULT_LINK_DAYS,
+              exporters: dict[str, Exporter] | None = None) -> "Core":
+        """`files` keeps figure bytes (none: figures are refused); `links` signs deck links
+        (none: a key of this process only, for tests and one-off tools)."""
         events = events or Events()
         groups = Groups(repo, clock, default_timezone, default_team_name)
         teams = TeamService(repo, clock, events, groups)
+        digests = DigestBuilder(repo, clock)
+        deck = DeckService(repo, clock, groups, teams, digests, files, links or LinkSigner.ephemeral(),
+                           public_url.rstrip("/"), link_days, dict(exporters or {}))
+        digests.figure_url = deck.figure_url
         return cls(
             _repo=repo,
             clock=clock,
             events=events,
             groups=groups,
             teams=teams,
-            recaps=RecapService(repo, clock, groups, teams, events),
-            digests=DigestBuilder(repo, clock),
+            recaps=RecapService(repo, clock, groups, teams, events, files),
+            digests=digests,
             privacy=Privacy(repo, clock),
+            deck=deck,
         )
 
     def submit_recap(self, actor: Actor, draft: RecapDraft) -> Reply:

@@ -121,6 +121,8 @@ def submitted(result: SubmitResult, now: datetime, zone) -> str:
         text += f" The digest goes out {when(digest)} ({relative(digest, now)})."
     if result.question_changed:
         text += " Your big-picture question changed since your last recap; the digest will say so."
+    if result.figures:
+        text += f" {result.figures} figure{'s' if result.figures > 1 else ''} attached."
     return text
 
 
@@ -281,3 +283,26 @@ def people_removed(team: Team, removed: list[str]) -> str:
     if not removed:
         return f"Nobody was removed from **{team.name}**: they were not members."
     return f"Removed from **{team.name}**: {', '.join(removed)}. Their recaps stay."
+
+
+# -- the rolling deck (core/deck.py) ----------------------------------------------
+DECK_FILE_SENT = "Your deck is in your direct messages with recapbot, as a PowerPoint file."
+LINK_REFUSED = ("Get a new link with `/recap deck` in your group's chat (`/recap deck me` for only your "
+                "slides). Links expire after a few days, and when the bot's secret key changes.")
+
+
+def deck_link(url: str, expires: datetime, mine: bool) -> str:
+    what = "your own slides" if mine else "your group's rolling deck"
+    return (f"**Here is {what}:** {url}\n"
+            f"The link is for you: anyone who has it can open it until {when(expires)}. "
+            "`/recap deck` gives a new one; `/recap deck pptx` sends the deck as a PowerPoint file.")
+
+
+def deck_file_note(mine: bool) -> str:
+    return ("Your own slides" if mine else "Your group's rolling deck") + \
+        ", newest meeting first: an agenda slide per meeting, then a slide per member."
+
+
+def figures_note(count: int) -> str:
+    """Under a recap whose figures a chat cannot show (the bot has no public https address)."""
+    return f"{count} figure{'s' if count > 1 else ''}: see them in the deck (/recap deck)."

@@ -22,12 +22,14 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
+    ImageBlock,
     MarkdownTextObject,
     PlainTextObject,
     SectionBlock,
 )
 
 from ..core.forms import CHANGED, FIGURING_LABEL, answers, changed
+from ..core.texts import figures_note
 from ..core.model import WEEKDAYS, Digest, DigestEntry
 from .markdown import meeting_title, participation_lines
 from .split import prefix_within, split, take, utf16_units
@@ -40,6 +42,8 @@ MAX_HEADER_CHARS = HeaderBlock.text_max_length  # 150
 MAX_MESSAGE_CHARS = 11_000
 MAX_FALLBACK_CHARS = 3_000
 MAX_CONTEXT_CHARS = 2_000
+MAX_ALT_CHARS = ImageBlock.alt_text_max_length  # 2,000
+MAX_IMAGE_TITLE_CHARS = ImageBlock.title_max_length  # 2,000
 
 
 # --------------------------------------------------------------------------- text
@@ -190,6 +194,13 @@ def entry_blocks(entry: DigestEntry) -> list[Block]:
         blocks += labelled_sections(f"*{spec.title}*{mark}", escape(value))
     if recap.figuring_it_out:
         blocks.append(context(f"_{FIGURING_LABEL}._"))
+    unlinked = sum(1 for f in entry.figures if not f.url)
+    if unlinked:
+        blocks.append(context(f"_{figures_note(unlinked)}_"))
+    for figure in (f for f in entry.figures if f.url):  # Slack fetches each from the bot's signed URL
+        caption = figure.caption or f"Figure {figure.position}"
+        blocks.append(ImageBlock(image_url=figure.url, alt_text=caption[:MAX_ALT_CHARS],
+                                 title=PlainTextObject(text=caption[:MAX_IMAGE_TITLE_CHARS])))
     return blocks
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Table, and_, delete, false, func, insert, or_, select, up
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
-from ..core.model import Away, Member, QuestionVersion, Recap, Schedule, Team, Workspace
+from ..core.model import Away, Figure, Member, QuestionVersion, Recap, Schedule, Team, Workspace
 from . import tables as t
 
 
@@ -75,6 +75,12 @@ def _recap(row: Row) -> Recap:
         submitted_at=row.submitted_at,
         updated_at=row.updated_at,
     )
+
+
+def _figure(row: Row) -> Figure:
+    return Figure(id=row.id, recap_id=row.recap_id, member_id=row.member_id, team_id=row.team_id,
+                  position=row.position, caption=row.caption, mime=row.mime, width=row.width,
+                  height=row.height, size=row.size)
 
 
 def _away(row: Row) -> Away:
@@ -330,6 +336,55 @@ class SqlRepository:
                 select(r).where(r.c.member_id == member_id).order_by(r.c.meeting_at.desc()).limit(limit)
             )
             return [_recap(row) for row in rows]
+
+    def meetings_held(self, team_id: int, before: datetime | None = None) -> list[datetime]:
+        """Meetings with a recap or a digest posted, newest first."""
+        r, d = t.recaps, t.digest_posts
+        recaps = select(r.c.meeting_at.label("meeting_at")).where(r.c.team_id == team_id)
+        posted = select(d.c.meeting_at.label("meeting_at")).where(d.c.team_id == team_id, d.c.status == "posted")
+        if before is not None:
+            recaps, posted = recaps.where(r.c.meeting_at < before), posted.where(d.c.meeting_at < before)
+        with self.engine.connect() as conn:
+            found = set(conn.execute(recaps.union(posted)).scalars())
+        # SQLite hands back a UNION's datetimes raw: the column type's conversion applies to both.
+        return sorted((t.UTCDateTime().process_result_value(m, None) if m.tzinfo is None else m for m in found),
+                      reverse=True)
+
+    # -- figures -------------------------------------------------------------
+    def replace_figures(self, recap: Recap, figures: list[Figure], now: datetime) -> tuple[list[Figure], list[Figure]]:
+        f = t.recap_figures
+        with self.engine.begin() as conn:
+            old = [_figure(row) for row in conn.execute(select(f).where(f.c.recap_id == recap.id))]
+            conn.execute(delete(f).where(f.c.recap_id == recap.id))
+            for position, figure in enumerate(figures, 1):
+                conn.execute(insert(f).values(
+                    recap_id=recap.id, member_id=recap.member_id, team_id=recap.team_id, position=position,
+                    caption=figure.caption, mime=figure.mime, width=figure.width, height=figure.height,
+                    size=figure.size, created_at=now,
+                ))
+            stored = [_figure(row) for row in conn.execute(
+                select(f).where(f.c.recap_id == recap.id).order_by(f.c.position))]
+        return stored, old
+
+    def delete_figures(self, figure_ids: list[int]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(t.recap_figures).where(t.recap_figures.c.id.in_(figure_ids)))
+
+    def figures_for(self, recap_ids: list[int]) -> dict[int, list[Figure]]:
+        f = t.recap_figures
+        found: dict[int, list[Figure]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(recap_ids), 500):  # bounded IN lists
+                rows = conn.execute(select(f).where(f.c.recap_id.in_(recap_ids[start:start + 500]))
+                                    .order_by(f.c.recap_id, f.c.position))
+                for row in rows:
+                    found.setdefault(row.recap_id, []).append(_figure(row))
+        return found
+
+    def get_figure(self, figure_id: int) -> Figure | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.recap_figures).where(t.recap_figures.c.id == figure_id)).first()
+        return _figure(row) if row else None
 
     # -- away ----------------------------------------------------------------
     def add_away(self, away: Away, now: datetime) -> Away:

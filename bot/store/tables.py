@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -219,3 +220,30 @@ post_failures = Table(
     UniqueConstraint("post_key"),
 )
 
+
+# Figures in recaps (issue 11): metadata here, the bytes in `figure_files` (the
+# database file store, store/files.py). Both hang off the recap and the member
+# with ON DELETE CASCADE, so forget-me, retention and export cover them.
+recap_figures = Table(
+    "recap_figures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("recap_id", Integer, ForeignKey("recaps.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("caption", String(200), nullable=False, server_default=""),
+    Column("mime", String(40), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("recap_id", "position"),
+)
+
+figure_files = Table(
+    "figure_files",
+    metadata,
+    Column("figure_id", Integer, ForeignKey("recap_figures.id", ondelete="CASCADE"), primary_key=True),
+    Column("data", LargeBinary, nullable=False),  # PostgreSQL bytea, SQLite BLOB
+)

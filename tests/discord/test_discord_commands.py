@@ -101,7 +101,7 @@ async def test_the_command_discord_shows_is_within_its_limits(bot, api):
     assert recap.get("default_member_permissions") is None  # setup's own rule decides, per team
     subs = {opt["name"]: opt for opt in recap["options"]}
     assert set(subs) == {"submit", "question", "away", "back", "status", "digest", "history", "timezone",
-                         "schedule", "setup", "skip-meeting", "groups", "join", "leave", "group", "export",
+                         "schedule", "setup", "skip-meeting", "groups", "join", "leave", "group", "deck", "export",
                          "forget-me", "help"}
     for sub in subs.values():
         assert 1 <= len(sub["description"]) <= 100
@@ -366,3 +366,41 @@ async def test_a_slow_form_offers_the_button_instead(bot, api, monkeypatch):
     assert i.response_type == MESSAGE and i.modal() is None
     [button] = i.buttons()
     assert button["custom_id"] == f"recapbot:form:{GUILD}" and button["label"] == "Write my recap"
+
+
+# -- figures ------------------------------------------------------------------------------
+async def test_images_attached_to_submit_are_stored_with_the_recap_from_the_form(bot, api, core):
+    from tests.deck_data import png
+
+    await configure(api)
+    plot = api.add_attachment(990000000000000001, "plot.png", png(50, 40))
+    cut = api.add_attachment(990000000000000002, "cut.png", png(300, 300)[:150])
+    opened = await run(api, "submit", resolved={"attachments": {plot["id"]: plot}},
+                       image=(11, plot["id"]), caption="The fit")
+    assert opened.response_type == MODAL
+    done = await send(api, MODAL_SUBMIT, modal_submit(opened.modal(), {"progress": "Fitted"}))
+    assert "1 figure attached" in done.texts()
+    team = group_of(core, Workspace("discord", str(GUILD)))
+    [entry] = core.upcoming_digest(team).entries
+    assert [(f.caption, f.width, f.height) for f in entry.figures] == [("The fit", 50, 40)]
+
+    bad = await run(api, "submit", resolved={"attachments": {cut["id"]: cut}}, image=(11, cut["id"]))
+    refused = await send(api, MODAL_SUBMIT, modal_submit(bad.modal(), {"progress": "Half a plot"}))
+    assert "cut.png" in refused.texts() and "could not be decoded" in refused.texts()
+    [entry] = core.upcoming_digest(team).entries
+    assert entry.recap.progress == "Fitted" and len(entry.figures) == 1  # the refused one stored nothing
+
+
+def test_a_digest_entry_shows_each_figure_as_an_embed_image():
+    from dataclasses import replace
+
+    from bot.core.model import Figure
+    from bot.render.embeds import render_entry
+    from discord_fakes import entry
+
+    figures = tuple(Figure(i, 1, 1, 1, i, f"Figure caption {i}", "image/png", 10, 10, 10,
+                           url=f"https://recap.example.org/figures/fig.{i}") for i in range(1, 5))
+    messages = render_entry(replace(entry("Ann", 1, "short"), figures=figures))
+    images = [e.image.url for m in messages for e in m.embeds if e.image]
+    assert images == [f.url for f in figures]
+    assert all(len(m.embeds) <= 10 for m in messages)

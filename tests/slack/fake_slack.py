@@ -6,7 +6,8 @@ It records every call (method, arguments, token) and answers like Slack:
 block limits, as Slack does), `conversations.join`, `conversations.open`,
 `oauth.v2.access`, and the file upload flow of `files_upload_v2`
 (`files.getUploadURLExternal`, the POST to the upload URL,
-`files.completeUploadExternal`, each checked as Slack checks it); any
+`files.completeUploadExternal`, each checked as Slack checks it), `files.info` for a
+file put into a form (`add_file`) and its private download URL (bot token only); any
 method can be made to fail with a status (429 + Retry-After, 500, or a
 405 with an HTML page) for a number of calls, and a channel can answer every post with an error for
 good (`not_in_channel`, `is_archived`...). For fault tests it can SIGKILL a bot
@@ -118,6 +119,8 @@ class FakeSlack:
         self.socket_acks: list[dict] = []
         self.uploads: dict[str, dict] = {}  # file id -> filename, length, team, content (once POSTed)
         self.files: list[dict] = []  # completed uploads: id, filename, title, content, channel, comment
+        self.shared: dict[str, dict] = {}  # files people put into a form: id -> team, name, content
+        self.downloads: list[tuple[str, str | None]] = []  # (file id, bearer token) per download
         self._ts = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -127,6 +130,11 @@ class FakeSlack:
     # -- set-up -----------------------------------------------------------------
     def add_team(self, team_id: str, token: str) -> None:
         self.tokens[token] = team_id
+
+    def add_file(self, team_id: str, file_id: str, name: str, content: bytes) -> dict:
+        """A file someone uploaded into a form's file field; returns the file_input value Slack sends."""
+        self.shared[file_id] = {"team": team_id, "name": name, "content": content}
+        return {"id": file_id, "name": name}
 
     def add_user(self, team_id: str, user_id: str, name: str, tz: str = "Europe/Berlin",
                  admin: bool = False, owner: bool = False) -> None:
@@ -202,6 +210,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{file_id}", self._download)
         app.router.add_get("/link", self._socket)
         async def close_sockets(_app):
             for ws in self.sockets:
@@ -252,6 +261,17 @@ class FakeSlack:
         self.responses.append(body)
         await self._notify()
         return web.Response(text="ok")
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """url_private_download: only with a bot token of the file's own workspace (as Slack)."""
+        file_id = request.match_info["file_id"]
+        auth = request.headers.get("Authorization", "")
+        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+        self.downloads.append((file_id, token))
+        shared = self.shared.get(file_id)
+        if shared is None or self.tokens.get(token or "") != shared["team"]:
+            return web.Response(text="<html>sign in</html>", content_type="text/html", status=403)
+        return web.Response(body=shared["content"], content_type="application/octet-stream")
 
     async def _upload(self, request: web.Request) -> web.Response:
         """The upload URL from files.getUploadURLExternal: the bytes, exactly `length` of them."""
@@ -400,6 +420,13 @@ class FakeSlack:
             if not users.startswith(("U", "W")) or "," in users:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "channel": {"id": "D" + users[1:]}}
+        if method == "files.info":
+            shared = self.shared.get(args.get("file", ""))
+            if shared is None or shared["team"] != team:
+                return {"ok": False, "error": "file_not_found"}
+            file_id = args["file"]
+            return {"ok": True, "file": {"id": file_id, "name": shared["name"], "size": len(shared["content"]),
+                                         "url_private_download": f"{self.url}/files-pri/{file_id}"}}
         if method == "files.getUploadURLExternal":
             return self._get_upload_url(team, args)
         if method == "files.completeUploadExternal":

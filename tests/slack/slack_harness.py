@@ -22,6 +22,7 @@ from slack_sdk.oauth.installation_store import Installation
 
 from bot.app import App
 from bot.app import attach_slack as attach
+from bot.app import attach_web
 from bot.supervisor import Supervisor
 from bot.config import Settings
 from bot.core.model import Actor, Workspace
@@ -114,7 +115,8 @@ def install(adapter, team: str, token: str, user_token: str | None = None, user:
 
 
 async def start(app: App):
-    """Attach Slack and run the app's runners (its HTTP server, Slack) as `recapbot run` does."""
+    """Attach the web deck and Slack and run the app's runners (its HTTP server, Slack) as `recapbot run` does."""
+    attach_web(app)
     adapter = attach(app)
     task = asyncio.create_task(Supervisor(app.health).run(app.runners))
     started = asyncio.create_task(adapter.started.wait())

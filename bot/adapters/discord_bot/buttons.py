@@ -37,8 +37,10 @@ FORM_DEADLINE = 2.0
 SLOW_FORM = "The form took a moment too long to load. Press the button to open it."
 
 
-async def open_form(interaction: discord.Interaction, core: Core, handler: CommandHandler, actor: Actor) -> None:
-    """Answer with the pre-filled modal, or a friendly reply when there is no form to open."""
+async def open_form(interaction: discord.Interaction, core: Core, handler: CommandHandler, actor: Actor,
+                    attached: tuple[tuple[discord.Attachment, str], ...] = ()) -> None:
+    """Answer with the pre-filled modal, or a friendly reply when there is no form to open.
+    `attached` figures (with captions) are read when the form is submitted."""
     guild_id = guild_of(actor.workspace)
     try:
         reply = await asyncio.wait_for(core_call(handler.run, actor, "submit", []), FORM_DEADLINE)
@@ -50,9 +52,11 @@ async def open_form(interaction: discord.Interaction, core: Core, handler: Comma
         form = reply.form
         if form.others and not form.replacing:  # a recap elsewhere: offer to copy it first
             await send(interaction, _copy_offer(form),
-                       view=CopyOfferView(core, replace(actor, group=str(form.group_id)), form, interaction.user.id))
+                       view=CopyOfferView(core, replace(actor, group=str(form.group_id)), form, interaction.user.id,
+                                         attached))
             return
-        await interaction.response.send_modal(RecapModal(core, replace(actor, group=str(form.group_id)), form))
+        await interaction.response.send_modal(RecapModal(core, replace(actor, group=str(form.group_id)), form,
+                                                                attached=attached))
     elif isinstance(reply, ChooseGroupReply) and not reply.joining:
         await send(interaction, PICK_GROUP, view=GroupPickView(core, handler, actor, reply, interaction.user.id))
     else:
@@ -100,9 +104,10 @@ class GroupPickView(_OwnedView):
 class CopyOfferView(_OwnedView):
     """Write from scratch, or copy the latest recap of another group into the modal."""
 
-    def __init__(self, core: Core, actor: Actor, form: RecapForm, owner_id: int):
+    def __init__(self, core: Core, actor: Actor, form: RecapForm, owner_id: int,
+                 attached: tuple[tuple[discord.Attachment, str], ...] = ()):
         super().__init__(owner_id)
-        self.core, self.actor, self.form = core, actor, form
+        self.core, self.actor, self.form, self.attached = core, actor, form, attached
         fresh = discord.ui.Button(label=WRITE_RECAP, style=discord.ButtonStyle.primary)
         fresh.callback = self._fresh
         self.add_item(fresh)
@@ -112,7 +117,7 @@ class CopyOfferView(_OwnedView):
             self.add_item(button)
 
     async def _fresh(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_modal(RecapModal(self.core, self.actor, self.form))
+        await interaction.response.send_modal(RecapModal(self.core, self.actor, self.form, attached=self.attached))
 
     def _copy(self, group_id: str):
         async def callback(interaction: discord.Interaction) -> None:
@@ -121,7 +126,7 @@ class CopyOfferView(_OwnedView):
             except UserError as exc:
                 await send_text(interaction, exc.message)
                 return
-            await interaction.response.send_modal(RecapModal(self.core, self.actor, form))
+            await interaction.response.send_modal(RecapModal(self.core, self.actor, form, attached=self.attached))
         return callback
 
 

@@ -15,7 +15,7 @@ from discord import app_commands
 
 from ...core.commands import BY_NAME, HISTORY_DEFAULT, HISTORY_MAX, CommandHandler, full_help
 from ...core.guard import guard
-from ...core.model import MAX_FIELD_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, WEEKDAYS, Actor
+from ...core.model import MAX_CAPTION_CHARS, MAX_FIELD_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, WEEKDAYS, Actor
 from ...core.parsing import suggest_timezones
 from ...core.service import Core
 from .. import core_call
@@ -77,12 +77,28 @@ class RecapGroup(app_commands.Group):
         await show(interaction, reply)
 
     # -- commands --------------------------------------------------------------------
+    # The modal has no room for a file field (a modal takes 5 components; the form uses them),
+    # so figures come as attachment options of the command that opens it.
     @app_commands.command(name="submit", description=summary("submit"))
-    @app_commands.describe(group=GROUP_HELP)
-    async def submit(self, interaction: discord.Interaction, group: app_commands.Range[str, 1, MAX_NAME_CHARS] | None = None) -> None:
+    @app_commands.describe(group=GROUP_HELP, image="A figure for this recap (PNG, JPEG, GIF or WebP, up to 5 MB)",
+                           caption="Its caption", image2="A second figure", caption2="Its caption",
+                           image3="A third figure", caption3="Its caption", image4="A fourth figure",
+                           caption4="Its caption")
+    async def submit(self, interaction: discord.Interaction,
+                     group: app_commands.Range[str, 1, MAX_NAME_CHARS] | None = None,
+                     image: discord.Attachment | None = None,
+                     caption: app_commands.Range[str, 1, MAX_CAPTION_CHARS] | None = None,
+                     image2: discord.Attachment | None = None,
+                     caption2: app_commands.Range[str, 1, MAX_CAPTION_CHARS] | None = None,
+                     image3: discord.Attachment | None = None,
+                     caption3: app_commands.Range[str, 1, MAX_CAPTION_CHARS] | None = None,
+                     image4: discord.Attachment | None = None,
+                     caption4: app_commands.Range[str, 1, MAX_CAPTION_CHARS] | None = None) -> None:
         actor = await self._actor(interaction, group)
         if actor is not None:
-            await open_form(interaction, self.core, self.handler, actor)
+            pairs = ((image, caption), (image2, caption2), (image3, caption3), (image4, caption4))
+            attached = tuple((file, text or "") for file, text in pairs if file is not None)
+            await open_form(interaction, self.core, self.handler, actor, attached)
 
     @app_commands.command(name="question", description=summary("question"))
     @app_commands.describe(text="Your new big-picture question; leave it out to see the current one",
@@ -274,6 +290,15 @@ class RecapGroup(app_commands.Group):
         actor = replace(actor, mentioned=tuple((str(u.id), u.display_name) for u in people))
         reply = await core_call(self.handler.run, actor, "group", [action] + [str(u.id) for u in people])
         await show(interaction, reply)
+
+    @app_commands.command(name="deck", description=summary("deck"))
+    @app_commands.describe(mine="Only your own slides (what you would present)",
+                           format="A link to open in the browser (default), or a PowerPoint file")
+    @app_commands.choices(format=[Choice(name="link", value="link"), Choice(name="PowerPoint file", value="pptx")])
+    async def deck(self, interaction: discord.Interaction, mine: bool = False,
+                   format: Choice[str] | None = None) -> None:
+        words = (["me"] if mine else []) + (["pptx"] if format is not None and format.value == "pptx" else [])
+        await self._run(interaction, "deck", words)
 
     @app_commands.command(name="export", description=summary("export"))
     async def export(self, interaction: discord.Interaction) -> None:

@@ -11,7 +11,7 @@ import discord
 
 from ...core.forms import FIGURING_HINT, FIGURING_LABEL, TEXT_FIELDS, RecapForm
 from ...core.guard import unexpected
-from ...core.model import WEEKDAYS, Actor, RecapDraft
+from ...core.model import MAX_FIGURE_BYTES, WEEKDAYS, Actor, FigureUpload, RecapDraft
 from ...core.replies import FormErrors
 from ...core.service import Core
 from ...core.texts import FIX_RECAP, NOT_SAVED
@@ -37,11 +37,14 @@ class RecapModal(discord.ui.Modal):
     """Pre-filled with the current question, or this cycle's answers when replacing them."""
 
     def __init__(self, core: Core, actor: Actor, form: RecapForm, values: dict[str, str] | None = None,
-                 figuring: bool | None = None):
+                 figuring: bool | None = None, attached: tuple[tuple[discord.Attachment, str], ...] = (),
+                 figures: tuple[FigureUpload, ...] = ()):
         super().__init__(title=modal_title(form), timeout=FORM_TIMEOUT)
         self.core = core
         self.actor = actor
         self.form = form
+        self.attached = attached  # figures from /recap submit's options, read on submit
+        self.figures = figures  # figures already read (a reopened form)
         prefill = values if values is not None else form.prefill()
         self.inputs: dict[str, discord.ui.TextInput] = {}
         for spec in TEXT_FIELDS:
@@ -65,11 +68,21 @@ class RecapModal(discord.ui.Modal):
 
     def draft(self) -> RecapDraft:
         values = {key: (text_input.value or "") for key, text_input in self.inputs.items()}
-        return RecapDraft(figuring_it_out=bool(self.figuring.value), **values)
+        return RecapDraft(figuring_it_out=bool(self.figuring.value), figures=self.figures, **values)
+
+    async def _read_figures(self) -> None:
+        """The attached images' bytes (one over the size limit is not downloaded: the core refuses it)."""
+        if self.attached and not self.figures:
+            self.figures = tuple([
+                FigureUpload(await file.read() if file.size <= MAX_FIGURE_BYTES else b"\0" * (MAX_FIGURE_BYTES + 1),
+                             caption, file.filename)
+                for file, caption in self.attached
+            ])
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        draft = self.draft()
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._read_figures()
+        draft = self.draft()
         reply = await core_call(self.core.submit_recap, self.actor, draft)
         if isinstance(reply, FormErrors):
             lines = [NOT_SAVED] + [f"- {message}" for message in reply.errors.values()]
@@ -96,7 +109,8 @@ class FixView(discord.ui.View):
     async def fix(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         values = {spec.key: getattr(self.draft, spec.key) for spec in TEXT_FIELDS}
         await interaction.response.send_modal(
-            RecapModal(self.core, self.actor, self.form, values=values, figuring=self.draft.figuring_it_out)
+            RecapModal(self.core, self.actor, self.form, values=values, figuring=self.draft.figuring_it_out,
+                       figures=self.draft.figures)
         )
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item) -> None:

@@ -44,7 +44,8 @@ from .server import mount
 log = logging.getLogger("recapbot.slack")
 
 # The bot scopes the manifest asks for; OAuth installs request the same.
-BOT_SCOPES = ["commands", "chat:write", "im:write", "users:read", "channels:join", "files:write", "usergroups:read"]
+BOT_SCOPES = ["commands", "chat:write", "im:write", "users:read", "channels:join", "files:write",
+              "files:read", "usergroups:read"]
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 

@@ -14,9 +14,12 @@ The group the form is for travels in the view's private_metadata.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
+
+import aiohttp
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
@@ -29,14 +32,16 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     StaticSelectElement,
 )
+from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from ...core.forms import FIGURING_LABEL, FIGURING_PROMPT, TEXT_FIELDS, RecapForm
 from ...core.guard import unexpected
-from ...core.model import RecapDraft
 from ...core.errors import UserError
+from ...core.figures import EXTENSIONS
+from ...core.model import MAX_CAPTION_CHARS, MAX_FIGURE_BYTES, MAX_FIGURES, FigureUpload, RecapDraft
 from ...core.replies import FormErrors
 from ...core.texts import FORM_REPLACING, PICK_GROUP, copy_label, form_intro
 from ...render.blocks import MAX_SECTION_CHARS, context, section, split_text, to_mrkdwn
@@ -51,7 +56,12 @@ OPEN_ACTION = "recap_open"  # the button in the App Home and in reminders (its v
 GROUP_ACTION = "recap_group"  # the modal's group select
 COPY_ACTION = "recap_copy"  # "copy my recap from <group>" (its value: that group's id)
 FIGURING_BLOCK = "figuring"
+FIGURES_BLOCK = "figures"  # = core.recaps.FIGURES, so a figure problem shows under this field
+CAPTIONS_BLOCK = "captions"
 VALUE = "value"
+# Slack allows 3 s for the answer to a submission; fetching the files must leave room for the core.
+FETCH_SECONDS = 2.0
+FETCH_TOO_SLOW = "Slack took too long to hand over your files. Press Submit again; nothing was lost."
 EXPIRED_TRIGGER = ("Slack did not let me open the form in time. Type `/recap` again; nothing was lost.")
 
 
@@ -104,6 +114,16 @@ def recap_view(form: RecapForm, private_metadata: str = "", groups: list[tuple[i
             placeholder=spec.placeholder[:150], initial_value=values[spec.key] or None,
         )
         blocks.append(InputBlock(block_id=spec.key, label=spec.label, element=element, optional=True))
+    blocks.append(InputBlock(
+        block_id=FIGURES_BLOCK, label=f"Figures (up to {MAX_FIGURES}; PNG, JPEG, GIF or WebP)", optional=True,
+        hint="New figures replace this recap's; leave empty to keep them.",
+        element=FileInputElement(action_id=VALUE, filetypes=sorted(set(EXTENSIONS.values()) | {"jpeg"}),
+                                 max_files=MAX_FIGURES),
+    ))
+    blocks.append(InputBlock(
+        block_id=CAPTIONS_BLOCK, label="Figure captions (one line per figure)", optional=True,
+        element=PlainTextInputElement(action_id=VALUE, multiline=True, max_length=MAX_FIGURES * (MAX_CAPTION_CHARS + 1)),
+    ))
     option = Option(value="yes", label=FIGURING_LABEL)
     blocks.append(InputBlock(
         block_id=FIGURING_BLOCK, label=FIGURING_PROMPT, optional=True,
@@ -126,7 +146,39 @@ def notice_view(title: str, markdown_text: str) -> View:
                 blocks=blocks)
 
 
-def draft_from(view: dict) -> RecapDraft:
+def file_ids(view: dict) -> list[str]:
+    """The ids of the files put into the form's file field, in order."""
+    values = (view.get("state") or {}).get("values") or {}
+    files = ((values.get(FIGURES_BLOCK) or {}).get(VALUE) or {}).get("files") or []
+    return [f["id"] for f in files if isinstance(f, dict) and isinstance(f.get("id"), str)]
+
+
+async def fetch_figures(client: AsyncWebClient, view: dict) -> tuple[FigureUpload, ...]:
+    """The form's files, fetched with the bot token (files.info, then the private download URL);
+    each read only up to just past the size limit, so an oversized one is refused by the core."""
+    ids = file_ids(view)
+    if not ids:
+        return ()
+    values = (view.get("state") or {}).get("values") or {}
+    captions = (((values.get(CAPTIONS_BLOCK) or {}).get(VALUE) or {}).get("value") or "").splitlines()
+    headers = {"Authorization": f"Bearer {client.token}"}
+    session = client.session or aiohttp.ClientSession()
+    try:
+        async def one(file_id: str) -> tuple[str, bytes]:
+            info = (await client.files_info(file=file_id))["file"]
+            async with session.get(info["url_private_download"], headers=headers) as response:
+                response.raise_for_status()
+                return info.get("name") or file_id, await response.content.read(MAX_FIGURE_BYTES + 1)
+
+        fetched = await asyncio.gather(*(one(file_id) for file_id in ids[:MAX_FIGURES + 1]))
+    finally:
+        if session is not client.session:
+            await session.close()
+    return tuple(FigureUpload(data, captions[i] if i < len(captions) else "", name)
+                 for i, (name, data) in enumerate(fetched))
+
+
+def draft_from(view: dict, figures: tuple[FigureUpload, ...] = ()) -> RecapDraft:
     values = (view.get("state") or {}).get("values") or {}
 
     def text(key: str) -> str:
@@ -135,7 +187,7 @@ def draft_from(view: dict) -> RecapDraft:
     selected = ((values.get(FIGURING_BLOCK) or {}).get(VALUE) or {}).get("selected_options") or []
     return RecapDraft(
         question=text("question"), progress=text("progress"), failures=text("failures"),
-        questions=text("questions"), figuring_it_out=bool(selected),
+        questions=text("questions"), figuring_it_out=bool(selected), figures=figures,
     )
 
 
@@ -180,7 +232,15 @@ def register(app, deps: Deps) -> None:
     async def on_recap_submit(ack, body, client, context):
         team_id, user_id = team_id_of(body, context), user_id_of(body, context)
         view = body.get("view") or {}
-        draft = draft_from(view)
+        try:
+            figures = await asyncio.wait_for(fetch_figures(client, view), FETCH_SECONDS)
+        except asyncio.TimeoutError:
+            await ack(response_action="errors", errors={FIGURES_BLOCK: FETCH_TOO_SLOW})
+            return
+        except Exception as exc:  # noqa: BLE001 - the modal stays open: nothing is lost
+            await ack(response_action="errors", errors={FIGURES_BLOCK: unexpected("slack figure download", exc)})
+            return
+        draft = draft_from(view, figures)
         log.debug("slack recap submission from %s in %s (%d characters)", user_id, team_id,
                   sum(len(getattr(draft, key)) for key in ("question", "progress", "failures", "questions")))
         meta = read_metadata(view)
