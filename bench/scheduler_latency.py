@@ -84,10 +84,10 @@ def setup_teams(core: Core, count: int, at: datetime) -> list:
     teams = []
     for i in range(count):
         actor = Actor(Workspace("console", f"bench{i}"), "admin", "admin", is_admin=True)
-        core.teams.configure(actor, [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin"), ("channel", "#lab")])
+        team = core.teams.configure(actor, [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin"), ("channel", "#lab")])
         for j in range(5):
-            core.teams.member_for(Actor(actor.workspace, f"m{j}", f"member {j}"))
-        teams.append(core.teams.team_for(actor.workspace))
+            core.teams.member_for(Actor(actor.workspace, f"m{j}", f"member {j}"), team)
+        teams.append(core.teams.get_team(team.id))
     return teams
 
 

@@ -1,4 +1,4 @@
-"""`recapbot` command line: run, console, digest, export, forget, db upgrade, keys."""
+"""`recapbot` command line: run, console, digest, deck, export, forget, db upgrade, keys."""
 from __future__ import annotations
 
 import argparse
@@ -28,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("--user", required=True,
                         help="the person's platform user id (console: the /as name, lowercase)")
     forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    deck = sub.add_parser("deck", help="write a group's rolling deck as PowerPoint, Marp Markdown or one HTML file")
+    deck.add_argument("--group", help="group name or id (may be left out when the database holds one group)")
+    deck.add_argument("--format", required=True, choices=("pptx", "md", "html"))
+    deck.add_argument("--since", help="only meetings on or after this date, YYYY-MM-DD")
+    deck.add_argument("--member", help="only this member's slides (a display name or user id)")
+    deck.add_argument("-o", "--output", required=True, help="the file to write")
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply every migration")
@@ -80,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run_console(app)
     if args.command == "export":
         return _export(app, args.workspace, args.out)
+    if args.command == "deck":
+        return _deck(app, args)
     if args.command == "forget":
         return _forget(app, args.workspace, args.user, args.yes)
     return _run(app)
@@ -131,6 +139,41 @@ def _print_digest(app, team_key: str | None, meeting: str | None) -> int:
         return 0
     print(f"recapbot: {failure.message}", file=sys.stderr)
     return 1
+
+
+def _deck(app, args) -> int:
+    from .adapters.console import save_files
+    from .core.errors import UserError
+    from .core.model import MAX_NAME_CHARS
+    from .core.parsing import parse_date, shown
+    from .core.replies import FileAttachment
+    from .core.validation import clean_text
+
+    core = app.core
+    try:
+        key = clean_text(args.group, "--group", MAX_NAME_CHARS)
+        groups = core.teams.list_teams()
+        if key:
+            team = core.teams.find_team(key)
+        elif len(groups) == 1:
+            team = groups[0]
+        else:
+            names = ", ".join(f"{g.name} ({g.id})" for g in groups) or "none yet"
+            print(f"recapbot: say which group with --group; groups: {names}", file=sys.stderr)
+            return 1
+        if team is None:
+            print(f"recapbot: no group {shown(args.group)}", file=sys.stderr)
+            return 1
+        member = core.teams.resolve_member(team, args.member) if args.member else None
+        since = parse_date(args.since) if args.since else None
+        attachment = core.deck.render(core.deck.deck(team, member, since=since), args.format)
+    except UserError as exc:
+        print(f"recapbot: {exc.message}", file=sys.stderr)
+        return 1
+    out = Path(args.output)
+    [path] = save_files(out.parent, (FileAttachment(out.name, attachment.content, attachment.mime),))
+    print(path)
+    return 0
 
 
 def _export(app, workspace, out: str) -> int:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -12,6 +14,7 @@ from sqlalchemy.engine import Engine
 from .adapters import Adapter
 from .config import Settings
 from .core.events import Events, FeedbackGiven, RecapSubmitted, ScheduleChanged
+from .core.links import LinkSigner
 from .core.ports import Chat, Clock, SystemClock
 from .core.service import Core
 from .http_server import HttpServer
@@ -39,14 +42,43 @@ class App:
 
 
 def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> App:
+    from .render.deck import EXPORTERS
+    from .store.files import DbFileStore
+
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
     core = Core.build(
         repository(engine), clock or SystemClock(),
         default_timezone=settings.timezone, default_team_name=settings.team_name,
+        files=DbFileStore(engine), links=link_signer(settings),
+        public_url=settings.public_url, link_days=settings.link_days, exporters=EXPORTERS,
     )
     return App(settings=settings, engine=engine, core=core)
+
+
+def link_signer(settings: Settings) -> LinkSigner:
+    """Deck links are signed with a key derived from RECAPBOT_SECRET_KEY; without one, from a
+    key generated into the data directory the first time a link is signed or opened.
+
+    Replicas on one SQLite file share its directory, so they share that key. Replicas on one
+    PostgreSQL database each have their own directory: they must set RECAPBOT_SECRET_KEY. A
+    process cannot tell whether others share its database, so this is a warning at start."""
+    if not settings.secret_keys and settings.database_url.startswith("postgresql"):
+        logging.getLogger("recapbot").warning(
+            "RECAPBOT_SECRET_KEY is not set: deck links are signed with a key generated in %s. "
+            "Replicas sharing this database must all set the same RECAPBOT_SECRET_KEY, or a link made by "
+            "one is refused by the others.", settings.data_dir)
+
+    def keys() -> tuple[bytes, ...]:
+        from pathlib import Path
+
+        from .secrets import SecretKeys, generated_key
+
+        raw = settings.secret_keys or (generated_key(Path(settings.data_dir)),)
+        return SecretKeys(raw).link_keys()
+
+    return LinkSigner(keys)
 
 
 def repository(engine: Engine) -> SqlRepository:
@@ -61,14 +93,37 @@ def attach_adapters(app: App, console: bool = False) -> None:
     """Attach each adapter whose tokens are set; the console when asked or when none is."""
     settings = app.settings
     if not console:  # `recapbot console` is a terminal tool: it opens no port
-        attach_http(app)
+        attach_web(app)
     if settings.slack_enabled and not console:
         attach_slack(app)
     if settings.discord_enabled and not console:
         attach_discord(app)
     if console or not app.chats:
-        attach_console(app)
+        adapter = attach_console(app)
+        if not console:  # `recapbot run` without tokens: the deck is served here too
+            show_deck_link(app, adapter.actor())
     attach_scheduler(app)
+
+
+def show_deck_link(app: App, actor) -> None:
+    """The console's own deck link, on standard error (standard output is the console's)."""
+    from .core.errors import UserError
+
+    try:
+        url, _ = app.core.deck.link(actor)
+    except UserError:  # not in a group yet
+        print("recapbot: the group's deck opens from `/recap deck` once you are in a group", file=sys.stderr)
+        return
+    print(f"recapbot: your group's deck is at {url} (`/recap deck` gives a new link)", file=sys.stderr)
+
+
+def attach_web(app: App) -> HttpServer:
+    """The HTTP server with the web deck's pages on it (bot/web)."""
+    from .web import mount
+
+    server = attach_http(app)
+    mount(server.app, app.core)
+    return server
 
 
 def _add(app: App, adapter: Adapter) -> None:

@@ -26,6 +26,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DEFAULT_DATABASE_URL = "sqlite:///./recapbot.db"
 DEFAULT_HTTP_PORT = 3000
 DEFAULT_CATCHUP_HOURS = 12.0
+DEFAULT_PUBLIC_URL = "http://localhost:3000"
+DEFAULT_LINK_DAYS = 7
+LINK_DAYS_MAX = 365
 TEAM_NAME_MAX = 80
 RETENTION_DAYS_MAX = 36500  # a century: anything longer is "keep", and dates stay in range
 
@@ -77,6 +80,10 @@ class Settings:
     discord_token: str | None = None
     discord_guild_ids: tuple[int, ...] = ()
     secret_keys: tuple[str, ...] = ()  # RECAPBOT_SECRET_KEY: current key first, older ones after
+    public_url: str = DEFAULT_PUBLIC_URL  # the base of the deck's links
+    link_days: int = DEFAULT_LINK_DAYS
+    files_url: str | None = None  # None: figures in the database
+    data_dir: str = "."  # where a generated secret key is kept
 
     @property
     def slack_oauth(self) -> bool:
@@ -173,6 +180,10 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
     discord_token = get("DISCORD_TOKEN")
     discord_guild_ids = _guild_ids(get("DISCORD_GUILD_IDS"))
     secret_keys = _secret_keys(get(SECRET_KEY_VARIABLE))
+    public_url = _public_url(get("RECAPBOT_PUBLIC_URL")) or f"http://localhost:{http_port}"
+    link_days = _link_days(get("RECAPBOT_LINK_DAYS"))
+    files_url = _files_url(get("RECAPBOT_FILES_URL"))
+    data_dir = get("RECAPBOT_DATA_DIR") or _database_dir(database_url)
 
     settings = Settings(
         database_url=database_url,
@@ -193,6 +204,10 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
         discord_token=discord_token,
         discord_guild_ids=discord_guild_ids,
         secret_keys=secret_keys,
+        public_url=public_url,
+        link_days=link_days,
+        files_url=files_url,
+        data_dir=data_dir,
     )
     _check_slack_mode(settings)
     return settings
@@ -375,6 +390,49 @@ def _secret_keys(raw: str | None) -> tuple[str, ...]:
         return parse_keys(raw)
     except ValueError as exc:
         raise ConfigError(SECRET_KEY_VARIABLE, str(exc)) from None
+
+
+def _public_url(raw: str | None) -> str | None:
+    """The address people open the deck at (behind a proxy: its public https address);
+    unset: this machine on RECAPBOT_HTTP_PORT."""
+    if raw is None:
+        return None
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - a port that is not a number raises ValueError
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError("RECAPBOT_PUBLIC_URL", f"must be an http(s) address like https://recap.example.org "
+                                                 f"(got {_mask_url(raw)})")
+    return raw.rstrip("/")
+
+
+def _link_days(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_LINK_DAYS
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3) or not 1 <= int(raw) <= LINK_DAYS_MAX:
+        raise ConfigError("RECAPBOT_LINK_DAYS", f"must be a whole number of days from 1 to {LINK_DAYS_MAX}")
+    return int(raw)
+
+
+def _files_url(raw: str | None) -> str | None:
+    """Where figures are kept: the database unless set. s3:// is reserved for a bucket store."""
+    if raw is None or raw in ("db:", "database"):
+        return None
+    if raw.startswith("s3://"):
+        raise ConfigError("RECAPBOT_FILES_URL", "the S3 file store is not part of this version yet; "
+                                                "leave it unset to keep figures in the database")
+    raise ConfigError("RECAPBOT_FILES_URL", f"unsupported file store {_mask_url(raw)}; leave it unset "
+                                            "(figures are kept in the database)")
+
+
+def _database_dir(database_url: str) -> str:
+    """The data directory by default: the SQLite file's, else the working directory."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return os.path.dirname(os.path.abspath(url.database))
+    return "."
 
 
 def _check_slack_mode(settings: Settings) -> None:

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 __all__ = ["SECRET_KEY_VARIABLE", "NEW_KEY_HINT", "SecretKeyError", "SecretKeys", "TokenCipher",
-           "looks_encrypted", "new_key", "parse_keys"]
+           "looks_encrypted", "new_key", "parse_keys", "generated_key", "GENERATED_KEY_FILE"]
 
 SECRET_KEY_VARIABLE = "RECAPBOT_SECRET_KEY"
 NEW_KEY_HINT = ("generate one with `recapbot keys new` or "
@@ -26,6 +28,9 @@ NEW_KEY_HINT = ("generate one with `recapbot keys new` or "
 
 # Purpose labels (HKDF "info"). Changing one changes every key derived for it.
 TOKENS = b"recapbot/stored-tokens/v1"
+LINKS = b"recapbot/link-signing/v1"
+# Where a key made on first start is kept when RECAPBOT_SECRET_KEY is unset (the data directory).
+GENERATED_KEY_FILE = "recapbot-secret.key"
 
 _KEY_BYTES = 32
 _FERNET_VERSION = 0x80
@@ -75,8 +80,39 @@ class SecretKeys:
             for master in self._masters
         )
 
+    def link_keys(self) -> tuple[bytes, ...]:
+        """Keys that sign and verify the deck's links (core/links.py); rotating revokes links."""
+        return self.derived(LINKS)
+
     def token_cipher(self) -> "TokenCipher":
         return TokenCipher(MultiFernet([Fernet(base64.urlsafe_b64encode(k)) for k in self.derived(TOKENS)]))
+
+
+def generated_key(directory: Path) -> str:
+    """The key kept in `directory` (made on first use, readable by its owner only).
+
+    For a single process (or several on one machine sharing the directory) that
+    signs links without RECAPBOT_SECRET_KEY. The file appears whole or not at all
+    (written aside, then hard-linked into place), so processes starting together
+    agree on the first one made.
+    """
+    directory = Path(directory)
+    path = directory / GENERATED_KEY_FILE
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        aside = directory / f".{GENERATED_KEY_FILE}.{os.getpid()}"
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(new_key() + "\n")
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            aside.unlink()
+    key = path.read_text().strip()
+    parse_keys(key)  # a damaged file is an error, never silently replaced (that would revoke every link)
+    return key
 
 
 def looks_encrypted(stored: str) -> bool:

@@ -10,12 +10,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from bot.adapters.slack import tables as slack_tables
 from bot.app import repository
 from bot.core.model import Actor, Workspace
 from bot.core.service import Core
+from bot.render.deck import EXPORTERS
 from bot.store import tables
+from bot.store.files import DbFileStore
 from bot.store.db import make_engine, upgrade
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
@@ -113,9 +116,17 @@ def pg_schema_url():
 
 
 def _truncate(engine) -> None:
+    """Empty every table. TRUNCATE needs an exclusive lock, and PostgreSQL's autovacuum
+    (which takes a weaker one on the same tables) can make it a deadlock victim: try again."""
     names = ", ".join(t.name for m in (tables.metadata, slack_tables.metadata) for t in m.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError:
+            if attempt == 4:
+                raise
 
 
 @pytest.fixture(params=BACKENDS)
@@ -152,8 +163,8 @@ def repo(engine):
 
 
 @pytest.fixture
-def core(repo, clock):
-    return Core.build(repo, clock, default_timezone="Europe/Berlin")
+def core(repo, clock, engine):
+    return Core.build(repo, clock, default_timezone="Europe/Berlin", files=DbFileStore(engine), exporters=EXPORTERS)
 
 
 CONSOLE = Workspace("console", "local")
@@ -164,3 +175,36 @@ def person(name: str, workspace: Workspace | str = CONSOLE, admin: bool = True) 
     if isinstance(workspace, str):
         workspace = Workspace.parse(workspace)
     return Actor(workspace=workspace, user_ref=name.lower(), display_name=name, is_admin=admin)
+
+
+def group_of(source, workspace: Workspace | str = CONSOLE):
+    """The workspace's first group, or None (tests of one-group workspaces); `source` is the
+    core or the repository."""
+    if isinstance(workspace, str):
+        workspace = Workspace.parse(workspace)
+    groups = source.groups.in_workspace(workspace) if hasattr(source, "groups") else source.workspace_teams(workspace)
+    return groups[0] if groups else None
+
+
+def join(core, *actors: Actor) -> None:
+    """Membership is explicit: these people join the group each of them means."""
+    for actor in actors:
+        core.teams.member_for(actor)
+
+
+def downgrade(engine, revision: str) -> None:
+    """Take a database back to an older schema (to test an upgrade from it with real rows)."""
+    from alembic import command
+
+    from bot.store.db import alembic_config, migration_lock
+
+    with migration_lock(engine) as connection:
+        cfg = alembic_config(engine)
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, revision)
+
+
+def submit_as(core, actor: Actor, draft):
+    """A recap by someone who joins the group first (setting up a test's data)."""
+    core.teams.member_for(actor)
+    return core.recaps.submit(actor, draft)

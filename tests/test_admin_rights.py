@@ -11,6 +11,7 @@ from bot.core.commands import CommandHandler
 from bot.core.model import Actor, Workspace
 from bot.store import tables as t
 from bot.store.db import make_engine, migrations_dir, upgrade
+from tests.conftest import group_of
 
 WS = Workspace("slack", "T1")
 LEAD = Actor(WS, "U0LEAD", "Lead", is_admin=True)
@@ -26,22 +27,22 @@ def handler(core):
 
 
 def admins(core):
-    return core.teams.team_for(WS).admins
+    return group_of(core, WS).admins
 
 
 def test_admins_are_stored_by_user_id_and_the_reply_says_whom(handler, core):
-    handler.handle(CAROL, "/recap status")
+    handler.handle(CAROL, "/recap join")
     reply = handler.handle(LEAD, "/recap setup admins=carol")
     assert reply.ok and "admins: Carol (U0CAROL)" in reply.text
     assert admins(core) == ("U0CAROL",)
-    assert core.teams.can_configure(CAROL, core.teams.team_for(WS))
+    assert core.teams.can_configure(CAROL, group_of(core, WS))
     shown = handler.handle(CAROL, "/recap setup")  # Discord renders the settings from admin_names
     assert shown.admin_names == {"U0CAROL": "Carol"} and "admins: Carol (U0CAROL)" in shown.text
 
 
 def test_a_display_name_equal_to_a_user_id_does_not_take_that_persons_rights(handler, core):
-    handler.handle(Actor(WS, "U0MAL", "U0CAROL"), "/recap status")  # joins first, named like carol's id
-    handler.handle(CAROL, "/recap status")
+    handler.handle(Actor(WS, "U0MAL", "U0CAROL"), "/recap join")  # joins first, named like carol's id
+    handler.handle(CAROL, "/recap join")
     reply = handler.handle(LEAD, "/recap setup admins=U0CAROL")
     assert reply.ok, reply.text
     assert admins(core) == ("U0CAROL",)
@@ -49,8 +50,8 @@ def test_a_display_name_equal_to_a_user_id_does_not_take_that_persons_rights(han
 
 
 def test_a_name_shared_by_two_members_is_refused_with_both_ids(handler, core):
-    handler.handle(MALLORY, "/recap status")
-    handler.handle(CAROL, "/recap status")
+    handler.handle(MALLORY, "/recap join")
+    handler.handle(CAROL, "/recap join")
     reply = handler.handle(LEAD, "/recap setup admins=Carol")
     assert not reply.ok
     assert "carol (U0MAL)" in reply.text and "Carol (U0CAROL)" in reply.text
@@ -62,25 +63,27 @@ def test_a_name_nobody_has_is_refused_and_not_stored(handler, core):
     reply = handler.handle(LEAD, "/recap setup admins=carol")
     assert not reply.ok and "No member called 'carol'" in reply.text
     assert admins(core) == ()
-    handler.handle(MALLORY, "/recap status")  # whoever takes the name later gains nothing
+    handler.handle(MALLORY, "/recap join")  # whoever takes the name later gains nothing
     assert not handler.handle(MALLORY, "/recap setup every=2").ok
 
 
 @pytest.mark.parametrize("typed", ["<@U0CAROL>", "<@U0CAROL|carol>", "@U0CAROL", "U0CAROL"])
 def test_mentions_and_ids_match_the_id_exactly(handler, core, typed):
-    handler.handle(MALLORY, "/recap status")
-    handler.handle(CAROL, "/recap status")
+    handler.handle(MALLORY, "/recap join")
+    handler.handle(CAROL, "/recap join")
     assert handler.handle(LEAD, f"/recap setup admins={typed}").ok
     assert admins(core) == ("U0CAROL",)
 
 
 def test_a_mention_of_someone_who_is_not_a_member_is_refused(handler, core):
     reply = handler.handle(LEAD, "/recap setup admins=<@U0GHOST>")
-    assert not reply.ok and "not a member of this team" in reply.text
+    assert not reply.ok and "is not a member of Research group" in reply.text
     assert admins(core) == ()
 
 
 def test_history_uses_the_same_resolver(handler, core):
+    handler.handle(MALLORY, "/recap join")
+    handler.handle(CAROL, "/recap join")
     handler.handle(MALLORY, '/recap submit --progress "mallory was here"')
     handler.handle(CAROL, '/recap submit --progress "carol\'s work"')
     ambiguous = handler.handle(LEAD, "/recap history carol")

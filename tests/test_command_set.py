@@ -5,7 +5,7 @@ import pytest
 
 from bot.core.commands import COMMANDS, CommandHandler, parse
 from bot.core.replies import ConfirmReply, DigestReply, FileReply, FormReply, SettingsReply, TextReply
-from tests.conftest import CONSOLE, person
+from tests.conftest import CONSOLE, person, group_of
 
 ALICE = person("alice")
 
@@ -25,7 +25,7 @@ def test_parse_finds_the_command(text, name):
 
 def test_curly_quotes_from_chat_apps_are_understood(handler, core):
     reply = handler.handle(ALICE, "/recap setup north-star=\u201cMake planning cheap\u201d")
-    assert reply.ok and core.teams.team_for(CONSOLE).north_star == "Make planning cheap"
+    assert reply.ok and group_of(core, CONSOLE).north_star == "Make planning cheap"
 
 
 def test_reply_types(handler):
@@ -51,7 +51,7 @@ def test_bad_arguments_say_what_was_wrong_and_show_the_right_form(handler, text,
 
 
 def test_member_timezone_defaults_to_the_team_and_can_be_set(handler):
-    assert "Europe/Berlin (the team's)" in handler.handle(ALICE, "/recap timezone").text
+    assert "Europe/Berlin (the group's)" in handler.handle(ALICE, "/recap timezone").text
     assert handler.handle(ALICE, "/recap timezone America/New_York").text == "Your timezone is now America/New_York."
     assert "EST" in handler.handle(ALICE, "/recap schedule").text
 

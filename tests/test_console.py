@@ -141,4 +141,4 @@ def test_quit_ends_the_console_while_input_is_still_open(tmp_path):
     assert "/recap away until YYYY-MM-DD" in out  # the command before /quit ran
     assert "Saved." not in out  # the one after it did not
     later = recapbot(["console"], tmp_path, "/recap status\n")
-    assert "no meeting time yet" in later.stdout  # nothing after /quit reached the database
+    assert "no recap group" in later.stdout  # nothing after /quit reached the database

@@ -11,7 +11,7 @@ from bot.core.model import RecapDraft
 from bot.render.blocks import entry_blocks
 from bot.render.embeds import entry_sections
 from bot.render.markdown import entry_lines, render_digest
-from tests.conftest import person
+from tests.conftest import join, person
 
 UTC = timezone.utc
 MEETING = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -26,6 +26,7 @@ def team(core):
 
 @pytest.fixture
 def filled(core, team, clock):
+    join(core, BOB, CAROL)
     core.recaps.submit(ALICE, RecapDraft(question="Can small models plan?", progress="Reproduced baseline",
                                          failures="Curriculum diverged", questions="Is 3 seeds enough?\n- Which eval?",
                                          plan="Run the ablation"))
@@ -118,7 +119,7 @@ def test_every_platform_heads_each_answer_with_the_forms_own_words(core, filled)
         "slack": str([block.to_dict() for block in entry_blocks(alice)]),
         "discord": "\n".join(title for title, _ in entry_sections(alice)),
         "history": CommandHandler(core).handle(ALICE, "/recap history").text,
-        "app home": str(home_view(core.overview(ALICE)).to_dict()),
+        "app home": str(home_view(core.overviews(ALICE)).to_dict()),
     }
     for where, text in shown.items():
         for spec in TEXT_FIELDS:

@@ -36,6 +36,7 @@ from sqlalchemy import select  # noqa: E402
 from bot.store import tables  # noqa: E402
 from bot.store.db import make_engine  # noqa: E402
 from bot.store.repo import SqlRepository  # noqa: E402
+from tests.conftest import submit_as
 
 T1, TOKEN, CHANNEL = "T0LAB", "xoxb-T0LAB-secret", "C0LAB"
 MEMBERS = 5  # a header and one reply each: 6 parts
@@ -64,7 +65,7 @@ def seed(db_url: str) -> datetime:
             ("digest-lead", "62m"), ("channel", CHANNEL)])
         for i in range(MEMBERS):
             who = Actor(Workspace("slack", T1), f"U{i:04d}", f"Member {i}", "UTC")
-            core.recaps.submit(who, RecapDraft(progress=f"progress of member {i}"))
+            submit_as(core, who, RecapDraft(progress=f"progress of member {i}"))
     finally:
         engine.dispose()
     return meeting

@@ -14,7 +14,7 @@ from bot.core.events import FeedbackGiven
 from bot.core.model import RecapDraft
 from bot.render.markdown import render_digest
 from bot.store import tables
-from tests.conftest import CONSOLE, person
+from tests.conftest import group_of, join, person
 
 UTC = timezone.utc
 MEETING = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Mon 10:00 Berlin; the clock starts Wed 18 Nov
@@ -25,6 +25,7 @@ ALICE, BOB, CAROL = person("alice"), person("Bob", admin=False), person("carol",
 def handler(core):
     handler = CommandHandler(core)
     assert handler.handle(ALICE, '/recap setup meeting="Mon 10:00" tz=Europe/Berlin north-star="Cheap planning"').ok
+    join(core, BOB, CAROL)  # alice made the group; membership is explicit
     return handler
 
 
@@ -46,7 +47,7 @@ def test_the_plan_is_stored_shown_in_the_next_form_and_beside_progress_in_the_di
     form = core.recaps.form(ALICE)
     assert form.last_plan == "Train on 3 seeds" and form.prefill()["plan"] == ""
     say(handler, ALICE, '/recap submit --progress "Only 2 seeds ran" --plan "Third seed"')
-    team = core.teams.team_for(CONSOLE)
+    team = group_of(core)
     [entry] = core.upcoming_digest(team).entries
     assert (entry.previous_plan, entry.recap.plan) == ("Train on 3 seeds", "Third seed")
     text = render_digest(core.upcoming_digest(team))
@@ -109,6 +110,7 @@ def test_at_most_twenty_open_milestones_per_member_and_group(handler, core):
     assert handler.handle(ALICE, "/recap milestone done 5").ok
     assert handler.handle(ALICE, "/recap milestone add One more by 2027-02-01").ok  # room again
     elsewhere = person("alice", "slack:T9")
+    assert handler.handle(elsewhere, '/recap setup meeting="Mon 10:00"').ok
     assert handler.handle(elsewhere, "/recap milestone add In another group by 2027-02-01").text.startswith(
         "Milestone #1")
 
@@ -123,20 +125,20 @@ def test_the_form_lists_open_milestones_and_ticking_one_marks_it_reached(handler
     assert core.recaps.form(ALICE).existing is None  # nothing was saved
     assert "Thanks!" in say(handler, ALICE, '/recap submit --progress "Baseline runs" --done 1')
     assert [m.number for m in core.recaps.form(ALICE).milestones] == [2]
-    [entry] = core.upcoming_digest(core.teams.team_for(CONSOLE)).entries
+    [entry] = core.upcoming_digest(group_of(core)).entries
     assert [m.title for m in entry.reached] == ["Baseline"] and entry.next_due.title == "Paper"
-    text = render_digest(core.upcoming_digest(core.teams.team_for(CONSOLE)))
+    text = render_digest(core.upcoming_digest(group_of(core)))
     assert "_Milestone reached: Baseline._" in text and "_Next milestone: Paper (due Mon 01 Mar 2027)._" in text
     next_cycle(clock)  # reached before the last meeting: not said again
     say(handler, ALICE, '/recap submit --progress "Writing"')
-    [entry] = core.upcoming_digest(core.teams.team_for(CONSOLE)).entries
+    [entry] = core.upcoming_digest(group_of(core)).entries
     assert entry.reached == ()
 
 
 def test_an_overdue_milestone_is_said_gently(handler, core, clock):
     say(handler, ALICE, "/recap milestone add Baseline by 2026-11-20")
     say(handler, ALICE, '/recap submit --progress "Still on it"')
-    text = render_digest(core.upcoming_digest(core.teams.team_for(CONSOLE)))
+    text = render_digest(core.upcoming_digest(group_of(core)))
     assert "Next milestone: Baseline (was due Fri 20 Nov 2026, past its date)" in text
     assert "overdue" not in text.lower() and "!" not in text  # said, never shouted
     assert "#1 Baseline, due Fri 20 Nov 2026" in say(handler, ALICE, "/recap milestones")
@@ -149,7 +151,7 @@ def test_agenda_questions_are_numbered_and_a_recap_edit_keeps_their_numbers(hand
     say(handler, ALICE, '/recap submit --progress x --questions "Is 3 seeds enough?\n- Which eval?"')
     say(handler, BOB, '/recap submit --progress y --questions "Spare GPU hours?"')
     say(handler, ALICE, '/recap submit --progress x --questions "- Which eval?\nWho reviews?"')
-    agenda = core.upcoming_digest(core.teams.team_for(CONSOLE)).agenda
+    agenda = core.upcoming_digest(group_of(core)).agenda
     assert [(a.number, a.text, a.asker) for a in agenda] == [
         (2, "Which eval?", "alice"), (4, "Who reviews?", "alice"), (3, "Spare GPU hours?", "Bob")]
     assert "#1" not in say(handler, ALICE, "/recap questions")  # its line is gone, so is the question
@@ -166,9 +168,9 @@ def test_answered_closes_a_question_with_the_name_and_note_recorded(handler, cor
     assert "no question #9" in say(handler, BOB, "/recap answered 9")
     assert "#1" not in say(handler, ALICE, "/recap questions") and "#2 Who has the Zeiss?" in say(
         handler, ALICE, "/recap questions")
-    [answered, still] = core.upcoming_digest(core.teams.team_for(CONSOLE)).agenda
+    [answered, still] = core.upcoming_digest(group_of(core)).agenda
     assert answered.answered and not still.answered  # this meeting's own questions stay on its agenda
-    assert "#1 Spare GPU hours? (Bob, answered)" in render_digest(core.upcoming_digest(core.teams.team_for(CONSOLE)))
+    assert "#1 Spare GPU hours? (Bob, answered)" in render_digest(core.upcoming_digest(group_of(core)))
     with engine.connect() as conn:
         row = conn.execute(select(tables.members.c.display_name, tables.question_answers.c.note)
                            .join(tables.members, tables.members.c.id == tables.question_answers.c.member_id)).one()
@@ -178,7 +180,7 @@ def test_answered_closes_a_question_with_the_name_and_note_recorded(handler, cor
 def test_an_open_question_is_carried_three_meetings_then_only_listed_as_still_open(handler, core, clock):
     say(handler, BOB, '/recap submit --progress y --questions "Spare GPU hours?\nWho has the Zeiss?"')
     say(handler, ALICE, "/recap answered 2")
-    team = core.teams.team_for(CONSOLE)
+    team = group_of(core)
     for week in (1, 2, 3):
         next_cycle(clock, week)
         agenda = core.upcoming_digest(team).agenda
@@ -199,7 +201,7 @@ def test_a_skipped_meeting_does_not_count_as_a_carry(handler, core, clock):
     say(handler, BOB, '/recap submit --progress y --questions "Spare GPU hours?"')
     next_cycle(clock)
     assert handler.handle(ALICE, "/recap skip-meeting 2026-12-07").ok
-    team = core.teams.team_for(CONSOLE)
+    team = group_of(core)
     for week in (1, 3, 4):  # the meetings of 30 Nov, 14 Dec, 21 Dec
         next_cycle(clock, week)
         assert [a.number for a in core.upcoming_digest(team).agenda] == [1], week
@@ -209,12 +211,12 @@ def test_a_skipped_meeting_does_not_count_as_a_carry(handler, core, clock):
 
 def test_a_question_of_another_workspace_cannot_be_closed(handler, core):
     say(handler, BOB, '/recap submit --progress y --questions "Spare GPU hours?"')
-    [item] = core.upcoming_digest(core.teams.team_for(CONSOLE)).agenda
+    [item] = core.upcoming_digest(group_of(core)).agenda
     stranger = person("mallory", "slack:T9")
-    CommandHandler(core).handle(stranger, '/recap setup meeting="Mon 10:00"')
+    assert CommandHandler(core).handle(stranger, '/recap setup meeting="Mon 10:00"').ok
     with pytest.raises(UserError, match="not one of this group's"):
         core.questions.answer(stranger, question_id=item.question_id)
-    assert not core.upcoming_digest(core.teams.team_for(CONSOLE)).agenda[0].answered
+    assert not core.upcoming_digest(group_of(core)).agenda[0].answered
 
 
 # -- feedback ------------------------------------------------------------------------------
@@ -222,12 +224,12 @@ def test_feedback_is_stored_told_and_shown_in_the_next_form_the_home_and_history
     say(handler, BOB, '/recap submit --progress "Counted cells"')
     heard = []
     core.events.subscribe(FeedbackGiven, heard.append)
-    [entry] = core.upcoming_digest(core.teams.team_for(CONSOLE)).entries
+    [entry] = core.upcoming_digest(group_of(core)).entries
     feedback = core.feedback.give(CAROL, entry.recap.id, "Try the other stain.\nIt worked for me.")
     assert (feedback.giver, feedback.text) == ("carol", "Try the other stain.\nIt worked for me.")
     [event] = heard
     assert event.member.display_name == "Bob" and event.feedback == feedback
-    assert [f.text for f in core.overview(BOB).feedback] == ["Try the other stain.\nIt worked for me."]
+    assert [f.text for f in core.overviews(BOB)[0].feedback] == ["Try the other stain.\nIt worked for me."]
     assert "- Feedback from carol: Try the other stain." in say(handler, BOB, "/recap history")
     assert core.recaps.form(BOB).feedback == ()  # feedback on this meeting's recap: not "your last"
     next_cycle(clock)
@@ -236,14 +238,14 @@ def test_feedback_is_stored_told_and_shown_in_the_next_form_the_home_and_history
 
 def test_feedback_is_refused_on_ones_own_recap_elsewhere_empty_or_too_long(handler, core):
     say(handler, BOB, '/recap submit --progress "Counted cells"')
-    [entry] = core.upcoming_digest(core.teams.team_for(CONSOLE)).entries
+    [entry] = core.upcoming_digest(group_of(core)).entries
     for who, text, message in [(BOB, "Great work, me", "your own recap"),
                                (person("mallory", "slack:T9"), "hi", "not there any more"),
                                (CAROL, "   \u200b ", "Write your feedback first"),
                                (CAROL, "x" * 3001, "3,001 characters")]:
         with pytest.raises(UserError, match=message):
             core.feedback.give(who, entry.recap.id, text)
-    assert core.overview(BOB).feedback == ()
+    assert core.overviews(BOB)[0].feedback == ()
 
 
 async def test_the_member_gets_a_direct_message_with_the_feedback(core, engine, clock):
@@ -251,6 +253,7 @@ async def test_the_member_gets_a_direct_message_with_the_feedback(core, engine, 
     from tests.test_scheduler import FakeChat, scheduler
 
     CommandHandler(core).handle(ALICE, '/recap setup meeting="Mon 10:00" tz=Europe/Berlin')
+    join(core, BOB, CAROL)
     chat = FakeChat()
     s = scheduler(core, engine, chat, clock)
     subscribe_scheduler(core.events, s)
@@ -265,3 +268,23 @@ async def test_the_member_gets_a_direct_message_with_the_feedback(core, engine, 
     assert user == "bob" and text.startswith("**carol** gave feedback on your recap for **Research group**'s "
                                               "meeting on Mon 23 Nov 2026, 10:00 CET:\nTry the other stain.")
 
+
+
+# -- groups ----------------------------------------------------------------------------------
+def test_milestones_questions_and_search_are_of_the_group_the_command_means(handler, core):
+    assert handler.handle(ALICE, '/recap group new "Reading group" meeting="Thu 16:00"').ok  # alice is in both
+    assert "Milestone #1" in say(handler, ALICE, '/recap milestone add Lab step by 2027-01-01 --group "Research group"')
+    assert "Milestone #1" in say(handler, ALICE, '/recap milestone add Read 3 papers by 2027-01-01 --group "Reading group"')
+    listing = say(handler, ALICE, '/recap milestones --group "Research group"')
+    assert listing.startswith("_Research group:_") and "Lab step" in listing and "Read 3 papers" not in listing
+    assert "You are in several groups" in say(handler, ALICE, "/recap milestones")
+    say(handler, ALICE, '/recap submit --progress x --questions "Which lab microscope?" --group "Research group"')
+    say(handler, ALICE, '/recap submit --progress y --questions "Which paper first?" --group "Reading group"')
+    reading = say(handler, ALICE, '/recap questions --group "Reading group"')
+    assert "#1 Which paper first?" in reading and "microscope" not in reading  # numbered per group
+    assert "Which paper first?" in say(handler, ALICE, '/recap answered 1 --group "Reading group"')
+    assert "#1 Which lab microscope?" in say(handler, ALICE, '/recap questions --group "Research group"')
+    assert "Nothing found" in say(handler, ALICE, '/recap search microscope --group "Reading group"')
+    assert "microscope" in say(handler, ALICE, '/recap search microscope --group "Research group"')
+    # Bob is in the lab only: the reading group's questions are not his to see or close.
+    assert "not a member" in say(handler, BOB, '/recap questions --group "Reading group"')

@@ -1,7 +1,10 @@
-"""Migration 0008 (research memory) on a database in use at 0006, with real rows, on both backends."""
+"""Migration 0008 (research memory) on a database in use, with real rows, on both backends.
+
+The rows are written by today's code, then the schema is taken back to the revision before
+(dropping what 0008 added) and upgraded again."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -12,54 +15,48 @@ from bot.core.model import RecapDraft
 from bot.core.service import Core
 from bot.render.markdown import render_digest
 from bot.store.db import make_engine, upgrade
-from bot.store.tables import UTCDateTime
-from tests.conftest import BACKENDS, drop_pg_schema, new_pg_schema, person
+from tests.conftest import BACKENDS, downgrade, drop_pg_schema, group_of, new_pg_schema, person, submit_as
 
 UTC = timezone.utc
 PAST, COMING = datetime(2026, 11, 16, 9, tzinfo=UTC), datetime(2026, 11, 23, 9, tzinfo=UTC)
 
-# The recaps table as the code of 0006 wrote it (today's code writes a column it lacks).
-OLD_RECAPS = sa.table("recaps", *(sa.column(name, UTCDateTime if name.endswith("_at") else None) for name in (
-    "team_id", "member_id", "meeting_at", "question", "question_changed", "progress", "failures", "questions",
-    "figuring_it_out", "late", "streak", "submitted_at", "updated_at")))
+BEFORE = "0009"  # the revision before research memory (0008 follows the deck's 0009 on main)
 
 
 @pytest.fixture(params=BACKENDS)
-def at_0006(request, tmp_path):
+def engine_at_head(request, tmp_path):
+    """An engine on a database at head, to be filled and then taken back to BEFORE."""
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
         schema = None
     else:
         schema, url = new_pg_schema()
         engine = make_engine(url)
-    upgrade(engine, "0006")
+    upgrade(engine)
     yield engine
     engine.dispose()
     if schema:
         drop_pg_schema(schema)
 
 
-def old_recap(core, engine, who: str, meeting: datetime, streak: int, **fields) -> None:
-    member = core.teams.member_for(person(who))
-    row = dict(question="Can cells count?", question_changed=False, progress="", failures="", questions="",
-               figuring_it_out=False, late=False, streak=streak, submitted_at=core.clock.now(),
-               updated_at=core.clock.now())
-    row.update(fields)
-    with engine.begin() as conn:
-        conn.execute(sa.insert(OLD_RECAPS).values(team_id=member.team_id, member_id=member.id, meeting_at=meeting,
-                                                  **row))
+def recap(core, who: str, progress: str, failures: str = "", questions: str = "") -> None:
+    submit_as(core, person(who), RecapDraft(question="Can cells count?", progress=progress, failures=failures,
+                                            questions=questions))
 
 
-def test_upgrading_keeps_every_digest_and_history_and_opens_the_latest_meetings_questions(at_0006, clock):
-    engine = at_0006
+def test_upgrading_keeps_every_digest_and_history_and_opens_the_latest_meetings_questions(engine_at_head, clock):
+    engine = engine_at_head
     core = Core.build(repository(engine), clock, default_timezone="Europe/Berlin")
-    core.teams.configure(person("alice"), [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin")])
-    old_recap(core, engine, "alice", PAST, 1, progress="Counted 3 cells", failures="The stain bleached",
-              questions="Which microscope?")
-    old_recap(core, engine, "alice", COMING, 2, progress="Counted 40 cells", questions="Spare GPU hours?\n- Who reviews?")
-    old_recap(core, engine, "bob", COMING, 1, progress="Read papers", questions="Is 3 seeds enough?")
-    team = core.teams.team_for(person("alice").workspace)
+    core.teams.setup(person("alice"), [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin")])
+    clock.set(PAST - timedelta(days=2))
+    recap(core, "alice", "Counted 3 cells", "The stain bleached", "Which microscope?")
+    clock.set(COMING - timedelta(days=2))
+    recap(core, "alice", "Counted 40 cells", questions="Spare GPU hours?\n- Who reviews?")
+    recap(core, "bob", "Read papers", questions="Is 3 seeds enough?")
+    team = group_of(core)
+    downgrade(engine, BEFORE)  # the database as it was before research memory, with these rows
     with engine.connect() as conn:  # what the old code showed, read the old way
+        assert "plan" not in {c["name"] for c in sa.inspect(conn).get_columns("recaps")}
         before = conn.execute(sa.text("SELECT member_id, meeting_at, progress, failures, questions, streak "
                                       "FROM recaps ORDER BY id")).all()
 
@@ -92,20 +89,12 @@ def test_upgrading_keeps_every_digest_and_history_and_opens_the_latest_meetings_
     assert core.recaps.form(person("bob")).last_plan == "Write the summary"
 
 
-def test_downgrade_to_0006_and_up_again(at_0006, clock):
-    engine = at_0006
-    upgrade(engine)
+def test_downgrade_and_up_again(engine_at_head, clock):
+    engine = engine_at_head
     core = Core.build(repository(engine), clock, default_timezone="Europe/Berlin")
-    core.teams.configure(person("alice"), [("meeting", "Mon 10:00")])
+    core.teams.setup(person("alice"), [("meeting", "Mon 10:00")])
     core.recaps.submit(person("alice"), RecapDraft(progress="x", plan="y", questions="Which fixative?"))
-    from alembic import command
-
-    from bot.store.db import alembic_config, migration_lock
-
-    with migration_lock(engine) as connection:
-        cfg = alembic_config(engine)
-        cfg.attributes["connection"] = connection
-        command.downgrade(cfg, "0006")
+    downgrade(engine, BEFORE)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT progress FROM recaps")).scalar_one() == "x"
     upgrade(engine)

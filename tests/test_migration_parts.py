@@ -1,47 +1,32 @@
-"""Migration 0004 on a database in use: what was out before parts were recorded stays out."""
+"""Migration 0004 on a database in use: what was out before parts were recorded stays out.
+
+The rows are written by today's code, then the schema is taken back to 0003
+(dropping what 0004 and later added) and upgraded again."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from bot.core.service import Core
 from bot.scheduling import Scheduler
 from bot.store.db import make_engine, upgrade
 from bot.store.ledger import Ledger
-from bot.store.tables import UTCDateTime
 from bot.store.repo import SqlRepository
-from tests.conftest import BACKENDS, drop_pg_schema, new_pg_schema, person
-from tests.test_scheduler import DIGEST_AT, MEETING, REMINDER_AT, FakeChat, setup_team
-
-# The recaps table as it was at 0003: the code of that revision wrote these columns only.
-OLD_RECAPS = sa.table("recaps", *(sa.column(name, UTCDateTime if name.endswith("_at") else None) for name in (
-    "team_id", "member_id", "meeting_at", "question", "question_changed", "progress", "failures", "questions",
-    "figuring_it_out", "late", "streak", "submitted_at", "updated_at")))
-
-
-def submit(core, engine, who: str, progress: str) -> None:
-    """A recap as the old code stored it (today's code writes columns a 0003 database lacks)."""
-    member = core.teams.member_for(person(who))
-    now = core.clock.now()
-    with engine.begin() as conn:
-        conn.execute(sa.insert(OLD_RECAPS).values(
-            team_id=member.team_id, member_id=member.id, meeting_at=MEETING, question="", question_changed=False,
-            progress=progress, failures="", questions="", figuring_it_out=False, late=now >= DIGEST_AT, streak=1,
-            submitted_at=now, updated_at=now))
+from tests.conftest import BACKENDS, downgrade, drop_pg_schema, new_pg_schema, person
+from tests.test_scheduler import DIGEST_AT, MEETING, REMINDER_AT, FakeChat, setup_team, submit
 
 
 @pytest.fixture(params=BACKENDS)
 def at_0003(request, tmp_path):
-    """An engine on a database migrated only up to 0003 (before message parts)."""
+    """An engine on a database to be taken back to 0003 (before message parts) once filled."""
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
         schema = None
     else:
         schema, url = new_pg_schema()
         engine = make_engine(url)
-    upgrade(engine, "0003")
+    upgrade(engine)
     yield engine
     engine.dispose()
     if schema:
@@ -62,12 +47,13 @@ async def test_after_the_upgrade_a_posted_digest_is_not_threaded_again(at_0003, 
     ledger = Ledger(engine)
     # With the old code: the digest went out with alice's recap, then carol wrote late and the
     # process died before threading it.
-    submit(core, engine, "alice", "on time")
+    submit(core, "alice", "on time")
     assert ledger.claim_digest(team.id, MEETING, "old", DIGEST_AT)
     assert ledger.finish_digest(team.id, MEETING, "old", DIGEST_AT, ["old:root"], "#lab", False)
     clock.set(DIGEST_AT + timedelta(minutes=20))
-    submit(core, engine, "carol", "late, never threaded")
+    submit(core, "carol", "late, never threaded")
 
+    downgrade(engine, "0003")
     upgrade(engine)
     chat = FakeChat()
     await Scheduler(core, {"console": chat}, ledger, clock=clock, replica="new").start(aps=False)
@@ -82,6 +68,7 @@ async def test_after_the_upgrade_a_reminder_already_sent_is_not_sent_again(at_00
     bob = core.teams.member_for(person("bob"))
     assert ledger.claim_reminder(bob.id, MEETING, REMINDER_AT)  # sent by the old code
 
+    downgrade(engine, "0003")
     upgrade(engine)
     chat = FakeChat()
     clock.set(REMINDER_AT + timedelta(minutes=30))  # long past the take-over age of a claim

@@ -1,6 +1,7 @@
 """/recap export and /recap forget-me: a person's own data out, or gone from every table."""
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -13,10 +14,12 @@ from sqlalchemy import select
 
 from bot.adapters.slack import tables as slack_tables
 from bot.core.commands import CommandHandler
-from bot.core.model import Actor, RecapDraft, Workspace
+from bot.core.model import Actor, FigureUpload, RecapDraft, Workspace
 from bot.core.replies import ConfirmReply, FileReply, TextReply
 from bot.store import tables
 from bot.store.ledger import Ledger
+from tests.conftest import group_of
+from tests.deck_data import png
 
 ALL_TABLES = [*tables.metadata.sorted_tables, *slack_tables.metadata.sorted_tables]
 
@@ -34,6 +37,7 @@ class Theirs:
 
     member: int
     recaps: set[int] = field(default_factory=set)
+    figures: set[int] = field(default_factory=set)
     questions: set[int] = field(default_factory=set)  # the group questions of their recaps
 
 
@@ -47,9 +51,11 @@ def populate(core, engine, workspace: Workspace, users: list[str]) -> dict[str, 
     for user in users:
         member = core.teams.member_for(actor(user, workspace))
         core.recaps.set_question(actor(user, workspace), f"What does {user} ask?")
+        figure = FigureUpload(png(), f"{user}'s cells", "cells.png")
         core.milestones.add(actor(user, workspace), ["Count", "cells", "by", "2027-01-15"])
         result = core.recaps.submit(actor(user, workspace), RecapDraft(progress=f"{user} counted cells",
-                                                                       questions=f"Who has {user}'s microscope?"))
+                                                                       questions=f"Who has {user}'s microscope?",
+                                                                       figures=(figure,)))
         core.recaps.away(actor(user, workspace), ["2026-12-20", "holiday"])
         ledger.claim_reminder(member.id, result.cycle.meeting_at, now)
         ledger.claim_late_update(result.recap.id, result.recap.updated_at, now)
@@ -59,7 +65,8 @@ def populate(core, engine, workspace: Workspace, users: list[str]) -> dict[str, 
         with engine.connect() as conn:
             questions = set(conn.execute(select(tables.group_questions.c.id)
                                          .where(tables.group_questions.c.recap_id == result.recap.id)).scalars())
-        theirs[user] = Theirs(member.id, {result.recap.id}, questions)
+        theirs[user] = Theirs(member.id, {result.recap.id}, {f.id for f in core.recaps.figures(result.recap)},
+                              questions)
     # Each answers the next one's question and gives feedback on their recap (one person: the boss does).
     people = [actor(u, workspace) for u in users]
     for giver, owner, question in zip(people[1:] + people[:1] if len(people) > 1 else [boss], users,
@@ -67,7 +74,7 @@ def populate(core, engine, workspace: Workspace, users: list[str]) -> dict[str, 
         core.questions.answer(giver, number=question, note="ask the imaging lab")
         core.feedback.give(giver, next(iter(theirs[owner].recaps)), "Nice counting; try the other stain.")
     core.teams.configure(boss, [("admins", ",".join(users))])
-    team = core.teams.team_for(workspace)
+    team = group_of(core, workspace)
     meeting = core.upcoming_participation(team).cycle.meeting_at
     ledger.claim_digest(team.id, meeting, "replica-1", now)
     core.skip_meeting(boss, datetime(2026, 12, 7).date())
@@ -90,7 +97,8 @@ def snapshot(engine) -> dict[str, list[dict]]:
 def references(table, row: dict, user: str, theirs: Theirs) -> list[str]:
     """Why this row still points at the person, if it does."""
     found = [f"{key}={value!r}" for key, value in row.items() if isinstance(value, str) and user in value]
-    ids = {"members": {theirs.member}, "recaps": theirs.recaps, "group_questions": theirs.questions}
+    ids = {"members": {theirs.member}, "recaps": theirs.recaps, "recap_figures": theirs.figures,
+           "group_questions": theirs.questions}
     for fk in table.foreign_keys:
         if row[fk.parent.name] in ids.get(fk.column.table.name, ()):
             found.append(f"{fk.parent.name}={row[fk.parent.name]} -> {fk.column.table.name}")
@@ -112,9 +120,9 @@ def test_forget_me_leaves_nothing_of_theirs_in_any_table_and_keeps_everyone_else
     assert snapshot(engine) == before  # asking deletes nothing
     done = handler.confirm(actor(ANN), ask.action)
     assert done.ok and done.text.startswith(
-        "Done: deleted 1 membership, 1 recap, 1 big-picture question version, 1 milestone, 1 question for the group, "
-        "2 questions marked answered, 2 pieces of feedback, 1 away period, 1 reminder sent, "
-        "1 late update posted, 1 message sent, 1 failed post, 1 place in a team's admin list and 1 installer entry of a Slack installation.")
+        "Done: deleted 1 membership, 1 recap, 1 figure, 1 figure image, 1 big-picture question version, 1 milestone, "
+        "1 question for the group, 2 questions marked answered, 2 pieces of feedback, 1 away period, 1 reminder sent, "
+        "1 late update posted, 1 message sent, 1 failed post, 1 place in a group's admin list and 1 installer entry of a Slack installation.")
 
     after = snapshot(engine)
     for table in ALL_TABLES:
@@ -131,7 +139,7 @@ def test_forget_me_leaves_nothing_of_theirs_in_any_table_and_keeps_everyone_else
         else:
             assert after[table.name] == kept, table.name
     # Her digest entry is gone from the coming digest; Bob's stays.
-    team = core.teams.team_for(LAB)
+    team = group_of(core, LAB)
     assert [e.member.user_ref for e in core.upcoming_digest(team).entries] == [BOB]
 
 
@@ -194,8 +202,10 @@ def test_export_holds_every_row_of_theirs_and_nobody_elses(core, engine):
     document = json.loads(data.content)
     records = document["records"]
     assert set(records) == {"members", "member_questions", "recaps", "away_periods", "reminder_sends",
-                            "late_update_posts", "message_parts", "post_failures", "milestones", "group_questions",
-                            "question_answers", "recap_feedback"}
+                            "late_update_posts", "message_parts", "post_failures", "recap_figures", "figure_files",
+                            "milestones", "group_questions", "question_answers", "recap_feedback"}
+    assert records["recap_figures"][0]["caption"] == "U0ANN's cells"
+    assert base64.b64decode(records["figure_files"][0]["data"]["base64"]) == png()  # the image itself
     # The feedback she was given and the one she gave; the answer on her question and the one she gave.
     assert len(records["recap_feedback"]) == 2 and len(records["question_answers"]) == 2
     assert [r["id"] for r in records["members"]] == [theirs[ANN].member]

@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from bot.adapters.console import ConsoleAdapter
-from tests.conftest import CONSOLE
+from tests.conftest import CONSOLE, group_of
 from tests.test_console import recapbot
 
 ALICE_SUBMITS = "/as alice\n/recap setup meeting=\"Mon 10:00\"\n/recap submit --progress \"Counted cells\"\n"
@@ -35,7 +35,7 @@ def test_export_writes_two_private_files_and_says_where(core, tmp_path):
 
 def test_forget_me_asks_and_only_yes_deletes(core, repo, tmp_path):
     run(core, ALICE_SUBMITS, tmp_path)
-    team = core.teams.team_for(CONSOLE)
+    team = group_of(core, CONSOLE)
     out = run(core, "/recap forget-me\nno\n", tmp_path)
     assert "Delete everything recapbot stores about you" in out and "Type yes to go ahead" in out
     assert out.rstrip().endswith("Nothing was deleted.")

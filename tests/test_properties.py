@@ -26,6 +26,7 @@ from bot.core.model import (
 from bot.core.replies import Reply, TextReply
 from bot.core.teams import SETUP_KEYS
 from bot.store import tables as t
+from tests.conftest import group_of
 
 EXAMPLES = int(os.environ.get("RECAPBOT_FUZZ_EXAMPLES", "150"))
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -153,12 +154,12 @@ def test_typed_options_as_discord_sends_them(handler, engine, actor, name, words
 @PROPERTY
 @given(actor=actors, pairs=st.lists(setup_pair, min_size=1, max_size=4))
 def test_any_setup_values_are_saved_clean_or_refused_whole(core, handler, engine, actor, pairs):
-    before = core.teams.team_for(actor.workspace)
+    before = group_of(core, actor.workspace)
     try:
         core.teams.configure(actor, pairs)
     except UserError as exc:
         assert exc.message
-        after = core.teams.team_for(actor.workspace)
+        after = group_of(core, actor.workspace)
         assert (after.name, after.channel, after.north_star, after.admins, after.schedule, after.timezone) == \
             (before.name, before.channel, before.north_star, before.admins, before.schedule, before.timezone)
     assert_store_clean(engine)

@@ -1,4 +1,5 @@
 """Submitting recaps through the core, on SQLite and PostgreSQL, on a fake clock."""
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -6,7 +7,7 @@ import pytest
 from bot.core.errors import FieldErrors, NotAllowed, UserError
 from bot.core.model import MAX_FIELD_CHARS, RecapDraft, Workspace
 from bot.core.replies import FormErrors, TextReply
-from tests.conftest import person
+from tests.conftest import group_of, join, person
 
 UTC = timezone.utc
 ALICE = person("Alice")
@@ -17,7 +18,9 @@ NEXT_MEETING = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def team(core):
-    return core.teams.configure(ALICE, [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin")])
+    team = core.teams.configure(ALICE, [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin")])
+    join(core, BOB)
+    return team
 
 
 def recap_count(repo, team) -> int:
@@ -180,6 +183,7 @@ def test_bad_settings_are_refused_and_change_nothing(core, repo, team, pairs, me
 
 def test_only_admins_change_settings(core, team):
     member = person("Mallory", admin=False)
+    join(core, member)
     with pytest.raises(NotAllowed):
         core.teams.configure(member, [("every", "2")])
     core.teams.configure(ALICE, [("admins", "mallory")])
@@ -197,10 +201,14 @@ def test_biweekly_setup_anchors_on_the_next_meeting(core, team, clock):
 def test_workspaces_never_see_each_others_teams(core, repo, team):
     other = person("Alice", workspace="slack:T2")
     core.recaps.submit(ALICE, RecapDraft(progress="mine"))
-    with pytest.raises(UserError):  # the other workspace's team has no schedule, and no recaps
+    with pytest.raises(UserError, match="no recap group in this workspace"):
         core.recaps.submit(other, RecapDraft(progress="theirs"))
-    other_team = core.teams.team_for(Workspace("slack", "T2"))
-    assert other_team.id != team.id
+    with pytest.raises(UserError, match="No group called"):  # naming a group of another workspace finds nothing
+        core.recaps.submit(replace(other, group=str(team.id)), RecapDraft(progress="theirs"))
+    assert core.groups.in_workspace(Workspace("slack", "T2")) == []
+    core.teams.configure(other, [("meeting", "Tue 10:00")])  # their own group, alone in their workspace
+    other_team = group_of(core, Workspace("slack", "T2"))
+    assert other_team.id != team.id and [g.id for g in core.groups.in_workspace(ALICE.workspace)] == [team.id]
     assert repo.list_members(other_team.id)[0].user_ref == "alice"
     assert repo.recaps_for_meeting(other_team.id, MEETING) == []
 
@@ -222,6 +230,7 @@ def test_submissions_around_the_spring_change_use_local_wall_time(core, clock):
     assert result.cycle.meeting_at == datetime(2026, 3, 30, 8, 0, tzinfo=UTC)  # Mon 10:00 CEST
     assert result.cycle.digest_at == datetime(2026, 3, 30, 6, 0, tzinfo=UTC)
     clock.set(datetime(2026, 3, 30, 6, 30, tzinfo=UTC))  # 08:30 CEST: digest out, meeting ahead
+    join(core, BOB)
     assert core.recaps.submit(BOB, RecapDraft(progress="late")).recap.late
 
 
@@ -247,6 +256,7 @@ def test_moving_the_meeting_keeps_the_recaps_written_for_it(core, team):
 
 def test_every_form_submits_through_one_call_that_confirms_in_the_members_zone(core, team):
     nia = person("Nia")
+    join(core, nia)
     core.teams.set_member_timezone(nia, "America/New_York")
     reply = core.submit_recap(nia, RecapDraft(progress="Ran the assay"))
     assert isinstance(reply, TextReply) and reply.ok
@@ -261,4 +271,4 @@ def test_a_rejected_form_comes_back_as_errors_by_field_and_nothing_is_stored(cor
     assert "3,001 characters" in reply.errors["progress"] and "NUL character" in reply.errors["failures"]
     assert recap_count(repo, team) == 0
     elsewhere = core.submit_recap(person("Zoe", workspace="slack:TNEW"), RecapDraft(progress="hi"))
-    assert isinstance(elsewhere, TextReply) and not elsewhere.ok and "no meeting time yet" in elsewhere.text
+    assert isinstance(elsewhere, TextReply) and not elsewhere.ok and "no recap group in this workspace" in elsewhere.text

@@ -13,7 +13,7 @@ from bot.core.commands import CommandHandler
 from bot.core.model import RecapDraft, Workspace
 from bot.scheduling import Scheduler
 from bot.store.ledger import Ledger
-from tests.conftest import CONSOLE, person
+from tests.conftest import CONSOLE, person, group_of
 
 UTC = timezone.utc
 
@@ -86,7 +86,7 @@ def command(core, text: str, who: str = "alice") -> str:
 def setup_team(core, **extra: str):
     settings = {"meeting": '"Mon 10:00"', "tz": "Europe/Berlin", "channel": "#lab", **extra}
     command(core, "/recap setup " + " ".join(f"{k}={v}" for k, v in settings.items()))
-    return core.teams.team_for(CONSOLE)
+    return group_of(core, CONSOLE)
 
 
 def submit(core, who: str, progress: str = "did things"):
@@ -201,7 +201,7 @@ async def test_a_team_served_by_an_adapter_this_process_lacks_is_left_alone(core
 async def test_a_chat_team_without_a_channel_gets_its_digest_once_a_channel_is_set(core, engine, clock):
     admin = person("alice", workspace="slack:T1")
     core.teams.configure(admin, [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin")])
-    team = core.teams.team_for(Workspace("slack", "T1"))
+    team = group_of(core, Workspace("slack", "T1"))
     chat = FakeChat(needs_channel=True)
     s = Scheduler(core, {"slack": chat}, Ledger(engine), clock=clock, replica="x")
     await run_at(s, clock, DIGEST_AT)
@@ -328,7 +328,7 @@ async def test_the_app_runs_the_scheduler_after_its_adapters(sqlite_url, clock):
     await s.start(aps=False)
     command(app.core, '/recap setup meeting="Mon 10:00" tz=Europe/Berlin')  # the core's event reaches it
     await s.settle()
-    team = app.core.teams.team_for(CONSOLE)
+    team = group_of(app.core, CONSOLE)
     assert s.wake_time(team.id) == REMINDER_AT
     await s.stop()
     app.engine.dispose()

@@ -5,6 +5,7 @@ agree (ranking order is each engine's own, except where one result is clearly be
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -15,7 +16,7 @@ from bot.core.errors import UserError
 from bot.core.model import MARK_END, MARK_START, RecapDraft
 from bot.core.search import PAGE_SIZE
 from bot.store import tables
-from tests.conftest import CONSOLE, person
+from tests.conftest import join, person
 
 UTC = timezone.utc
 START = datetime(2026, 5, 18, 12, tzinfo=UTC)  # a Monday, six months before the meetings below
@@ -28,6 +29,7 @@ def lab(core, clock):
     clock.set(START)
     handler = CommandHandler(core)
     assert handler.handle(ALICE, '/recap setup meeting="Mon 10:00" tz=Europe/Berlin').ok
+    join(core, BOB, CAROL)
     core.recaps.submit(ALICE, RecapDraft(progress="Set up the confocal microscope",
                                          failures="The fluorescent stain bleached after two minutes",
                                          plan="Order a photostable dye"))
@@ -145,5 +147,12 @@ def test_the_index_follows_every_write(lab, core, engine, clock):
 
 def test_another_group_never_sees_these_recaps(lab, core):
     stranger = person("mallory", "slack:T9")
-    CommandHandler(core).handle(stranger, '/recap setup meeting="Mon 10:00"')
+    assert CommandHandler(core).handle(stranger, '/recap setup meeting="Mon 10:00"').ok
     assert found(core, stranger, "stain").hits == [] and found(core, stranger, "week").hits == []
+    # Nor does another group of the same workspace, nor someone outside this one.
+    reading = replace(ALICE, group=None)
+    assert CommandHandler(core).handle(reading, '/recap group new "Reading group" meeting="Thu 16:00"').ok
+    other = replace(ALICE, group="Reading group")
+    assert found(core, other, "stain").hits == []
+    with pytest.raises(UserError, match="not a member of"):
+        found(core, replace(person("zed", admin=False), group="Research group"), "stain")

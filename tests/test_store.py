@@ -13,7 +13,7 @@ from bot.store import tables
 from bot.store.db import make_engine, upgrade
 from bot.store.repo import SqlRepository
 from bot.store.search import include_object
-from tests.conftest import BACKENDS, CONSOLE, drop_pg_schema, new_pg_schema
+from tests.conftest import BACKENDS, CONSOLE, drop_pg_schema, group_of, new_pg_schema
 
 SLACK_T1 = Workspace("slack", "T1")
 
@@ -69,7 +69,7 @@ def test_concurrent_first_use_creates_one_team_and_one_member(engine):
     repo = SqlRepository(engine)
 
     def join(_):
-        team = repo.team_for_workspace(SLACK_T1) or repo.create_team(SLACK_T1, "Lab", "UTC", NOW)
+        team = group_of(repo, SLACK_T1) or repo.create_team(SLACK_T1, "Lab", "UTC", NOW) or group_of(repo, SLACK_T1)
         return repo.create_member(team.id, "U1", "alice", None, NOW).id
 
     with ThreadPoolExecutor(4) as pool:
@@ -83,7 +83,7 @@ def test_a_workspace_is_stored_as_the_same_key_as_before(engine, repo):
     with engine.begin() as conn:
         conn.execute(tables.teams.insert().values(workspace="discord:900", name="Old", timezone="UTC",
                                                   created_at=NOW, updated_at=NOW))
-    old = repo.team_for_workspace(Workspace("discord", "900"))
+    old = group_of(repo, Workspace("discord", "900"))
     assert old is not None and old.workspace == Workspace("discord", "900") and old.workspace.platform == "discord"
     repo.create_team(SLACK_T1, "Lab", "UTC", NOW)
     with engine.connect() as conn:

@@ -8,7 +8,7 @@ from bot.adapters.console import ConsoleAdapter
 from bot.core.commands import CommandHandler, parse_submit_flags
 from bot.core.errors import FieldErrors, UserError
 from bot.core.model import MAX_NAME_CHARS, Actor, RecapDraft
-from tests.conftest import person
+from tests.conftest import person, group_of
 
 ALICE = person("Alice")
 ESCAPE = "\x1b]0;pwn\x07"
@@ -38,11 +38,11 @@ def handler(core):
     ("name", "two\nlines", "must be on one line"),
 ])
 def test_setup_values_are_validated_on_every_backend(core, handler, key, value, message):
-    before = core.teams.team_for(ALICE.workspace)
+    before = group_of(core, ALICE.workspace)
     with pytest.raises(UserError) as exc:
         core.teams.configure(ALICE, [(key, value)])
     assert message in exc.value.message and "Nothing was saved" in exc.value.message
-    assert core.teams.team_for(ALICE.workspace) == before
+    assert group_of(core, ALICE.workspace) == before
 
 
 def test_recap_fields_question_reason_and_timezone_refuse_nul(core, handler):
@@ -91,7 +91,7 @@ async def test_console_as_names_are_validated(core, handler, repo):
     await console.handle_line("/as " + "\u00df" * 50 + "\n")  # casefolds to 100 characters: too long for an id
     assert "terminal escape sequence" in out.getvalue() and "at most 80 characters" in out.getvalue()
     assert console.user == "alice"
-    assert {m.user_ref for m in repo.list_members(core.teams.team_for(ALICE.workspace).id)} == {"alice"}
+    assert {m.user_ref for m in repo.list_members(group_of(core, ALICE.workspace).id)} == {"alice"}
 
 
 @pytest.mark.parametrize("flag, expected", [

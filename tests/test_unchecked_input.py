@@ -17,7 +17,7 @@ from bot.core.service import Core
 from bot.core.replies import TextReply
 from bot.store.db import make_engine
 from bot.store.repo import SqlRepository
-from tests.conftest import person
+from tests.conftest import person, group_of
 
 ALICE = person("Alice")
 HUGE = "9" * 5000
@@ -45,19 +45,19 @@ def handler(core):
     ("/recap " + "x" * 20000, "the limit is 18,000"),
 ])
 def test_numbers_and_dates_out_of_range_get_a_clear_message(handler, core, text, message):
-    before = core.teams.team_for(ALICE.workspace)
+    before = group_of(core, ALICE.workspace)
     reply = handler.handle(ALICE, text)
     assert isinstance(reply, TextReply) and not reply.ok
     assert message in reply.text
     assert len(reply.text) < 1000  # what was typed is not echoed back in full
-    assert core.teams.team_for(ALICE.workspace) == before
+    assert group_of(core, ALICE.workspace) == before
 
 
 def test_a_skip_that_cannot_be_completed_writes_nothing(handler, core):
     """The skip row and the move of its recaps happen together or not at all."""
     with pytest.raises(Exception):
         core.skip_meeting(ALICE, date(9999, 12, 27))  # a Monday, past any parser's range
-    assert core.teams.team_for(ALICE.workspace).skipped == frozenset()
+    assert group_of(core, ALICE.workspace).skipped == frozenset()
     assert handler.handle(ALICE, "/recap skip-meeting 2026-11-30").ok
 
 

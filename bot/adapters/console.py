@@ -1,7 +1,10 @@
 """The console adapter: the bot on standard input and output, no tokens needed.
 
 It reads one command per line, so it works on a terminal and with piped
-input alike. `/as <name>` switches who is typing; a new name joins the team.
+input alike. Console-only switches: `/as <name>` switches who is typing (in a
+workspace with one group, a new name joins it); `/channel <name>` says which
+channel the next commands are typed in (a group's channel means that group),
+`/channel` alone leaves it; `/group <name>` picks a group as a picker would.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -21,15 +25,28 @@ from ..core.delivery import PostParts
 from ..core.errors import UserError
 from ..core.forms import FIGURING_LABEL, MILESTONES_KEY, MILESTONES_LABEL, PROGRESS, TEXT_FIELDS, RecapForm
 from ..core.guard import guard
-from ..core.model import MAX_NAME_CHARS, Actor, Digest, DigestEntry, Member, RecapDraft, Team, Workspace
-from ..core.parsing import shown
+from ..core.model import (
+    MAX_FIGURE_BYTES,
+    MAX_NAME_CHARS,
+    Actor,
+    Digest,
+    DigestEntry,
+    FigureUpload,
+    Member,
+    RecapDraft,
+    Team,
+    Workspace,
+)
+from ..core.parsing import shown, split_args
 from ..core.replies import (
+    ChooseGroupReply,
     ConfirmReply,
     DigestReply,
     FileAttachment,
     FileReply,
     FormErrors,
     FormReply,
+    JoinReply,
     Reply,
     SettingsReply,
     TextReply,
@@ -37,7 +54,8 @@ from ..core.replies import (
 from ..core.service import Core
 from ..core.commands import parse_milestone_numbers
 from ..core.texts import (
-    FORM_REPLACING, NOT_VALID_TEXT, SUBMIT_USAGE, form_feedback, form_intro, form_last_plan, milestone_line, reminder,
+    FORM_REPLACING, NOT_VALID_TEXT, SUBMIT_USAGE, copy_label, form_feedback, form_intro, form_last_plan, milestone_line,
+    reminder,
 )
 from ..core.validation import clean_text
 from ..render.markdown import entry_lines, render_digest
@@ -45,7 +63,9 @@ from ..supervisor import Runner
 from . import core_call
 
 WORKSPACE = Workspace("console", "local")
-BANNER = "recapbot console. Type /recap help for commands, /as <name> to switch person, /quit to leave."
+BANNER = ("recapbot console. Type /recap help for commands, /as <name> to switch person, /channel <name> and "
+          "/group <name> to say where you are, /quit to leave.")
+CONSOLE_ONLY = "Console only: /as <name>, /channel [name], /group [name], /quit."
 # Bytes that are not UTF-8 arrive as lone surrogates (stdin decodes with surrogateescape).
 _UNDECODABLE = re.compile("[\ud800-\udfff]")
 
@@ -94,11 +114,14 @@ class ConsoleAdapter:
             pass
         self.interactive = self.stdin.isatty() if interactive is None else interactive
         self.user = user or _default_user()
+        self.channel: str | None = None  # "#papers" after /channel papers
+        self.group: str | None = None  # after /group NAME
         self.chat = ConsoleChat(self.write)
         self.runner = Runner("console", self.run, ends_process=True)  # end of input ends the bot
 
     def actor(self) -> Actor:
-        return Actor(workspace=WORKSPACE, user_ref=self.user.casefold(), display_name=self.user, is_admin=True)
+        return Actor(workspace=WORKSPACE, user_ref=self.user.casefold(), display_name=self.user, is_admin=True,
+                     channel=self.channel, channel_name=self.channel[1:] if self.channel else None, group=self.group)
 
     def write(self, text: str) -> None:
         self.stdout.write(text.rstrip("\n") + "\n")
@@ -185,24 +208,52 @@ class ConsoleAdapter:
                 self.write(f"Use /as <name>, e.g. /as alice (at most {MAX_NAME_CHARS} characters).")
             else:
                 self.user = name
-                await core_call(self.core.teams.member_for, self.actor())
+                groups = await core_call(self.core.groups.in_workspace, WORKSPACE)
+                if len(groups) == 1:  # the one-group console of before: everyone typing is in it
+                    await core_call(self.core.teams.member_for, self.actor(), groups[0])
                 if self.interactive:
                     self.write(f"You are now {name}.")
             return True
+        if word in ("/channel", "/group"):
+            value = _switch_value(text)
+            if value is not None and word == "/channel":
+                self.channel = "#" + value.lstrip("#") if value else None
+                self.write(f"Now in {self.channel}." if self.channel else "Now outside any channel.")
+            elif value is not None:
+                self.group = value or None
+                self.write(f"Commands now mean the group {value}." if value else "No group picked.")
+            else:
+                self.write(f"Use {word} <name> (at most {MAX_NAME_CHARS} characters), or {word} alone to clear it.")
+            return True
         if word == "/help":
             text = "/recap help"
+        elif word == "/recap" and "--figure" in text:
+            await self._submit_with_figures(text)
+            return True
         elif word != "/recap":
-            self.write(f"Unknown command {shown(word)}. Commands start with /recap; try /recap help. "
-                       "Console only: /as <name>, /quit.")
+            self.write(f"Unknown command {shown(word)}. Commands start with /recap; try /recap help. " + CONSOLE_ONLY)
             return True
         await self.show(await core_call(self.handler.handle, self.actor(), text))
         return True
+
+    async def _submit_with_figures(self, text: str) -> None:
+        """`/recap [submit] --progress ... --figure PATH [--caption TEXT] ...`: the console's own flag,
+        read here on the operator's machine (a chat user's `--figure` never reaches a file)."""
+        try:
+            words = split_args(text)[1:]
+            if words and words[0].lower() == "submit":
+                words = words[1:]
+            rest, figures = read_figure_flags(words)
+        except UserError as exc:
+            self.write(f"Error: {exc.message}")
+            return
+        await self.show(await core_call(self.handler.run, self.actor(), "submit", rest, None, figures))
 
     async def show(self, reply: Reply) -> None:
         if isinstance(reply, TextReply):
             self.write(reply.text if reply.ok else f"Error: {reply.text}")
         elif isinstance(reply, DigestReply):
-            self.write((f"_{reply.note}_\n\n" if reply.note else "") + render_digest(reply.digest))
+            self.write((f"{reply.note}\n\n" if reply.note else "") + render_digest(reply.digest))
         elif isinstance(reply, SettingsReply):
             self.write(reply.text)
         elif isinstance(reply, FormReply):
@@ -212,6 +263,10 @@ class ConsoleAdapter:
             self.write(reply.text + "\nWritten to:\n" + "\n".join(f"  {path}" for path in paths))
         elif isinstance(reply, ConfirmReply):
             await self.confirm(reply)
+        elif isinstance(reply, JoinReply):  # the text says how: `/recap join NAME`
+            self.write(reply.text)
+        elif isinstance(reply, ChooseGroupReply):
+            self.write(reply.text + ("" if reply.joining else " On the console, `/group NAME` picks one."))
 
     async def confirm(self, reply: ConfirmReply) -> None:
         """The console's confirmation button: typing yes (the next line, on a terminal or piped)."""
@@ -233,6 +288,12 @@ class ConsoleAdapter:
         if not self.interactive:
             self.write(f"Error: the form needs a terminal. In scripts use {SUBMIT_USAGE}")
             return
+        actor = replace(self.actor(), group=str(form.group_id))  # the group the form is for
+        for other in form.others:
+            answer = await self._ask(f"{copy_label(other.group_name)}? [y/N]", "")
+            if answer.strip().lower() in ("y", "yes"):
+                form = await core_call(self.core.recaps.form, actor, str(other.group_id))
+                break
         self.write(form_intro(form))
         for line in form_feedback(form.feedback):
             self.write(line)
@@ -256,7 +317,7 @@ class ConsoleAdapter:
                 reply: Reply = FormErrors({MILESTONES_KEY: exc.message})
             else:
                 draft = RecapDraft(figuring_it_out=figuring, milestones_done=done, **values)
-                reply = await core_call(self.core.submit_recap, self.actor(), draft)
+                reply = await core_call(self.core.submit_recap, actor, draft)
             if isinstance(reply, FormErrors):
                 for key, message in reply.errors.items():
                     self.write(f"Error: {message}")
@@ -287,6 +348,41 @@ class ConsoleAdapter:
             return prefill
 
 
+def read_figure_flags(words: list[str]) -> tuple[list[str], tuple[FigureUpload, ...]]:
+    """Take `--figure PATH` (each optionally followed by `--caption TEXT`) out of the words."""
+    rest: list[str] = []
+    figures: list[FigureUpload] = []
+    i = 0
+    while i < len(words):
+        flag, eq, inline = words[i].partition("=")
+        if flag in ("--figure", "--caption"):
+            if eq:
+                value, i = inline, i + 1
+            elif i + 1 < len(words):
+                value, i = words[i + 1], i + 2
+            else:
+                raise UserError(f"{flag} needs a value, e.g. {flag} plot.png.")
+            if flag == "--figure":
+                figures.append(FigureUpload(_read_figure(value), name=Path(value).name))
+            elif not figures:
+                raise UserError("--caption goes after the --figure it describes.")
+            else:
+                figures[-1] = FigureUpload(figures[-1].data, value, figures[-1].name)
+            continue
+        rest.append(words[i])
+        i += 1
+    return rest, tuple(figures)
+
+
+def _read_figure(path: str) -> bytes:
+    """A figure file's bytes; one over the limit is read just past it, so the core refuses it by size."""
+    try:
+        with open(Path(path).expanduser(), "rb") as file:
+            return file.read(MAX_FIGURE_BYTES + 1)
+    except OSError as exc:
+        raise UserError(f"Cannot read the figure {shown(path)}: {exc.strerror or exc}. Nothing was saved.") from None
+
+
 def _input_with(prefill: str) -> str:
     """input() with `prefill` already typed in, editable (readline's startup hook)."""
     try:
@@ -313,6 +409,16 @@ def save_files(directory: Path, files: tuple[FileAttachment, ...]) -> list[Path]
         os.chmod(path, 0o600)  # O_CREAT's mode does not apply to a file that already existed
         paths.append(path)
     return paths
+
+
+def _switch_value(line: str) -> str | None:
+    """The name after /channel or /group ("" clears it); None when it is not a usable name."""
+    try:
+        value = clean_text(line.split(maxsplit=1)[1] if len(line.split(maxsplit=1)) > 1 else "", "The name",
+                           MAX_NAME_CHARS)
+    except UserError:
+        return None
+    return value.strip().strip('"').strip()
 
 
 def _preview(text: str, width: int = 60) -> str:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import cycles
 from .model import (
-    AgendaItem, Away, AwayNote, Cycle, Digest, DigestEntry, GroupQuestion, Member, Milestone, Recap, Team,
+    AgendaItem, Away, AwayNote, Cycle, Digest, DigestEntry, Figure, GroupQuestion, Member, Milestone, Recap, Team,
 )
 from .ports import Clock, Repository
 from .streaks import live_streak, required_previous
@@ -67,14 +68,17 @@ class Participation:
 class DigestBuilder:
     _repo: Repository
     clock: Clock
+    # Where a chat platform fetches a figure from (a signed link, core/deck.py); None: no figures.
+    figure_url: Callable[[Figure], str] | None = None
 
     def participation(self, team: Team, meeting_at: datetime) -> Participation:
         schedule = require_schedule(team)
         cycle = cycle_for_meeting(team, meeting_at)
         day = cycles.meeting_local_date(meeting_at, schedule)
         recaps = {r.member_id: r for r in self._repo.recaps_for_meeting(team.id, meeting_at)}
-        members = sorted(
-            (m for m in self._repo.list_members(team.id) if m.joined_at <= meeting_at or m.id in recaps),
+        members = sorted(  # members at that meeting: joined before it and not left by then (or who wrote)
+            (m for m in self._repo.list_members(team.id)
+             if (m.joined_at <= meeting_at and (m.left_at is None or m.left_at > meeting_at)) or m.id in recaps),
             key=_order,
         )
         away = {}
@@ -94,9 +98,9 @@ class DigestBuilder:
         plans = self._repo.previous_plans(team.id, meeting_at) if written else {}
         reached, next_due = self._milestones(team, part.cycle)
         entries = tuple(
-            DigestEntry(member=m, recap=part.recaps[m.id], previous_plan=plans.get(m.id, ""),
-                        reached=reached.get(m.id, ()), next_due=next_due.get(m.id))
-            for m in written
+            replace(e, previous_plan=plans.get(e.member.id, ""), reached=reached.get(e.member.id, ()),
+                    next_due=next_due.get(e.member.id))
+            for e in self.entries([(m, part.recaps[m.id]) for m in written])
         )
         agenda = self._agenda(team, entries, meeting_at)
         away_notes = tuple(
@@ -166,6 +170,14 @@ class DigestBuilder:
                     days[q.meeting_at] = cycles.meeting_local_date(q.meeting_at, schedule)
                 items.append(_item(q, carried_from=days[q.meeting_at]))
         return tuple(items)
+    def entries(self, pairs: list[tuple[Member, Recap]]) -> tuple[DigestEntry, ...]:
+        """Digest entries with each recap's figures, linked for the platform to fetch."""
+        figures = self._repo.figures_for([recap.id for _, recap in pairs]) if pairs and self.figure_url else {}
+        url = self.figure_url
+        return tuple(
+            DigestEntry(member, recap, tuple(replace(f, url=url(f)) for f in figures.get(recap.id, ())))
+            for member, recap in pairs
+        )
 
     def _streaks(self, team: Team, part: Participation, meeting_at: datetime) -> dict[int, int]:
         """Streak per member: stored on this cycle's recap, else carried from the last one."""

@@ -78,8 +78,20 @@ def titled_digest_answers(entry: DigestEntry) -> list[tuple[str, str]]:
 
 
 @dataclass(frozen=True)
+class OtherRecap:
+    """The person's latest recap in another group they are in: the form offers to copy its text."""
+
+    group_id: int
+    group_name: str
+    recap: Recap
+
+
+@dataclass(frozen=True)
 class RecapForm:
-    """A form ready to show: the fields, what to pre-fill, and for which meeting."""
+    """A form ready to show: the fields, what to pre-fill, and for which meeting of which group.
+
+    `several` says the person is in more than one group (the form names the group);
+    `others` are their latest recaps elsewhere, `copied` the one copied in, if any."""
 
     meeting_local: datetime
     digest_local: datetime
@@ -88,19 +100,31 @@ class RecapForm:
     last_plan: str = ""  # the plan of the member's recap before this meeting's
     milestones: tuple[Milestone, ...] = ()  # open ones, to tick
     feedback: tuple[Feedback, ...] = ()  # on the member's last recap
+    group_id: int = 0
+    group_name: str = ""
+    several: bool = False
+    others: tuple[OtherRecap, ...] = ()
+    copied: OtherRecap | None = None
+    groups: tuple[tuple[int, str], ...] = ()  # (id, name) of every group the person is in, when several
 
     @property
     def replacing(self) -> bool:
         return self.existing is not None
 
     def prefill(self) -> dict[str, str]:
+        """This membership's question; this cycle's answers when replacing; the copied text when asked."""
         values = {spec.key: "" for spec in TEXT_FIELDS}
         values["question"] = self.question
         if self.existing is not None:
             values.update({spec.key: getattr(self.existing, spec.key) for spec in TEXT_FIELDS})
             values["question"] = self.existing.question or self.question
+        if self.copied is not None:
+            source = self.copied.recap
+            values.update({spec.key: getattr(source, spec.key) for spec in TEXT_FIELDS if spec is not QUESTION})
         return values
 
     @property
     def figuring_it_out(self) -> bool:
+        if self.copied is not None:
+            return self.copied.recap.figuring_it_out
         return bool(self.existing and self.existing.figuring_it_out)

@@ -15,6 +15,10 @@ MAX_NAME_CHARS = 80
 MAX_REASON_CHARS = 200
 MAX_MILESTONE_CHARS = 200
 MAX_OPEN_MILESTONES = 20  # per member and group
+# Figures in a recap (issue 11): a few images, each checked by content (core/figures.py).
+MAX_FIGURES = 4
+MAX_FIGURE_BYTES = 5 * 1024 * 1024
+MAX_CAPTION_CHARS = 200
 
 # A new team's name and timezone until an admin sets them (RECAPBOT_TEAM_NAME, RECAPBOT_TIMEZONE).
 DEFAULT_TEAM_NAME = "Research group"
@@ -89,16 +93,27 @@ class Team:
     admins: tuple[str, ...] = ()
     skipped: frozenset[date] = frozenset()
     created_at: datetime | None = None
+    member_role: str | None = None  # a Discord role id: whoever holds it joins on first use
+
+
+Group = Team  # a group is what a team was: a `teams` row (see notes on groups in README)
 
 
 @dataclass(frozen=True)
 class Member:
+    """One person's membership in one group; a person in two groups has two."""
+
     id: int
     team_id: int
     user_ref: str
     display_name: str
     timezone: str | None
     joined_at: datetime
+    left_at: datetime | None = None  # left the group: kept for history, out of reminders and digests
+
+    @property
+    def active(self) -> bool:
+        return self.left_at is None
 
 
 @dataclass(frozen=True)
@@ -121,8 +136,43 @@ class Away:
 
 
 @dataclass(frozen=True)
+class FigureUpload:
+    """An image someone attached, as received: checked by core/figures.py before anything is stored."""
+
+    data: bytes
+    caption: str = ""
+    name: str = ""  # the file's name as sent, only to say which one is wrong
+
+    def __repr__(self) -> str:  # never dump the bytes into a log
+        return f"FigureUpload(name={self.name!r}, {len(self.data)} bytes)"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A stored figure's metadata; the bytes live behind the FileStore port (core/ports.py).
+
+    `url` is filled in only where a platform must fetch the image itself (a digest).
+    """
+
+    id: int
+    recap_id: int
+    member_id: int
+    team_id: int
+    position: int
+    caption: str
+    mime: str
+    width: int
+    height: int
+    size: int
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class RecapDraft:
-    """What a member typed into the form, before validation."""
+    """What a member typed into the form, before validation.
+
+    `figures` given with a submission replace the recap's figures; none keeps them.
+    """
 
     question: str = ""
     progress: str = ""
@@ -131,6 +181,7 @@ class RecapDraft:
     figuring_it_out: bool = False
     plan: str = ""
     milestones_done: tuple[int, ...] = ()  # numbers of the member's open milestones reached
+    figures: tuple[FigureUpload, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,13 +205,26 @@ class Recap:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is talking to the bot, as an adapter saw them."""
+    """Who is talking to the bot, and where, as an adapter saw them.
+
+    `channel` is the platform's id of the channel the command came from (None in a
+    DM or the App Home), `channel_name` its name (a new group's default name);
+    `group` is an explicit choice (a picker, `--group NAME`: a group id or name);
+    `roles` are the platform roles the person holds (Discord); `mentioned` names the
+    people the command mentions, (user id, display name), as the platform gave them.
+    The core alone decides which group all this means (core/groups.py).
+    """
 
     workspace: Workspace
     user_ref: str
     display_name: str
     timezone: str | None = None
     is_admin: bool = False
+    channel: str | None = None
+    channel_name: str | None = None
+    group: str | None = None
+    roles: tuple[str, ...] = ()
+    mentioned: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,6 +244,7 @@ class DigestEntry:
 
     member: Member
     recap: Recap
+    figures: tuple[Figure, ...] = ()
     previous_plan: str = ""  # what they planned in their recap before this one
     reached: tuple["Milestone", ...] = ()  # milestones reached since the previous meeting
     next_due: "Milestone | None" = None  # their open milestone due first
@@ -316,3 +381,4 @@ class Overview:
     zone: tzinfo
     problem: str | None = None
     feedback: tuple[Feedback, ...] = ()  # the latest feedback on their recaps, newest first
+    team_id: int = 0  # which group this page is about (a person in several groups has one each)

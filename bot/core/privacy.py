@@ -7,6 +7,7 @@ without a change here. This module only labels and formats those rows.
 """
 from __future__ import annotations
 
+import base64
 import json
 import re
 from dataclasses import dataclass
@@ -20,14 +21,18 @@ from .replies import FileAttachment
 
 FORMAT = "recapbot-export/1"
 FORGET = "forget-me"
+DELETE_GROUP = "delete-group-"  # + the group's id
+_ACTION = re.compile(r"forget-me|delete-group-\d{1,12}")
 # A confirmation button older than this does nothing: the person asks again and sees fresh counts.
 CONFIRM_TTL = timedelta(minutes=15)
 
 # What each kind of row is called, singular and plural; other tables show their own name.
 KINDS: dict[str, tuple[str, str]] = {
-    "teams": ("team", "teams"),
+    "teams": ("group", "groups"),
     "members": ("membership", "memberships"),
     "recaps": ("recap", "recaps"),
+    "recap_figures": ("figure", "figures"),
+    "figure_files": ("figure image", "figure images"),
     "member_questions": ("big-picture question version", "big-picture question versions"),
     "milestones": ("milestone", "milestones"),
     "group_questions": ("question for the group", "questions for the group"),
@@ -40,7 +45,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "digest_posts": ("digest posted", "digests posted"),
     "message_parts": ("message sent", "messages sent"),
     "post_failures": ("failed post", "failed posts"),
-    "teams.admins": ("place in a team's admin list", "places in teams' admin lists"),
+    "teams.admins": ("place in a group's admin list", "places in groups' admin lists"),
     "slack_installations.user_id": ("installer entry of a Slack installation",
                                     "installer entries of Slack installations"),
 }
@@ -130,16 +135,19 @@ class Privacy:
     def confirmed(self, token: str) -> str:
         """The action of a confirmation still within CONFIRM_TTL, else a UserError."""
         action, _, issued = token.partition(":")
-        if action != FORGET or not (issued.isascii() and issued.isdigit()) or len(issued) > 12:
+        if not _ACTION.fullmatch(action) or not (issued.isascii() and issued.isdigit()) or len(issued) > 12:
             raise UserError("That button is not one of recapbot's; nothing was done.")
         age = self.clock.now() - datetime.fromtimestamp(int(issued), timezone.utc)
         if not timedelta(minutes=-5) <= age <= CONFIRM_TTL:
-            raise UserError(f"That confirmation expired; nothing was done. Run `/recap {action}` again.")
+            again = f"/recap {action}" if action == FORGET else "/recap group delete NAME"
+            raise UserError(f"That confirmation expired; nothing was done. Run `{again}` again.")
         return action
 
 
 # ------------------------------------------------------------------ formatting
 def _value(value: Any) -> Any:
+    if isinstance(value, (bytes, memoryview)):  # a figure's image: the JSON holds it whole
+        return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).isoformat()
     if isinstance(value, date):
@@ -148,6 +156,8 @@ def _value(value: Any) -> Any:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, (bytes, memoryview)):
+        return f"{len(value):,} bytes (in the JSON file, base64)"
     if isinstance(value, datetime):
         return f"{value.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
     if isinstance(value, date):

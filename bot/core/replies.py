@@ -44,6 +44,7 @@ class SettingsReply:
     text: str
     can_edit: bool
     admin_names: dict[str, str] = field(default_factory=dict)  # user id -> display name
+    note: str = ""  # said before the settings (a group was just created for this channel)
 
 
 @dataclass(frozen=True)
@@ -63,10 +64,14 @@ class FileAttachment:
 
 @dataclass(frozen=True)
 class FileReply:
-    """Files for the person alone (their data export), with a short note."""
+    """Files for the person alone (their data export, a deck), with a short note.
+
+    `sent` is what to say where the files went when a platform delivers them
+    elsewhere (Slack puts them in a direct message); empty: the export's words."""
 
     text: str
     files: tuple[FileAttachment, ...]
+    sent: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,4 +88,29 @@ class ConfirmReply:
     cancelled_text: str
 
 
-Reply = TextReply | FormReply | FormErrors | SettingsReply | DigestReply | FileReply | ConfirmReply
+@dataclass(frozen=True)
+class JoinReply:
+    """The command meant a group the person is not in: offer to join it (a Join button;
+    the console's text says `/recap join`). `then` is the command to carry on with once
+    joined ("submit" opens the form)."""
+
+    text: str
+    group_id: int
+    group_name: str
+    then: str = ""
+
+
+@dataclass(frozen=True)
+class ChooseGroupReply:
+    """The command could mean several groups. The form's picker (Slack's modal select,
+    Discord's select) offers `groups` (id, name); elsewhere the text says how to choose.
+    `joining`: the person is in none of them (picking one joins it)."""
+
+    text: str
+    groups: tuple[tuple[int, str], ...]
+    command: str
+    joining: bool = False
+
+
+Reply = (TextReply | FormReply | FormErrors | SettingsReply | DigestReply | FileReply | ConfirmReply
+         | JoinReply | ChooseGroupReply)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from .errors import UserError
 from .forms import TEXT_FIELDS
+from .groups import Groups, Scope
 from .model import MARK_END, MARK_START, SEARCH_FIELDS, Actor, Member, SearchHit, SearchQuery, Team
 from .parsing import parse_date, parse_positive_int, shown
 from .ports import Repository
@@ -73,17 +74,19 @@ def parse_query(text: str) -> tuple[list[tuple[str, ...]], dict[str, str]]:
 @dataclass
 class SearchService:
     _repo: Repository
+    groups: Groups
     teams: TeamService
 
-    def search(self, actor: Actor, text: str) -> SearchResults:
+    def search(self, who: Actor | Scope, text: str) -> SearchResults:
+        """In the group the command means: for its members and its admins."""
         text = clean_text(text, "The search", MAX_QUERY_CHARS)
         groups, flags = parse_query(text)
         if not groups:
             raise UserError(f"Say what to look for: {USAGE}.")
         if len(groups) > MAX_GROUPS or any(len(w) > MAX_WORD_CHARS for g in groups for w in g):
             raise UserError(f"That search is too long: at most {MAX_GROUPS} words or phrases.")
-        team = self.teams.team_for(actor.workspace)
-        self.teams.member_for(actor, team)
+        scope = who if isinstance(who, Scope) else self.groups.scope(who, admins_too=True)
+        team = scope.team
         member: Member | None = None
         if "--member" in flags:
             member = self.teams.resolve_member(team, flags["--member"])

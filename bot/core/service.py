@@ -5,12 +5,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from . import cycles, texts
+from .deck import DEFAULT_LINK_DAYS, DEFAULT_PUBLIC_URL, DeckService, Exporter
 from .digest import DigestBuilder, Participation
 from .errors import FieldErrors, NotAllowed, UserError
 from .events import Events, ScheduleChanged
 from .feedback import FeedbackService
 from .group_questions import GroupQuestionService
 from .milestones import MilestoneService
+from .groups import Groups
 from .model import (
     DEFAULT_TEAM_NAME,
     DEFAULT_TIMEZONE,
@@ -21,9 +23,9 @@ from .model import (
     Recap,
     RecapDraft,
     Team,
-    Workspace,
 )
-from .ports import Clock, Repository
+from .links import LinkSigner
+from .ports import Clock, FileStore, Repository
 from .privacy import Privacy
 from .recaps import RecapService, meeting_dates
 from .replies import FormErrors, Reply, TextReply
@@ -40,6 +42,7 @@ class Core:
     _repo: Repository
     clock: Clock
     events: Events
+    groups: Groups
     teams: TeamService
     recaps: RecapService
     digests: DigestBuilder
@@ -48,24 +51,37 @@ class Core:
     questions: GroupQuestionService
     feedback: FeedbackService
     search: SearchService
+    deck: DeckService
 
     @classmethod
     def build(cls, repo: Repository, clock: Clock, default_timezone: str = DEFAULT_TIMEZONE,
-              default_team_name: str = DEFAULT_TEAM_NAME, events: Events | None = None) -> "Core":
+              default_team_name: str = DEFAULT_TEAM_NAME, events: Events | None = None,
+              files: FileStore | None = None, links: LinkSigner | None = None,
+              public_url: str = DEFAULT_PUBLIC_URL, link_days: int = DEFAULT_LINK_DAYS,
+              exporters: dict[str, Exporter] | None = None) -> "Core":
+        """`files` keeps figure bytes (none: figures are refused); `links` signs deck links
+        (none: a key of this process only, for tests and one-off tools)."""
         events = events or Events()
-        teams = TeamService(repo, clock, events, default_timezone, default_team_name)
+        groups = Groups(repo, clock, default_timezone, default_team_name)
+        teams = TeamService(repo, clock, events, groups)
+        digests = DigestBuilder(repo, clock)
+        deck = DeckService(repo, clock, groups, teams, digests, files, links or LinkSigner.ephemeral(),
+                           public_url.rstrip("/"), link_days, dict(exporters or {}))
+        digests.figure_url = deck.figure_url
         return cls(
             _repo=repo,
             clock=clock,
             events=events,
+            groups=groups,
             teams=teams,
-            recaps=RecapService(repo, clock, teams, events),
-            digests=DigestBuilder(repo, clock),
+            recaps=RecapService(repo, clock, groups, teams, events, files),
+            digests=digests,
             privacy=Privacy(repo, clock),
-            milestones=MilestoneService(repo, clock, teams),
-            questions=GroupQuestionService(repo, clock, teams),
-            feedback=FeedbackService(repo, clock, teams, events),
-            search=SearchService(repo, teams),
+            milestones=MilestoneService(repo, clock, groups, teams),
+            questions=GroupQuestionService(repo, clock, groups),
+            feedback=FeedbackService(repo, clock, groups, events),
+            search=SearchService(repo, groups, teams),
+            deck=deck,
         )
 
     def submit_recap(self, actor: Actor, draft: RecapDraft) -> Reply:
@@ -78,13 +94,14 @@ class Core:
         except UserError as exc:
             return TextReply(exc.message, ok=False)
         zone = self.teams.member_zone(result.member, result.cycle.team)
-        return TextReply(texts.submitted(result, self.clock.now(), zone))
+        return TextReply(result.scope.say(texts.submitted(result, self.clock.now(), zone)))
 
     # -- reads for adapters and the scheduler (the repository stays the core's own) ------
-    def overview(self, actor: Actor) -> Overview:
-        """What a member's own page shows (Slack's App Home)."""
-        team = self.teams.team_for(actor.workspace)
-        return self.overview_of(team, self.teams.member_for(actor, team))
+    def overviews(self, actor: Actor) -> list[Overview]:
+        """What a person's own page shows (Slack's App Home): one overview per group they are in."""
+        teams = {t.id: t for t in self.groups.in_workspace(actor.workspace)}
+        return [self.overview_of(teams[m.team_id], m)
+                for m in self.groups.memberships(actor.workspace, actor.user_ref) if m.team_id in teams]
 
     def overview_of(self, team: Team, member: Member) -> Overview:
         """The same for a member already at hand (after a RecapSubmitted event, say)."""
@@ -98,19 +115,20 @@ class Core:
             cycle = upcoming_cycle(team, now)
         except UserError as exc:  # no meeting time yet
             return Overview(team.name, question, None, None, "", False, recent[0].streak if recent else 0,
-                            recent, zone, problem=exc.message, feedback=feedback)
+                            recent, zone, problem=exc.message, team_id=team.id, feedback=feedback)
         mine = self._repo.get_recap(member.id, cycle.meeting_at)
         return Overview(
             team_name=team.name, question=question,
             meeting=cycle.meeting_at.astimezone(zone), digest=cycle.digest_at.astimezone(zone),
             digest_relative=texts.relative(cycle.digest_at, now), submitted=mine is not None,
             streak=mine.streak if mine else member_streak(self._repo, team, member, cycle.meeting_at),
-            recent=recent, zone=zone, feedback=feedback,
+            recent=recent, zone=zone, team_id=team.id, feedback=feedback,
         )
 
-    def upcoming_meeting_days(self, workspace: Workspace, count: int) -> list[date]:
-        """The next meetings' local dates (for pickers); an unknown workspace gets no team made for it."""
-        team = self._repo.team_for_workspace(workspace)
+    def upcoming_meeting_days(self, actor: Actor, count: int) -> list[date]:
+        """The next meetings' local dates of the group the actor means (for pickers); none when that
+        is unclear or the group has no meeting time. Creates nothing."""
+        team = self.groups.meant(actor)
         if team is None or team.schedule is None:
             return []
         return [cycles.meeting_local_date(m, team.schedule) for m in meeting_dates(team, self.clock.now(), count)]
@@ -141,9 +159,9 @@ class Core:
         return self.digests.build(team, meeting)
 
     def skip_meeting(self, actor: Actor, day: date) -> Team:
-        team = self.teams.team_for(actor.workspace)
+        team = self.groups.scope(actor, need_member=False).team
         if not self.teams.can_configure(actor, team):
-            raise NotAllowed("Only workspace admins or this team's admins can skip a meeting.")
+            raise NotAllowed("Only workspace admins or this group's admins can skip a meeting.")
         schedule = require_schedule(team)
         meeting = cycles.meeting_on(day, schedule)
         if meeting is None:

@@ -1,8 +1,5 @@
-"""Teams and members: who belongs where, and the team's settings.
-
-A workspace (a Slack team, a Discord guild, the console) has one team,
-created on first use; a person joins it the first time they use the bot.
-"""
+"""A group's settings and its members' details (a team is a group; core/groups.py decides
+which group a command means and who is in it)."""
 from __future__ import annotations
 
 import re
@@ -13,17 +10,14 @@ from zoneinfo import ZoneInfo
 from . import cycles
 from .errors import FieldErrors, NotAllowed, UserError
 from .events import Events, ScheduleChanged
+from .groups import MAX_REF_CHARS, MENTION, ROLE, Groups, can_configure, people_refs
 from .model import (
-    DEFAULT_TEAM_NAME,
-    DEFAULT_TIMEZONE,
     MAX_FIELD_CHARS,
-    MAX_NAME_CHARS,
     Actor,
     Cycle,
     Member,
     Schedule,
     Team,
-    Workspace,
 )
 from .parsing import (
     parse_date,
@@ -35,14 +29,11 @@ from .parsing import (
 )
 from .ports import Clock, Repository
 from .texts import settings_refusal
-from .validation import clean_text, name_key, tidy_name
+from .validation import clean_text, name_key
 
-MAX_CHANNEL_CHARS = 120
-MAX_REF_CHARS = 120  # a member's platform id (the column's size)
 MAX_ADMINS_CHARS = 1000  # the whole admins= value: a few dozen names or mentions
 MAX_LEAD = timedelta(days=6)
-# A platform mention: Slack <@U123> or <@U123|name>, Discord <@123> or <@!123>.
-_MENTION = re.compile(r"<@!?([^<>|\s]+)(?:\|[^<>]*)?>")
+_MENTION = MENTION
 
 SETUP_KEYS = {
     "channel": "the channel the digest is posted to",
@@ -54,7 +45,9 @@ SETUP_KEYS = {
     "reminder-lead": "how long before the digest reminders go out, e.g. reminder-lead=24h",
     "north-star": 'the team\'s long-term question, e.g. north-star="..." (empty to clear)',
     "admins": "who may change settings, comma-separated ids or names (empty to clear)",
-    "name": "the team's name, shown on the digest",
+    "name": "the group's name, shown on the digest",
+    "members": "people to add (mentions or ids; on Slack a @user-group; on Discord a @Role, whose holders "
+               "join when they first use /recap)",
 }
 
 
@@ -63,16 +56,9 @@ class TeamService:
     _repo: Repository
     clock: Clock
     events: Events
-    default_timezone: str = DEFAULT_TIMEZONE
-    default_team_name: str = DEFAULT_TEAM_NAME
+    groups: Groups
 
     # -- who is who ------------------------------------------------------------
-    def team_for(self, workspace: Workspace) -> Team:
-        team = self._repo.team_for_workspace(workspace)
-        if team is None:
-            team = self._repo.create_team(workspace, self.default_team_name, self.default_timezone, self.clock.now())
-        return team
-
     def get_team(self, team_id: int) -> Team | None:
         return self._repo.get_team(team_id)
 
@@ -86,39 +72,24 @@ class TeamService:
     def member_by_id(self, member_id: int) -> Member | None:
         return self._repo.get_member_by_id(member_id)
 
-    def known_member(self, workspace: Workspace, user_ref: str) -> Member | None:
-        """Someone already in the workspace's team; unlike `member_for`, creates nothing."""
-        team = self._repo.team_for_workspace(workspace)
-        return self._repo.get_member(team.id, user_ref) if team else None
-
     def member_for(self, actor: Actor, team: Team | None = None) -> Member:
-        """The actor's membership, joining the team on first use."""
-        team = team or self.team_for(actor.workspace)
-        # The platform's name for the person: cleaned, never refused (they did not type it here).
-        name = tidy_name(actor.display_name, actor.user_ref, MAX_NAME_CHARS)
-        member = self._repo.get_member(team.id, actor.user_ref)
-        if member is None:
-            tz = platform_zone(actor)
-            return self._repo.create_member(team.id, actor.user_ref, name, tz, self.clock.now())
-        changes = {}
-        if name != member.display_name:
-            changes["display_name"] = name
-        tz = platform_zone(actor)
-        if tz and tz != member.timezone:
-            changes["timezone"] = tz
-        return self._repo.update_member(member.id, changes) if changes else member
+        """The actor's membership in `team` (default: the group they mean), joining it if needed."""
+        team = team or self.groups.scope(actor, need_member=False).team
+        return self.groups.member_for(actor, team)
 
     def set_member_timezone(self, actor: Actor, text: str) -> Member:
+        """One person, one zone: every membership of theirs in the workspace follows."""
         zone = parse_timezone(text)
-        member = self.member_for(actor)
-        return self._repo.update_member(member.id, {"timezone": zone})
+        scope = self.groups.scope(actor)
+        for member in self.groups.memberships(actor.workspace, actor.user_ref):
+            self._repo.update_member(member.id, {"timezone": zone})
+        return self._repo.get_member_by_id(scope.member.id)
 
     def member_zone(self, member: Member, team: Team) -> ZoneInfo:
         return ZoneInfo(member.timezone or team.timezone)
 
     def can_configure(self, actor: Actor, team: Team) -> bool:
-        """Workspace admins, and the team's admins by platform user id (never by name)."""
-        return actor.is_admin or actor.user_ref in team.admins
+        return can_configure(actor, team)
 
     def resolve_member(self, team: Team, typed: str) -> Member:
         """The one member someone means by a mention, a user id or a display name.
@@ -136,14 +107,14 @@ class TeamService:
         if member is not None:
             return member
         if mention:
-            raise UserError(f"{text} is not a member of this team yet: they need to use `/recap` here once.")
+            raise UserError(f"{text} is not a member of {team.name}: `/recap group add {text}` adds them.")
         key = name_key(ref)
         found = [m for m in self._repo.list_members(team.id) if name_key(m.display_name) == key]
         if len(found) == 1:
             return found[0]
         if not found:
-            raise UserError(f"No member called {shown(ref)} in this team, nor one with that id. "
-                            "Members join by using `/recap` here once; `/recap status` lists them.")
+            raise UserError(f"No member called {shown(ref)} in {team.name}, nor one with that id. "
+                            "People join with `/recap join`; `/recap status` lists the members.")
         listed = ", ".join(f"{m.display_name} ({m.user_ref})" for m in found)
         raise UserError(f"Several members are called {shown(ref)}: {listed}. Use the id of the one you mean.")
 
@@ -153,16 +124,36 @@ class TeamService:
         return {m.user_ref: m.display_name for m in self._repo.list_members(team.id) if m.user_ref in admins}
 
     # -- settings --------------------------------------------------------------
-    def configure(self, actor: Actor, pairs: list[tuple[str, str]]) -> Team:
-        """Apply `key=value` settings all together, or none if any is wrong."""
-        team = self.team_for(actor.workspace)
-        self.member_for(actor, team)  # whoever uses the bot joins its team
-        if not self.can_configure(actor, team):
+    def setup(self, actor: Actor, pairs: list[tuple[str, str]]) -> tuple[Team, bool]:
+        """`/recap setup key=value ...`: configure the group the actor means, or the one made for
+        this channel (groups.setup_target); (the group, whether it was just created). All or
+        nothing: a group made for settings that are refused goes with them."""
+        channel = next((value for key, value in pairs if key.lower() == "channel"), None)
+        team, created = self.groups.setup_target(actor, channel)
+        try:
+            return self.configure(actor, pairs, team), created
+        except UserError:
+            if created:
+                self.groups.delete(actor, team.id)
+            raise
+
+    def configure(self, actor: Actor, pairs: list[tuple[str, str]], team: Team | None = None) -> Team:
+        """Apply `key=value` settings all together, or none if any is wrong (default: as `setup`).
+        `members=` adds people (and a Discord role) once all is checked."""
+        if team is None:
+            return self.setup(actor, pairs)[0]
+        if not can_configure(actor, team):
             raise NotAllowed(settings_refusal())
-        changes = self._changes(team, pairs)
+        people = [value for key, value in pairs if key.lower() == "members"]
+        changes = self._changes(team, [(k, v) for k, v in pairs if k.lower() != "members"], allow_empty=bool(people))
+        if people:
+            self._members_rule(actor, team, people, changes)
         now = self.clock.now()
         before = cycles.next_meeting(team.schedule, now, team.skipped) if team.schedule else None
-        team = self._repo.update_team(team.id, changes, now)
+        team = self._repo.update_team(team.id, changes, now) if changes else team
+        refs = [w for value in people for w in _people_words(value) if not ROLE.fullmatch(w)]
+        if refs:
+            self.groups.add(actor, team, refs)
         if {"meeting_weekday", "meeting_time", "timezone", "every_weeks", "anchor_date",
                 "digest_lead_minutes", "reminder_lead_minutes", "channel"} & changes.keys():
             after = cycles.next_meeting(team.schedule, now, team.skipped) if team.schedule else None
@@ -172,8 +163,25 @@ class TeamService:
             self.events.publish(ScheduleChanged(team))
         return team
 
-    def _changes(self, team: Team, pairs: list[tuple[str, str]]) -> dict:
+    def _members_rule(self, actor: Actor, team: Team, values: list[str], changes: dict) -> None:
+        """members=: a Discord role (<@&id>) becomes the group's member role; check the people now,
+        so that nothing is stored when one of them is not a person."""
+        try:
+            for value in values:
+                words = _people_words(value)
+                roles = [ROLE.fullmatch(w)[1] for w in words if ROLE.fullmatch(w)]
+                if len(roles) > 1:
+                    raise UserError("members= takes one role.")
+                if roles:
+                    changes["member_role"] = roles[0]
+                people_refs([w for w in words if not ROLE.fullmatch(w)])
+        except UserError as exc:
+            raise FieldErrors({"members": exc.message}) from None
+
+    def _changes(self, team: Team, pairs: list[tuple[str, str]], allow_empty: bool = False) -> dict:
         if not pairs:
+            if allow_empty:
+                return {}
             raise UserError("Nothing to change. " + setup_usage())
         changes: dict = {}
         first: date | None = None
@@ -189,10 +197,7 @@ class TeamService:
     def _change(self, team: Team, changes: dict, key: str, value: str) -> date | None:
         """Check one `key=value` into `changes`; returns the date of first=, which needs the rest."""
         if key == "channel":
-            channel = clean_text(value, "channel", MAX_CHANNEL_CHARS)
-            if not channel:
-                raise UserError("channel needs a channel name or id, e.g. channel=#lab.")
-            changes["channel"] = channel
+            changes["channel"] = self.groups.check_channel(self.groups.in_workspace(team.workspace), value, team)
         elif key == "meeting":
             weekday, at = parse_meeting(value)
             changes["meeting_weekday"], changes["meeting_time"] = weekday, at.strftime("%H:%M")
@@ -210,10 +215,7 @@ class TeamService:
         elif key == "admins":
             changes["admins"] = ",".join(self._admin_refs(team, value))
         elif key == "name":
-            name = clean_text(value, "name", MAX_NAME_CHARS)
-            if not name:
-                raise UserError(f"name must be 1 to {MAX_NAME_CHARS} characters.")
-            changes["name"] = name
+            changes["name"] = self.groups.check_name(team.workspace, value, team)
         else:
             raise UserError(f"Unknown setting {shown(key)}. " + setup_usage())
         return None
@@ -224,7 +226,10 @@ class TeamService:
         refs: list[str] = []
         for typed in (part.strip() for part in text.split(",")):
             if typed:
-                ref = self.resolve_member(team, typed).user_ref
+                member = self.resolve_member(team, typed)
+                if not member.active:
+                    raise UserError(f"{member.display_name} left {team.name}; only members can be its admins.")
+                ref = member.user_ref
                 if ref not in refs:
                     refs.append(ref)
         return refs
@@ -247,14 +252,8 @@ class TeamService:
         changes["anchor_date"] = today + timedelta(days=(weekday - today.weekday()) % 7)
 
 
-def platform_zone(actor: Actor) -> str | None:
-    """The timezone the platform gave for the person, if it is a usable IANA name."""
-    if not actor.timezone:
-        return None
-    try:
-        return parse_timezone(actor.timezone)
-    except UserError:
-        return None
+def _people_words(value: str) -> list[str]:
+    return [w for w in re.split(r"[,\s]+", clean_text(value, "members", MAX_ADMINS_CHARS)) if w]
 
 
 def setup_usage() -> str:
@@ -265,7 +264,7 @@ def setup_usage() -> str:
 def require_schedule(team: Team) -> Schedule:
     if team.schedule is None:
         raise UserError(
-            'This team has no meeting time yet. An admin sets it with `/recap setup meeting="Mon 10:00" tz=Europe/Berlin`.'
+            f'{team.name} has no meeting time yet. An admin sets it with `/recap setup meeting="Mon 10:00" tz=Europe/Berlin`.'
         )
     return team.schedule
 

@@ -46,7 +46,16 @@ def settings_refusal(platform_admins: str = "workspace admins") -> str:
 
 
 def form_intro(form: RecapForm) -> str:
-    return f"Recap for the meeting on **{when(form.meeting_local)}**. The digest goes out {when(form.digest_local)}."
+    group = f"**{form.group_name}**'s meeting" if form.several and form.group_name else "the meeting"
+    text = f"Recap for {group} on **{when(form.meeting_local)}**. The digest goes out {when(form.digest_local)}."
+    if form.copied is not None:
+        text += f" Copied from your latest recap in {form.copied.group_name}: change what differs."
+    return text
+
+
+def copy_label(name: str) -> str:
+    """The button or option that copies the person's latest recap from another group."""
+    return f"Copy my recap from {name}"[:75]
 
 
 def form_feedback(feedback: tuple[Feedback, ...]) -> list[str]:
@@ -232,10 +241,12 @@ def submitted(result: SubmitResult, now: datetime, zone) -> str:
         text += f" The digest goes out {when(digest)} ({relative(digest, now)})."
     if result.question_changed:
         text += " Your big-picture question changed since your last recap; the digest will say so."
+    if result.figures:
+        text += f" {result.figures} figure{'s' if result.figures > 1 else ''} attached."
     return text
 
 
-def status(team: Team, part: Participation, me: Member, now: datetime, zone) -> str:
+def status(team: Team, part: Participation, me: Member | None, now: datetime, zone) -> str:
     cycle = part.cycle
     lines = [
         f"**Next meeting:** {when(cycle.meeting_at.astimezone(zone))} ({relative(cycle.meeting_at, now)})",
@@ -248,7 +259,9 @@ def status(team: Team, part: Participation, me: Member, now: datetime, zone) -> 
     away = [m for m in part.members if m.id in part.away and m.id not in part.recaps]
     if away:
         lines.append("**Away:** " + ", ".join(f"{m.display_name} (until {part.away[m.id].until:%a %d %b})" for m in away))
-    if me.id in part.recaps:
+    if me is None:
+        lines.append(f"You are not a member of {team.name} (you see this as an admin).")
+    elif me.id in part.recaps:
         lines.append("You're in. `/recap` lets you edit your recap until the digest goes out.")
     elif me.id in part.away:
         lines.append(f"You are {describe_away(part.away[me.id])}. `/recap back` ends it.")
@@ -308,6 +321,8 @@ def settings(team: Team, admin_names: dict[str, str] | None = None) -> str:
     names = admin_names or {}
     admins = ", ".join(f"{names[ref]} ({ref})" if ref in names else ref for ref in team.admins)
     lines.append(f"- admins: {admins or '(workspace admins only)'}")
+    if team.member_role:
+        lines.append(f"- members: everyone with the role <@&{team.member_role}> joins on first use")
     return "\n".join(lines)
 
 
@@ -329,3 +344,86 @@ def forgotten(counts: dict[str, int]) -> str:
     return (f"Done: deleted {describe_counts(counts)}. Digests not yet posted leave you out. "
             "Messages already posted in the chat stay there. Using recapbot again makes you a member afresh.")
 
+
+
+# -- groups ----------------------------------------------------------------------------
+JOIN_LABEL = "Join"
+JOIN_WRITE_LABEL = "Join and write my recap"
+PICK_GROUP = "Which group is this recap for?"
+
+
+def groups_list(groups: list[Team], counts: dict[int, int], mine: set[int]) -> str:
+    if not groups:
+        return ("This workspace has no recap group yet. An admin creates one with `/recap setup` in the group's "
+                'channel, or `/recap group new "Name" channel=#...`.')
+    lines = [f"**Groups in this workspace ({len(groups)})**"]
+    for g in groups:
+        meeting = g.schedule.describe() if g.schedule else "no meeting time yet"
+        n = counts.get(g.id, 0)
+        lines.append(f"- **{g.name}**: {g.channel or 'no channel'}, {meeting}, {n} member{'s' if n != 1 else ''}"
+                     + (" (you are in it)" if g.id in mine else ""))
+    lines.append("`/recap join NAME` joins one; `/recap leave NAME` leaves it.")
+    return "\n".join(lines)
+
+
+def joined(team: Team, again: bool = True) -> str:
+    if not again:
+        return f"You are already a member of **{team.name}**."
+    return (f"You are now a member of **{team.name}**: you get its reminders and your recaps go to its digest"
+            + (f" in {team.channel}." if team.channel else ".") + " `/recap` writes your recap.")
+
+
+def left(team: Team) -> str:
+    return (f"You left **{team.name}**: no more reminders, and its digests leave you out. Your recaps stay; "
+            f"`/recap join {team.name}` takes you back.")
+
+
+def created(team: Team) -> str:
+    where = f" for {team.channel}" if team.channel else ""
+    return (f"Created the group **{team.name}**{where}; you are its first member. People join with "
+            f"`/recap join` in its channel; `/recap group delete {team.name}` undoes this.")
+
+
+def delete_group_question(team: Team, counts: dict[str, int]) -> str:
+    return (f"**Delete the group {team.name}?** Its settings, members and everything written in it go: "
+            f"{describe_counts(counts)}. This cannot be undone; members can `/recap export` their data first.")
+
+
+def group_deleted(name: str, counts: dict[str, int]) -> str:
+    return f"Deleted the group **{name}**: {describe_counts(counts)} went with it."
+
+
+def people_added(team: Team, added: list[str], already: list[str]) -> str:
+    text = (f"Added to **{team.name}**: {', '.join(added)}." if added else f"Nobody new in **{team.name}**.")
+    if already:
+        text += f" Already members: {', '.join(already)}."
+    return text
+
+
+def people_removed(team: Team, removed: list[str]) -> str:
+    if not removed:
+        return f"Nobody was removed from **{team.name}**: they were not members."
+    return f"Removed from **{team.name}**: {', '.join(removed)}. Their recaps stay."
+
+
+# -- the rolling deck (core/deck.py) ----------------------------------------------
+DECK_FILE_SENT = "Your deck is in your direct messages with recapbot, as a PowerPoint file."
+LINK_REFUSED = ("Get a new link with `/recap deck` in your group's chat (`/recap deck me` for only your "
+                "slides). Links expire after a few days, and when the bot's secret key changes.")
+
+
+def deck_link(url: str, expires: datetime, mine: bool) -> str:
+    what = "your own slides" if mine else "your group's rolling deck"
+    return (f"**Here is {what}:** {url}\n"
+            f"The link is for you: anyone who has it can open it until {when(expires)}. "
+            "`/recap deck` gives a new one; `/recap deck pptx` sends the deck as a PowerPoint file.")
+
+
+def deck_file_note(mine: bool) -> str:
+    return ("Your own slides" if mine else "Your group's rolling deck") + \
+        ", newest meeting first: an agenda slide per meeting, then a slide per member."
+
+
+def figures_note(count: int) -> str:
+    """Under a recap whose figures a chat cannot show (the bot has no public https address)."""
+    return f"{count} figure{'s' if count > 1 else ''}: see them in the deck (/recap deck)."

@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
+    ImageBlock,
     MarkdownTextObject,
     PlainTextObject,
     SectionBlock,
@@ -31,7 +32,7 @@ from slack_sdk.models.blocks import (
 
 from ..core.forms import CHANGED, FIGURING_LABEL, digest_answers
 from ..core.model import WEEKDAYS, Digest, DigestEntry
-from ..core.texts import ANSWERED, GIVE_FEEDBACK, milestone_notes
+from ..core.texts import ANSWERED, GIVE_FEEDBACK, figures_note, milestone_notes
 from .markdown import agenda_parts, meeting_title, participation_lines
 from .split import prefix_within, split, take, utf16_units
 
@@ -46,6 +47,8 @@ MAX_CONTEXT_CHARS = 2_000
 # The buttons of a posted digest (the Slack adapter listens for these action ids).
 FEEDBACK_ACTION = "recap_feedback"  # value: the recap's id
 ANSWERED_ACTION = "question_answered"  # value: the group question's id
+MAX_ALT_CHARS = ImageBlock.alt_text_max_length  # 2,000
+MAX_IMAGE_TITLE_CHARS = ImageBlock.title_max_length  # 2,000
 
 
 # --------------------------------------------------------------------------- text
@@ -196,6 +199,13 @@ def entry_blocks(entry: DigestEntry, actions: bool = False) -> list[Block]:
         blocks += labelled_sections(f"*{escape(title)}*" + (f" _({CHANGED})_" if mark else ""), escape(value))
     if recap.figuring_it_out:
         blocks.append(context(f"_{FIGURING_LABEL}._"))
+    unlinked = sum(1 for f in entry.figures if not f.url)
+    if unlinked:
+        blocks.append(context(f"_{figures_note(unlinked)}_"))
+    for figure in (f for f in entry.figures if f.url):  # Slack fetches each from the bot's signed URL
+        caption = figure.caption or f"Figure {figure.position}"
+        blocks.append(ImageBlock(image_url=figure.url, alt_text=caption[:MAX_ALT_CHARS],
+                                 title=PlainTextObject(text=caption[:MAX_IMAGE_TITLE_CHARS])))
     notes = milestone_notes(entry)
     if notes:
         blocks.append(context(":triangular_flag_on_post: " + " \u00b7 ".join(escape(n) for n in notes)))

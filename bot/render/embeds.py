@@ -179,14 +179,26 @@ def entry_author(entry: DigestEntry) -> str:
         notes.append(FIGURING_LABEL.lower())
     if entry.recap.streak > 1:
         notes.append(f"streak {entry.recap.streak}")
+    unlinked = sum(1 for f in entry.figures if not f.url)
+    if unlinked:
+        notes.append(f"{unlinked} figure{'s' if unlinked > 1 else ''} in the deck")
     return entry.member.display_name + "".join(f" \u00b7 {n}" for n in notes)
 
 
 def render_entry(entry: DigestEntry, actions: bool = False) -> list[Message]:
-    """One member's recap: one message when it fits, more when it does not; in a posted digest
-    (`actions`) its last message carries the "Give feedback" button."""
+    """One member's recap: one message when it fits, more when it does not; then its figures,
+    one embed each (an embed shows one image), fetched by Discord from the figure's signed URL.
+    In a posted digest (`actions`) its last message carries the "Give feedback" button."""
     colour = LATE_COLOUR if entry.recap.late else COLOUR
     messages = _pack(entry_sections(entry), entry_author(entry), colour)
+    for figure in (f for f in entry.figures if f.url):
+        title = fit(figure.caption or f"Figure {figure.position}", TITLE_MAX)
+        embed = discord.Embed(title=title, colour=colour).set_image(url=figure.url)
+        last = messages[-1]
+        if len(last.embeds) >= EMBEDS_PER_MESSAGE or last.embed_units + units(title) > EMBED_TOTAL_MAX:
+            last = Message()
+            messages.append(last)
+        last.embeds.append(embed)
     if actions:
         messages[-1].feedback_for = entry.recap.id
     return messages

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 from ..core import cycles, texts
 from ..core.delivery import PermanentPostError, PostParts, PostTakenOver
-from ..core.model import Digest, DigestEntry, Member, Recap, Team
+from ..core.model import Digest, Member, Recap, Team
 from ..core.ports import Chat
 from ..core.service import Core
 from ..store.ledger import CLAIMED, POSTED, Ledger
@@ -276,7 +276,8 @@ class Poster:
         try:
             parts = await self._parts(key, partial(ledger.record_late_part, recap.id, version, claimed_at, key,
                                                    team.id, recap.member_id))
-            await chat.post_late_update(team, list(digest_refs), DigestEntry(member, recap), parts)
+            [entry] = await asyncio.to_thread(self.core.digests.entries, [(member, recap)])  # with its figures
+            await chat.post_late_update(team, list(digest_refs), entry, parts)
         except asyncio.CancelledError:
             await asyncio.shield(asyncio.to_thread(ledger.release_late_update, recap.id, version, claimed_at))
             raise

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from ..core.model import (
-    Away, Feedback, GroupQuestion, Member, Milestone, QuestionVersion, Recap, Schedule, SearchHit, SearchQuery, Team,
-    Workspace,
+    Away, Feedback, Figure, GroupQuestion, Member, Milestone, QuestionVersion, Recap, Schedule, SearchHit, SearchQuery,
+    Team, Workspace,
 )
 from . import tables as t
 from .search import engine_for
@@ -46,6 +46,7 @@ def _team(row: Row, skipped: frozenset[date]) -> Team:
         admins=admins,
         skipped=skipped,
         created_at=row.created_at,
+        member_role=row.member_role,
     )
 
 
@@ -57,6 +58,7 @@ def _member(row: Row) -> Member:
         display_name=row.display_name,
         timezone=row.timezone,
         joined_at=row.joined_at,
+        left_at=row.left_at,
     )
 
 
@@ -92,6 +94,10 @@ def _group_question(row: Row) -> GroupQuestion:
     answered_by, note = answer or (None, "")
     return GroupQuestion(qid, team_id, number, recap_id, member_id, asker, text, meeting_at, closed_at,
                          answered_by, note or "")
+def _figure(row: Row) -> Figure:
+    return Figure(id=row.id, recap_id=row.recap_id, member_id=row.member_id, team_id=row.team_id,
+                  position=row.position, caption=row.caption, mime=row.mime, width=row.width,
+                  height=row.height, size=row.size)
 
 
 def _away(row: Row) -> Away:
@@ -100,7 +106,7 @@ def _away(row: Row) -> Away:
 
 _TEAM_FIELDS = {
     "name", "timezone", "channel", "meeting_weekday", "meeting_time", "every_weeks",
-    "anchor_date", "digest_lead_minutes", "reminder_lead_minutes", "north_star", "admins",
+    "anchor_date", "digest_lead_minutes", "reminder_lead_minutes", "north_star", "admins", "member_role",
 }
 
 
@@ -116,19 +122,18 @@ class SqlRepository:
 
     # -- teams ---------------------------------------------------------------
     def _load_team(self, conn, row: Row | None) -> Team | None:
-        if row is None:
-            return None
-        days = conn.execute(
-            select(t.skipped_meetings.c.meeting_date).where(t.skipped_meetings.c.team_id == row.id)
-        ).scalars()
-        return _team(row, frozenset(days))
+        return self._load_teams(conn, [row])[0] if row is not None else None
 
-    def team_for_workspace(self, workspace: Workspace) -> Team | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(t.teams).where(t.teams.c.workspace == workspace.key).order_by(t.teams.c.id).limit(1)
-            ).first()
-            return self._load_team(conn, row)
+    def _load_teams(self, conn, rows: Sequence[Row]) -> list[Team]:
+        """Several teams with their skipped days in one more query, whatever their number."""
+        if not rows:
+            return []
+        s = t.skipped_meetings
+        days: dict[int, set[date]] = {row.id: set() for row in rows}
+        for team_id, day in conn.execute(
+                select(s.c.team_id, s.c.meeting_date).where(s.c.team_id.in_(list(days)))):
+            days[team_id].add(day)
+        return [_team(row, frozenset(days[row.id])) for row in rows]
 
     def get_team(self, team_id: int) -> Team | None:
         with self.engine.connect() as conn:
@@ -146,23 +151,36 @@ class SqlRepository:
 
     def list_teams(self) -> list[Team]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t.teams).order_by(t.teams.c.id)).all()
-            return [self._load_team(conn, row) for row in rows]
+            return self._load_teams(conn, conn.execute(select(t.teams).order_by(t.teams.c.id)).all())
 
-    def create_team(self, workspace: Workspace, name: str, timezone: str, now: datetime) -> Team:
+    def create_team(self, workspace: Workspace, name: str, timezone: str, now: datetime,
+                    channel: str | None = None) -> Team | None:
+        """A new group; None when the workspace already has one of that name."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(
+                team_id = conn.execute(
                     insert(t.teams).values(
-                        workspace=workspace.key, name=name, timezone=timezone,
+                        workspace=workspace.key, name=name, timezone=timezone, channel=channel,
                         created_at=now, updated_at=now,
-                    )
-                )
+                    ).returning(t.teams.c.id)
+                ).scalar_one()
         except IntegrityError:
-            pass  # another process created it first: use theirs
-        team = self.team_for_workspace(workspace)
-        assert team is not None
-        return team
+            return None
+        return self.get_team(team_id)
+
+    def delete_team(self, team_id: int) -> dict[str, int]:
+        """A group and every row that hangs off it, in one transaction; the count per table."""
+        counts: dict[str, int] = {}
+        with self.engine.begin() as conn:
+            for table, where in reversed(_owned(t.teams, t.teams.c.id == team_id)):
+                counts[table.name] = conn.execute(delete(table).where(where)).rowcount
+        return {name: n for name, n in counts.items() if n}
+
+    def count_team_records(self, team_id: int) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            counts = {table.name: conn.execute(select(func.count()).select_from(table).where(where)).scalar_one()
+                      for table, where in _owned(t.teams, t.teams.c.id == team_id)}
+        return {name: n for name, n in counts.items() if n}
 
     def update_team(self, team_id: int, changes: dict[str, Any], now: datetime) -> Team:
         unknown = set(changes) - _TEAM_FIELDS
@@ -217,8 +235,15 @@ class SqlRepository:
         assert member is not None
         return member
 
+    def user_memberships(self, workspace: Workspace, user_ref: str) -> list[Member]:
+        """Every membership row of one person in one workspace (left ones too), by group id."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.members).where(_user_members(workspace, user_ref))
+                                .order_by(t.members.c.team_id))
+            return [_member(r) for r in rows]
+
     def update_member(self, member_id: int, changes: dict[str, Any]) -> Member:
-        allowed = {"display_name", "timezone"}
+        allowed = {"display_name", "timezone", "joined_at", "left_at"}
         if set(changes) - allowed:
             raise KeyError(f"not member fields: {sorted(set(changes) - allowed)}")
         with self.engine.begin() as conn:
@@ -451,13 +476,13 @@ class SqlRepository:
         with self.engine.connect() as conn:
             return conn.execute(select(q.c.team_id).where(q.c.id == question_id)).scalar_one_or_none()
 
-    def close_group_question(self, question_id: int, member_id: int, note: str, now: datetime) -> bool:
-        """Close an open question, recording who (and their note); False if it was closed already."""
+    def close_group_question(self, question_id: int, member_id: int | None, note: str, now: datetime) -> bool:
+        """Close an open question, recording who (a member) and their note; False if it was closed already."""
         q = t.group_questions
         with self.engine.begin() as conn:
             closed = conn.execute(update(q).where(q.c.id == question_id, q.c.closed_at.is_(None))
                                   .values(closed_at=now)).rowcount
-            if closed:
+            if closed and member_id is not None:
                 conn.execute(insert(t.question_answers).values(question_id=question_id, member_id=member_id,
                                                                note=note, answered_at=now))
         return bool(closed)
@@ -495,6 +520,54 @@ class SqlRepository:
         """Ranked full-text search over the group's recaps, feedback and answered questions."""
         with self.engine.connect() as conn:
             return engine_for(self.engine.dialect.name).search(conn, team_id, terms, limit, offset)
+    def meetings_held(self, team_id: int, before: datetime | None = None) -> list[datetime]:
+        """Meetings with a recap or a digest posted, newest first."""
+        r, d = t.recaps, t.digest_posts
+        recaps = select(r.c.meeting_at.label("meeting_at")).where(r.c.team_id == team_id)
+        posted = select(d.c.meeting_at.label("meeting_at")).where(d.c.team_id == team_id, d.c.status == "posted")
+        if before is not None:
+            recaps, posted = recaps.where(r.c.meeting_at < before), posted.where(d.c.meeting_at < before)
+        with self.engine.connect() as conn:
+            found = set(conn.execute(recaps.union(posted)).scalars())
+        # SQLite hands back a UNION's datetimes raw: the column type's conversion applies to both.
+        return sorted((t.UTCDateTime().process_result_value(m, None) if m.tzinfo is None else m for m in found),
+                      reverse=True)
+
+    # -- figures -------------------------------------------------------------
+    def replace_figures(self, recap: Recap, figures: list[Figure], now: datetime) -> tuple[list[Figure], list[Figure]]:
+        f = t.recap_figures
+        with self.engine.begin() as conn:
+            old = [_figure(row) for row in conn.execute(select(f).where(f.c.recap_id == recap.id))]
+            conn.execute(delete(f).where(f.c.recap_id == recap.id))
+            for position, figure in enumerate(figures, 1):
+                conn.execute(insert(f).values(
+                    recap_id=recap.id, member_id=recap.member_id, team_id=recap.team_id, position=position,
+                    caption=figure.caption, mime=figure.mime, width=figure.width, height=figure.height,
+                    size=figure.size, created_at=now,
+                ))
+            stored = [_figure(row) for row in conn.execute(
+                select(f).where(f.c.recap_id == recap.id).order_by(f.c.position))]
+        return stored, old
+
+    def delete_figures(self, figure_ids: list[int]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(t.recap_figures).where(t.recap_figures.c.id.in_(figure_ids)))
+
+    def figures_for(self, recap_ids: list[int]) -> dict[int, list[Figure]]:
+        f = t.recap_figures
+        found: dict[int, list[Figure]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(recap_ids), 500):  # bounded IN lists
+                rows = conn.execute(select(f).where(f.c.recap_id.in_(recap_ids[start:start + 500]))
+                                    .order_by(f.c.recap_id, f.c.position))
+                for row in rows:
+                    found.setdefault(row.recap_id, []).append(_figure(row))
+        return found
+
+    def get_figure(self, figure_id: int) -> Figure | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.recap_figures).where(t.recap_figures.c.id == figure_id)).first()
+        return _figure(row) if row else None
 
     # -- away ----------------------------------------------------------------
     def add_away(self, away: Away, now: datetime) -> Away:
@@ -546,7 +619,16 @@ class SqlRepository:
         with self.engine.connect() as conn:
             rows = conn.execute(select(t.teams).where(t.teams.c.workspace == workspace.key)
                                 .order_by(t.teams.c.id)).all()
-            return [self._load_team(conn, row) for row in rows]
+            return self._load_teams(conn, rows)
+
+    def count_members(self, team_ids: Sequence[int]) -> dict[int, int]:
+        """Active members per group (for listings)."""
+        m = t.members
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(m.c.team_id, func.count()).where(m.c.team_id.in_(list(team_ids)),
+                                                                          m.c.left_at.is_(None))
+                                .group_by(m.c.team_id))
+            return {team_id: n for team_id, n in rows}
 
     def user_records(self, workspace: Workspace, user_ref: str) -> dict[str, list[dict[str, Any]]]:
         """Every stored row of one person in one workspace, by table (their export)."""

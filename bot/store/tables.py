@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -77,7 +78,8 @@ teams = Table(
     Column("admins", Text, nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    UniqueConstraint("workspace", "name"),
+    Column("member_role", String(120)),  # Discord role id: its holders join on first use
+    UniqueConstraint("workspace", "name"),  # a workspace holds any number of groups, each name once
 )
 
 members = Table(
@@ -89,7 +91,9 @@ members = Table(
     Column("display_name", String(80), nullable=False),
     Column("timezone", String(64)),
     Column("joined_at", UTCDateTime, nullable=False),
+    Column("left_at", UTCDateTime),  # left the group; the row stays for history (rejoining clears it)
     UniqueConstraint("team_id", "user_ref"),
+    Index("ix_members_user_ref", "user_ref"),  # a person's groups in a workspace
 )
 
 member_questions = Table(
@@ -277,4 +281,31 @@ recap_feedback = Table(
     Column("text", Text, nullable=False),
     Column("given_at", UTCDateTime, nullable=False),
     Index("ix_recap_feedback_recap", "recap_id"),
+)
+
+# Figures in recaps (issue 11): metadata here, the bytes in `figure_files` (the
+# database file store, store/files.py). Both hang off the recap and the member
+# with ON DELETE CASCADE, so forget-me, retention and export cover them.
+recap_figures = Table(
+    "recap_figures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("recap_id", Integer, ForeignKey("recaps.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("caption", String(200), nullable=False, server_default=""),
+    Column("mime", String(40), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("recap_id", "position"),
+)
+
+figure_files = Table(
+    "figure_files",
+    metadata,
+    Column("figure_id", Integer, ForeignKey("recap_figures.id", ondelete="CASCADE"), primary_key=True),
+    Column("data", LargeBinary, nullable=False),  # PostgreSQL bytea, SQLite BLOB
 )

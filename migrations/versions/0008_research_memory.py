@@ -1,7 +1,7 @@
 """research memory: plans, milestones, group questions and their answers, feedback, full-text search
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-02 10:00:00
 
 The recap gains a fifth field (`plan`). Milestones belong to a membership;
@@ -30,7 +30,7 @@ from bot.store.tables import UTCDateTime
 
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

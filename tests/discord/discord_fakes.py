@@ -27,8 +27,9 @@ _ids = itertools.count(600000000000000001)
 
 
 def interaction(kind: int, data: dict, *, guild_id: int | None = GUILD, user_id: int = ALICE, name: str = "Alice",
-                manage_guild: bool = False, message: dict | None = None) -> dict:
-    """An INTERACTION_CREATE payload: in a server channel as a member, or in a DM as a user."""
+                manage_guild: bool = False, message: dict | None = None, channel_id: int = CHANNEL,
+                channel_name: str = "lab", roles: tuple[str, ...] = ()) -> dict:
+    """An INTERACTION_CREATE payload: in a server channel as a member (holding `roles`), or in a DM as a user."""
     iid = next(_ids)
     user = {"id": str(user_id), "username": name.lower(), "discriminator": "0", "avatar": None, "global_name": name}
     payload = {
@@ -40,9 +41,9 @@ def interaction(kind: int, data: dict, *, guild_id: int | None = GUILD, user_id:
         perms = discord.Permissions(manage_guild=manage_guild, send_messages=True, view_channel=True)
         payload.update(
             guild_id=str(guild_id), context=0, guild={"id": str(guild_id), "locale": "en-GB", "features": []},
-            channel={"id": str(CHANNEL), "type": 0, "guild_id": str(guild_id), "name": "lab", "position": 0,
+            channel={"id": str(channel_id), "type": 0, "guild_id": str(guild_id), "name": channel_name, "position": 0,
                      "permission_overwrites": [], "nsfw": False, "parent_id": None, "permissions": str(perms.value)},
-            member={"user": user, "roles": [manager_role(guild_id)] if manage_guild else [],
+            member={"user": user, "roles": ([manager_role(guild_id)] if manage_guild else []) + list(roles),
                     "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False,
                     "mute": False, "flags": 0, "permissions": str(perms.value)},
         )
@@ -94,6 +95,11 @@ def modal_submit(modal: dict, values: dict[str, str], figuring: bool = False,
 
 def click(button: dict) -> dict:
     return {"custom_id": button["custom_id"], "component_type": 2}
+
+
+def pick(select: dict, value: str) -> dict:
+    """An option chosen in a select menu the bot showed."""
+    return {"custom_id": select["custom_id"], "component_type": 3, "values": [value]}
 
 
 # discord.py runs each handler in a task of its own; a test waits for them, never for time.

@@ -181,6 +181,7 @@ class FakeDiscord:
         self._identified = asyncio.Event()
         self.identify: dict = {}  # what the bot asked for when it connected (intents...)
         self.guilds: list[str] = []  # the servers the bot is in: sent as GUILD_CREATE when it connects
+        self.attachments: dict[str, bytes] = {}  # files attached to commands, served as Discord's CDN does
         self._sequence = itertools.count(1)
 
     def add_channel(self, guild_id: int, name: str = "lab", channel_id: int | None = None) -> str:
@@ -204,6 +205,7 @@ class FakeDiscord:
         r.add_get("/api/v10/users/{uid}", self.get_user)
         r.add_post("/api/v10/users/@me/channels", self.open_dm)
         r.add_get("/gateway", self.gateway)
+        r.add_get("/attachments/{aid}/{name}", self.attachment)
         r.add_post("/api/v10/interactions/{iid}/{token}/callback", self.interaction_callback)
         r.add_post("/api/v10/webhooks/{app}/{token}", self.followup)
         self.runner = web.AppRunner(app)
@@ -214,6 +216,20 @@ class FakeDiscord:
         self.base = f"http://127.0.0.1:{port}/api/v10"
         self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
         return self.base
+
+    def add_attachment(self, attachment_id: int, filename: str, content: bytes,
+                       content_type: str = "image/png") -> dict:
+        """A file someone attached to a command: the `resolved.attachments` entry Discord sends."""
+        self.attachments[str(attachment_id)] = content
+        url = f"{self.base.removesuffix('/api/v10')}/attachments/{attachment_id}/{filename}"
+        return {"id": str(attachment_id), "filename": filename, "size": len(content), "url": url,
+                "proxy_url": url, "content_type": content_type}
+
+    async def attachment(self, request):
+        content = self.attachments.get(request.match_info["aid"])
+        if content is None:
+            return web.Response(status=404)
+        return web.Response(body=content, content_type="application/octet-stream")
 
     async def stop(self) -> None:
         if self.runner:
@@ -325,6 +341,8 @@ class FakeDiscord:
         if body["type"] in (MESSAGE, DEFERRED):
             message = self.message_payload(exchange.payload["channel"]["id"], data)
             out["interaction"]["response_message_id"] = message["id"]
+            if body["type"] == MESSAGE:
+                data["id"] = message["id"]  # so a test can click a component of this first answer
             out["resource"] = {"type": body["type"], "message": message}
         return reply(out)
 

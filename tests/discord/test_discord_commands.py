@@ -24,6 +24,7 @@ from discord_fakes import (
     modal_submit, running, settle,
 )
 from fake_discord_api import DEFERRED, EPHEMERAL, MESSAGE, MODAL, FakeDiscord
+from tests.conftest import group_of
 
 ADMIN = dict(manage_guild=True, user_id=200000000000000002, name="Prof")
 BOB = dict(user_id=300000000000000003, name="Bob")
@@ -66,9 +67,12 @@ async def autocomplete(api, sub, option, current, **kwargs):
     return [(c["name"], c["value"]) for c in callback["data"]["choices"]]
 
 
-async def configure(api):
+async def configure(api, members=({}, BOB)):
+    """The group of the channel, set up by its admin; Alice (the default person) and Bob join it."""
     i = await run(api, "setup", weekday="Mon", time="10:00", timezone="Europe/Berlin", **ADMIN)
     assert "Saved." in i.texts(), i.texts()
+    for who in members:
+        assert "member of" in (await run(api, "join", **who)).texts()
 
 
 async def submit_form(api, values, figuring=False, **who):
@@ -97,15 +101,15 @@ async def test_the_command_discord_shows_is_within_its_limits(bot, api):
     assert recap.get("default_member_permissions") is None  # setup's own rule decides, per team
     subs = {opt["name"]: opt for opt in recap["options"]}
     assert set(subs) == {"submit", "question", "away", "back", "status", "digest", "history", "timezone",
-                         "schedule", "setup", "skip-meeting", "export", "forget-me", "help",
-                         "milestone", "questions", "answered", "search"}
+                         "schedule", "setup", "skip-meeting", "groups", "join", "leave", "group", "deck", "export",
+                         "forget-me", "help", "milestone", "questions", "answered", "search"}
     assert len(subs) <= 25  # Discord's limit of options (subcommands and groups) in one command
     assert [o["name"] for o in subs["milestone"]["options"]] == ["add", "done", "drop", "list"]
     for sub in subs.values():
         assert 1 <= len(sub["description"]) <= 100
         for option in sub.get("options", []):
             assert 1 <= len(option["description"]) <= 100, (sub["name"], option["name"])
-    assert [o["name"] for o in subs["away"]["options"]] == ["until", "reason"]
+    assert [o["name"] for o in subs["away"]["options"]] == ["until", "reason", "group"]
     assert subs["away"]["options"][0]["required"] is True
     assert {o["name"]: o.get("autocomplete") for o in subs["setup"]["options"]}["timezone"] is True
     assert {o["name"]: o.get("autocomplete") for o in subs["setup"]["options"]}["weekday"] is True
@@ -135,7 +139,7 @@ async def test_outside_a_server_gets_a_polite_pointer(bot, api):
 async def test_setup_needs_manage_server(bot, api, core):
     refused = await run(api, "setup", weekday="Mon", time="10:00")
     assert "Only workspace admins" in refused.texts()
-    assert "no meeting time yet" in (await run(api, "status")).texts()
+    assert "no recap group in this workspace" in (await run(api, "status")).texts()
     await configure(api)
     assert "Mon 10:00" in (await run(api, "schedule")).texts()
     i = await run(api, "setup", **ADMIN)  # no options: show settings
@@ -148,7 +152,7 @@ async def test_setup_channel_is_stored_as_a_mention_chat_can_read(bot, api, core
     resolved = {"channels": {cid: {"id": cid, "type": 0, "name": "lab", "permissions": "0"}}}
     i = await run(api, "setup", resolved=resolved, channel=(7, cid), **ADMIN)
     assert "Saved." in i.texts()
-    assert repo.team_for_workspace(Workspace("discord", str(GUILD))).channel == f"<#{cid}>"
+    assert group_of(repo, Workspace("discord", str(GUILD))).channel == f"<#{cid}>"
 
 
 async def test_changing_only_the_time_keeps_the_day(bot, api):
@@ -178,7 +182,7 @@ async def test_timezone_is_set_per_member_and_autocompletes(bot, api, core, repo
     await configure(api)
     i = await run(api, "timezone", zone="America/New_York")
     assert "America/New_York" in i.texts()
-    team = repo.team_for_workspace(Workspace("discord", str(GUILD)))
+    team = group_of(repo, Workspace("discord", str(GUILD)))
     assert repo.get_member(team.id, "100000000000000001").timezone == "America/New_York"
     wrong = await run(api, "timezone", zone="Mars/Olympus")
     assert "Unknown timezone" in wrong.texts()
@@ -271,7 +275,7 @@ async def test_submit_then_question_in_the_second_modal_and_a_second_submit_repl
     assert inputs(second)["question"]["value"] == "Can small models reason?"  # no milestones: no select
     changed = await send(api, MODAL_SUBMIT, modal_submit(second, {"question": "Can tiny models reason?"}))
     assert "Updated your recap" in changed.texts()
-    team = repo.team_for_workspace(Workspace("discord", str(GUILD)))
+    team = group_of(repo, Workspace("discord", str(GUILD)))
     [recap] = repo.recent_recaps(repo.get_member(team.id, "100000000000000001").id, 5)
     assert (recap.question, recap.progress, recap.plan) == ("Can tiny models reason?", "First try",
                                                            "Try a bigger batch")
@@ -291,7 +295,7 @@ async def test_an_empty_form_offers_still_figuring_it_out_as_a_button(bot, api, 
     _, empty = await submit_form(api, {})
     assert "Nothing was saved" in empty.texts()
     assert {b["label"] for b in empty.buttons()} == {"Still figuring it out", "Fix my recap"}
-    team = repo.team_for_workspace(Workspace("discord", str(GUILD)))
+    team = group_of(repo, Workspace("discord", str(GUILD)))
     assert repo.get_member(team.id, "100000000000000001") is None or not repo.recent_recaps(
         repo.get_member(team.id, "100000000000000001").id, 5)
     figured = await press(api, empty, "Still figuring it out")
@@ -327,6 +331,11 @@ async def test_rejected_form_offers_a_fix_button_with_everything_typed(bot, api)
 
 
 async def test_no_schedule_yet_says_what_to_do(bot, api):
+    i = await run(api, "submit")
+    assert i.modal() is None and "no recap group in this workspace" in i.texts()
+    made = await run(api, "setup", **ADMIN)  # in a channel with no group: one is made for it
+    assert "Created the group **lab**" in made.texts()
+    await run(api, "join")
     i = await run(api, "submit")
     assert i.modal() is None and "no meeting time yet" in i.texts()
 
@@ -409,3 +418,41 @@ async def test_a_slow_form_offers_the_button_instead(bot, api, monkeypatch):
     assert i.response_type == MESSAGE and i.modal() is None
     [button] = i.buttons()
     assert button["custom_id"] == f"recapbot:form:{GUILD}" and button["label"] == "Write my recap"
+
+
+# -- figures ------------------------------------------------------------------------------
+async def test_images_attached_to_submit_are_stored_with_the_recap_from_the_form(bot, api, core):
+    from tests.deck_data import png
+
+    await configure(api)
+    plot = api.add_attachment(990000000000000001, "plot.png", png(50, 40))
+    cut = api.add_attachment(990000000000000002, "cut.png", png(300, 300)[:150])
+    opened = await run(api, "submit", resolved={"attachments": {plot["id"]: plot}},
+                       image=(11, plot["id"]), caption="The fit")
+    assert opened.response_type == MODAL
+    done = await send(api, MODAL_SUBMIT, modal_submit(opened.modal(), {"progress": "Fitted"}))
+    assert "1 figure attached" in done.texts()
+    team = group_of(core, Workspace("discord", str(GUILD)))
+    [entry] = core.upcoming_digest(team).entries
+    assert [(f.caption, f.width, f.height) for f in entry.figures] == [("The fit", 50, 40)]
+
+    bad = await run(api, "submit", resolved={"attachments": {cut["id"]: cut}}, image=(11, cut["id"]))
+    refused = await send(api, MODAL_SUBMIT, modal_submit(bad.modal(), {"progress": "Half a plot"}))
+    assert "cut.png" in refused.texts() and "could not be decoded" in refused.texts()
+    [entry] = core.upcoming_digest(team).entries
+    assert entry.recap.progress == "Fitted" and len(entry.figures) == 1  # the refused one stored nothing
+
+
+def test_a_digest_entry_shows_each_figure_as_an_embed_image():
+    from dataclasses import replace
+
+    from bot.core.model import Figure
+    from bot.render.embeds import render_entry
+    from discord_fakes import entry
+
+    figures = tuple(Figure(i, 1, 1, 1, i, f"Figure caption {i}", "image/png", 10, 10, 10,
+                           url=f"https://recap.example.org/figures/fig.{i}") for i in range(1, 5))
+    messages = render_entry(replace(entry("Ann", 1, "short"), figures=figures))
+    images = [e.image.url for m in messages for e in m.embeds if e.image]
+    assert images == [f.url for f in figures]
+    assert all(len(m.embeds) <= 10 for m in messages)

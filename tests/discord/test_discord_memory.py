@@ -13,6 +13,7 @@ from bot.core.model import Actor, RecapDraft, Workspace
 from discord_fakes import COMPONENT, GUILD, MODAL_SUBMIT, interaction, modal_submit, running, settle
 from fake_discord_api import DEFERRED, MODAL, FakeDiscord
 from memory_parts import MemoryParts
+from tests.conftest import group_of, join, submit_as
 
 WS = Workspace("discord", str(GUILD))
 ALICE_ID, BOB_ID = 100000000000000001, 300000000000000003
@@ -41,11 +42,12 @@ def person(i: int) -> Actor:
 
 async def post(core, api, bot, members: int):
     cid = api.add_channel(GUILD)
-    core.teams.configure(person(0), [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin"), ("channel", f"<#{cid}>")])
+    core.teams.setup(person(0), [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin"), ("channel", f"<#{cid}>")])
     for i in range(1, members + 1):
-        core.recaps.submit(person(i), RecapDraft(progress=f"member {i} progress",
+        submit_as(core, person(i), RecapDraft(progress=f"member {i} progress",
                                                  questions=f"Question {i}a?\nQuestion {i}b?"))
-    team = core.teams.team_for(WS)
+    join(core, Actor(WS, str(BOB_ID), "Bob"))  # Bob, who presses the buttons, is in the group
+    team = group_of(core, WS)
     refs = await DiscordChat(bot).post_digest(team, core.upcoming_digest(team), MemoryParts("d").parts())
     assert api.rejected == []
     root = refs[0].split(":")
@@ -104,6 +106,21 @@ async def test_give_feedback_opens_a_one_field_modal_and_stores_it(bot, api, cor
     assert [f.text for f in core.overview_of(team, member).feedback] == ["Try the other stain."]
 
 
+async def test_someone_outside_the_group_is_offered_to_join_instead(bot, api, core):
+    team, messages = await post(core, api, bot, 1)
+    root = messages[0]
+    [select] = [c for c in components(root) if c["type"] == 3]
+    [entry] = [m for m in messages if any(c["type"] == 2 for c in components(m))]
+    [button] = [c for c in components(entry) if c["type"] == 2]
+    eve = dict(user_id=400000000000000004, name="Eve")
+    picked = await act(api, {"custom_id": select["custom_id"], "component_type": 3,
+                             "values": [select["options"][0]["value"]]}, root, **eve)
+    pressed = await act(api, {"custom_id": button["custom_id"], "component_type": 2}, entry, **eve)
+    assert "not a member of **Research group**" in picked.texts() and pressed.modal() is None
+    assert "not a member of **Research group**" in pressed.texts()
+    assert not any(a.answered for a in core.upcoming_digest(team).agenda)
+
+
 async def test_feedback_on_ones_own_recap_is_refused_without_a_modal(bot, api, core):
     team, messages = await post(core, api, bot, 1)
     [entry] = [m for m in messages if any(c["type"] == 2 for c in components(m))]
@@ -117,7 +134,7 @@ async def test_the_second_modal_ticks_milestones_in_a_select(bot, api, core):
     from discord_fakes import APPLICATION_COMMAND, command
 
     alice = Actor(WS, str(ALICE_ID), "Alice", is_admin=True)
-    core.teams.configure(alice, [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin")])
+    core.teams.setup(alice, [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin")])
     for title, due in (("Baseline", "2026-12-20"), ("Paper draft", "2027-03-01")):
         core.milestones.add(alice, [title, "by", due])
     opened = await api.interact(interaction(APPLICATION_COMMAND, command("submit")))
@@ -136,5 +153,5 @@ async def test_the_second_modal_ticks_milestones_in_a_select(bot, api, core):
     await settle()
     assert "Updated your recap" in done.texts()
     assert [m.number for m in core.recaps.form(alice).milestones] == [2]
-    [entry] = core.upcoming_digest(core.teams.team_for(WS)).entries
+    [entry] = core.upcoming_digest(group_of(core, WS)).entries
     assert entry.recap.progress == "Ran it" and [m.title for m in entry.reached] == ["Baseline"]

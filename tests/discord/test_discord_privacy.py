@@ -13,6 +13,7 @@ from bot.adapters.discord_bot.client import RecapBot
 from bot.core.model import Actor, RecapDraft, Workspace
 from discord_fakes import ALICE, APPLICATION_COMMAND, COMPONENT, GUILD, click, command, interaction, running, settle
 from fake_discord_api import EPHEMERAL, FakeDiscord
+from tests.conftest import submit_as
 
 UPDATE_MESSAGE = 7  # the callback type of an edit to the message that holds the pressed button
 WORKSPACE = Workspace("discord", str(GUILD))
@@ -45,11 +46,11 @@ async def send(api, kind, data, **who):
 def alice_submits(core):
     admin = Actor(WORKSPACE, "1", "Prof", is_admin=True)
     core.teams.configure(admin, [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin")])
-    core.recaps.submit(Actor(WORKSPACE, str(ALICE), "Alice"), RecapDraft(progress="Counted cells"))
+    submit_as(core, Actor(WORKSPACE, str(ALICE), "Alice"), RecapDraft(progress="Counted cells"))
 
 
 def is_member(core) -> bool:
-    return core.teams.known_member(WORKSPACE, str(ALICE)) is not None
+    return core.groups.known_member(WORKSPACE, str(ALICE)) is not None
 
 
 async def ask(api):

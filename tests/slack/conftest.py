@@ -45,7 +45,7 @@ async def slack(fake, engine, core):
 async def multi(fake, engine, core):
     """Many workspaces through OAuth (tokens in our database), T1 and T2 configured, none installed."""
     configure_team(core, T1)
-    configure_team(core, T2, channel="C0OTHER")
+    configure_team(core, T2, channel="C0OTHER", members=("U0EVE",))
     app = App(settings=oauth_settings(fake), engine=engine, core=core)
     adapter, task = await start(app)
     async with aiohttp.ClientSession() as session:

@@ -1,12 +1,13 @@
 """A fake Slack for tests and benchmarks: the Web API on loopback, over real HTTP.
 
 It records every call (method, arguments, token) and answers like Slack:
-`auth.test`, `users.info`, `views.open` (including `expired_trigger_id`),
+`auth.test`, `users.info`, `usergroups.users.list`, `views.open` (including `expired_trigger_id`),
 `views.publish`, `chat.postMessage` (rejecting messages that break Slack's
 block limits, as Slack does), `conversations.join`, `conversations.open`,
 `oauth.v2.access`, and the file upload flow of `files_upload_v2`
 (`files.getUploadURLExternal`, the POST to the upload URL,
-`files.completeUploadExternal`, each checked as Slack checks it); any
+`files.completeUploadExternal`, each checked as Slack checks it), `files.info` for a
+file put into a form (`add_file`) and its private download URL (bot token only); any
 method can be made to fail with a status (429 + Retry-After, 500, or a
 405 with an HTML page) for a number of calls, and a channel can answer every post with an error for
 good (`not_in_channel`, `is_archived`...). For fault tests it can SIGKILL a bot
@@ -104,8 +105,11 @@ class FakeSlack:
         self.responses: list[dict] = []  # posts to response_urls, with "_id"
         self.rejected: list[Call] = []
         self.tokens: dict[str, str] = {}  # token -> team_id
+        self.token_users: dict[str, str] = {}  # user token -> its user
         self.users: dict[tuple[str, str], dict] = {}  # (team_id, user_id) -> users.info "user"
         self.expired_triggers: set[str] = set()
+        self.usergroups: dict[tuple[str, str], list[str]] = {}  # (team_id, usergroup id) -> user ids
+        self.scopes: dict[str, set[str]] = {}  # team_id -> scopes granted, when a test narrows them
         self.failures: dict[str, list[tuple[int, dict, dict]]] = {}
         self.channel_errors: dict[str, str] = {}  # channel -> the error every post to it gets
         self.kill: KillSwitch | None = None
@@ -115,6 +119,8 @@ class FakeSlack:
         self.socket_acks: list[dict] = []
         self.uploads: dict[str, dict] = {}  # file id -> filename, length, team, content (once POSTed)
         self.files: list[dict] = []  # completed uploads: id, filename, title, content, channel, comment
+        self.shared: dict[str, dict] = {}  # files people put into a form: id -> team, name, content
+        self.downloads: list[tuple[str, str | None]] = []  # (file id, bearer token) per download
         self._ts = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -125,6 +131,11 @@ class FakeSlack:
     def add_team(self, team_id: str, token: str) -> None:
         self.tokens[token] = team_id
 
+    def add_file(self, team_id: str, file_id: str, name: str, content: bytes) -> dict:
+        """A file someone uploaded into a form's file field; returns the file_input value Slack sends."""
+        self.shared[file_id] = {"team": team_id, "name": name, "content": content}
+        return {"id": file_id, "name": name}
+
     def add_user(self, team_id: str, user_id: str, name: str, tz: str = "Europe/Berlin",
                  admin: bool = False, owner: bool = False) -> None:
         self.users[(team_id, user_id)] = {
@@ -132,6 +143,9 @@ class FakeSlack:
             "tz": tz, "tz_offset": 3600, "is_admin": admin, "is_owner": owner,
             "profile": {"display_name": name, "real_name": name},
         }
+
+    def add_usergroup(self, team_id: str, usergroup: str, users: list[str]) -> None:
+        self.usergroups[(team_id, usergroup)] = list(users)
 
     def fail(self, method: str, times: int = 1, status: int = 429, headers: dict | None = None,
              body: dict | str | None = None) -> None:
@@ -178,6 +192,14 @@ class FakeSlack:
             await asyncio.wait_for(self._changed.wait_for(lambda: len(self.responses) >= count), timeout)
         return self.responses
 
+    async def wait_response(self, text: str, timeout: float = 5.0) -> dict:
+        """The latest response_url post holding `text`, once there is one."""
+        def found():
+            return [r for r in self.responses if text in str(r)]
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: bool(found())), timeout)
+        return found()[-1]
+
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
@@ -188,6 +210,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{file_id}", self._download)
         app.router.add_get("/link", self._socket)
         async def close_sockets(_app):
             for ws in self.sockets:
@@ -238,6 +261,17 @@ class FakeSlack:
         self.responses.append(body)
         await self._notify()
         return web.Response(text="ok")
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """url_private_download: only with a bot token of the file's own workspace (as Slack)."""
+        file_id = request.match_info["file_id"]
+        auth = request.headers.get("Authorization", "")
+        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+        self.downloads.append((file_id, token))
+        shared = self.shared.get(file_id)
+        if shared is None or self.tokens.get(token or "") != shared["team"]:
+            return web.Response(text="<html>sign in</html>", content_type="text/html", status=403)
+        return web.Response(body=shared["content"], content_type="application/octet-stream")
 
     async def _upload(self, request: web.Request) -> web.Response:
         """The upload URL from files.getUploadURLExternal: the bytes, exactly `length` of them."""
@@ -335,7 +369,11 @@ class FakeSlack:
 
     def _answer(self, method: str, args: dict, token: str | None) -> dict:
         if method == "oauth.v2.access":
-            return self.oauth_codes.get(args.get("code", ""), {"ok": False, "error": "invalid_code"})
+            answer = self.oauth_codes.get(args.get("code", ""), {"ok": False, "error": "invalid_code"})
+            authed = answer.get("authed_user") or {}
+            if authed.get("access_token"):  # a user token: auth.test answers with that user, as Slack does
+                self.token_users[authed["access_token"]] = authed["id"]
+            return answer
         if method == "apps.connections.open":
             if token not in self.app_tokens:
                 return {"ok": False, "error": "invalid_auth"}
@@ -344,11 +382,19 @@ class FakeSlack:
         if team is None:
             return {"ok": False, "error": "invalid_auth"}
         if method == "auth.test":
+            if token in self.token_users:
+                return {"ok": True, "team_id": team, "team": team, "user_id": self.token_users[token],
+                        "user": self.token_users[token].lower(), "url": f"https://{team.lower()}.slack.com/"}
             return {"ok": True, "team_id": team, "team": team, "user_id": f"B{team}", "bot_id": f"B{team}",
                     "user": "recapbot", "url": f"https://{team.lower()}.slack.com/"}
         if method == "users.info":
             user = self.users.get((team, args.get("user", "")))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "usergroups.users.list":
+            if team in self.scopes and "usergroups:read" not in self.scopes[team]:
+                return {"ok": False, "error": "missing_scope", "needed": "usergroups:read"}
+            users = self.usergroups.get((team, args.get("usergroup", "")))
+            return {"ok": True, "users": users} if users is not None else {"ok": False, "error": "no_such_subteam"}
         if method == "views.open":
             if args.get("trigger_id") in self.expired_triggers:
                 return {"ok": False, "error": "expired_trigger_id"}
@@ -374,6 +420,13 @@ class FakeSlack:
             if not users.startswith(("U", "W")) or "," in users:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "channel": {"id": "D" + users[1:]}}
+        if method == "files.info":
+            shared = self.shared.get(args.get("file", ""))
+            if shared is None or shared["team"] != team:
+                return {"ok": False, "error": "file_not_found"}
+            file_id = args["file"]
+            return {"ok": True, "file": {"id": file_id, "name": shared["name"], "size": len(shared["content"]),
+                                         "url_private_download": f"{self.url}/files-pri/{file_id}"}}
         if method == "files.getUploadURLExternal":
             return self._get_upload_url(team, args)
         if method == "files.completeUploadExternal":
@@ -400,12 +453,13 @@ _trigger = itertools.count(1)
 
 
 def slash_body(fake: FakeSlack, team: str, user: str, text: str, channel: str = "C0LAB",
-               trigger_id: str | None = None) -> tuple[str, str]:
+               trigger_id: str | None = None, channel_name: str | None = None) -> tuple[str, str]:
     """A form-encoded slash command as Slack sends it; returns (body, trigger_id)."""
     trigger = trigger_id or f"trig.{next(_trigger)}"
     fields = {
         "token": "legacy-verification-token", "team_id": team, "team_domain": team.lower(),
-        "channel_id": channel, "channel_name": "lab", "user_id": user, "user_name": user.lower(),
+        "channel_id": channel, "channel_name": channel_name or ("directmessage" if channel.startswith("D") else "lab"),
+        "user_id": user, "user_name": user.lower(),
         "command": "/recap", "text": text, "api_app_id": "A0RECAP", "is_enterprise_install": "false",
         "response_url": fake.response_url(trigger), "trigger_id": trigger,
     }
@@ -441,6 +495,27 @@ def block_action(team: str, user: str, action_id: str, value: str = "home") -> d
         "actions": [{"action_id": action_id, "block_id": "home_actions", "value": value, "type": "button",
                      "action_ts": f"{time.time():.6f}"}],
         "is_enterprise_install": False, "enterprise": None,
+    }
+
+
+def view_action(team: str, user: str, view: dict, action_id: str, value: str | None = None,
+                selected: str | None = None) -> dict:
+    """A button pressed or an option picked inside a modal we opened (it carries the view)."""
+    action = {"action_id": action_id, "block_id": "x", "action_ts": f"{time.time():.6f}"}
+    if selected is not None:
+        action.update(type="static_select", selected_option={"value": selected, "text": {"type": "plain_text",
+                                                                                            "text": selected}})
+    else:
+        action.update(type="button", value=value)
+    return {
+        "type": "block_actions", "team": {"id": team, "domain": team.lower()},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
+        "api_app_id": "A0RECAP", "token": "legacy-verification-token", "trigger_id": f"trig.{next(_trigger)}",
+        "container": {"type": "view", "view_id": "V0001"},
+        "view": {"id": "V0001", "team_id": team, "type": "modal", "callback_id": view.get("callback_id"),
+                 "private_metadata": view.get("private_metadata", ""), "hash": "1.abc",
+                 "blocks": view.get("blocks"), "state": {"values": {}}},
+        "actions": [action], "is_enterprise_install": False, "enterprise": None,
     }
 
 

@@ -22,6 +22,7 @@ from slack_sdk.oauth.installation_store import Installation
 
 from bot.app import App
 from bot.app import attach_slack as attach
+from bot.app import attach_web
 from bot.supervisor import Supervisor
 from bot.config import Settings
 from bot.core.model import Actor, Workspace
@@ -37,9 +38,12 @@ def slack_actor(user: str, team: str = T1, admin: bool = False) -> Actor:
                  is_admin=admin)
 
 
-def configure_team(core, team: str = T1, channel: str = "C0LAB") -> None:
+def configure_team(core, team: str = T1, channel: str = "C0LAB", members: tuple[str, ...] = (ANN, BOB)) -> None:
+    """The workspace's group on `channel`, with its admin (its creator) and `members` in it."""
     core.teams.configure(slack_actor(ADMIN, team, admin=True),
                          [("meeting", "Mon 10:00"), ("tz", "Europe/Berlin"), ("channel", channel)])
+    for user in members:
+        core.teams.member_for(slack_actor(user, team))
 
 
 class Harness:
@@ -111,7 +115,8 @@ def install(adapter, team: str, token: str, user_token: str | None = None, user:
 
 
 async def start(app: App):
-    """Attach Slack and run the app's runners (its HTTP server, Slack) as `recapbot run` does."""
+    """Attach the web deck and Slack and run the app's runners (its HTTP server, Slack) as `recapbot run` does."""
+    attach_web(app)
     adapter = attach(app)
     task = asyncio.create_task(Supervisor(app.health).run(app.runners))
     started = asyncio.create_task(adapter.started.wait())

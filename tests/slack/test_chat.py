@@ -10,17 +10,18 @@ from slack_harness import ADMIN, ANN, T1, TOKEN1, slack_actor
 
 from bot.core.delivery import PermanentPostError
 from bot.core.model import RecapDraft, Workspace
+from tests.conftest import group_of, submit_as
 
 
 def _team(core):
-    return core.teams.team_for(Workspace("slack", T1))
+    return group_of(core, Workspace("slack", T1))
 
 
 async def test_a_forty_member_digest_with_full_fields_posts_without_a_rejected_message(slack, core):
     for i in range(40):
         slack.fake.add_user(T1, f"U{i:04d}", f"Member {i}")
         text = f"member {i}: " + "results & <notes> " * 170
-        core.recaps.submit(slack_actor(f"U{i:04d}"), RecapDraft(
+        submit_as(core, slack_actor(f"U{i:04d}"), RecapDraft(
             question=text[:3000], progress=text[:3000], failures=text[:3000], questions=text[:3000]))
     team = _team(core)
     slack.fake.fail("chat.postMessage", times=1, status=429, headers={"Retry-After": "0"})
@@ -32,13 +33,13 @@ async def test_a_forty_member_digest_with_full_fields_posts_without_a_rejected_m
     assert root_channel == "C0LAB" and "thread_ts" not in posts[0].args
     assert all(p.args["thread_ts"] == root_ts for p in posts[1:])
     assert all(p.token == TOKEN1 for p in posts)
-    assert "40 of 41 recaps" in posts[0].args["text"]  # the admin who set the team up has not written
+    assert "40 of 43 recaps" in posts[0].args["text"]  # the admin who set the group up, Ann and Bob have not written
     for i in range(40):  # every member has their reply in the thread
         assert any(f"member {i}:" in str(p.args["blocks"]) for p in posts[1:])
 
 
 async def test_late_update_goes_into_the_digest_thread(slack, core):
-    result = core.recaps.submit(slack_actor(ANN), RecapDraft(progress="Late but here"))
+    result = submit_as(core, slack_actor(ANN), RecapDraft(progress="Late but here"))
     team = _team(core)
     digest = core.upcoming_digest(team)
     refs = await slack.adapter.chat.post_late_update(team, ["C0LAB:1700000000.000100"], digest.entries[0],
@@ -65,8 +66,7 @@ async def test_reminder_is_a_dm_with_a_button_that_opens_the_form(slack, core):
 
 
 async def test_posting_for_another_workspace_with_a_single_token_is_refused(slack, core, repo):
-    other = core.teams.team_for(Workspace("slack", "T0ELSEWHERE"))
-    other = repo.update_team(other.id, {"channel": "C0X"}, core.clock.now())
+    other = core.teams.configure(slack_actor(ADMIN, "T0ELSEWHERE", admin=True), [("channel", "C0X")])
     with pytest.raises(PermanentPostError, match="not_installed"):
         await slack.adapter.chat.post_digest(other, core.upcoming_digest(_team(core)), MemoryParts().parts())
     assert slack.fake.called("chat.postMessage") == []
@@ -74,7 +74,7 @@ async def test_posting_for_another_workspace_with_a_single_token_is_refused(slac
 
 def _three_members(core):
     for i in range(3):
-        core.recaps.submit(slack_actor(f"U{i:04d}"), RecapDraft(progress=f"work of member {i}"))
+        submit_as(core, slack_actor(f"U{i:04d}"), RecapDraft(progress=f"work of member {i}"))
 
 
 def _shown(fake) -> list[str]:

@@ -8,10 +8,11 @@ from slack_harness import ADMIN, ANN, BOB, T1, TOKEN1, recap_values, slack_actor
 from fake_slack import sign, slash_body
 
 from bot.core.model import MAX_FIELD_CHARS, Workspace
+from tests.conftest import group_of, submit_as
 
 
 def _member_recap(repo, user):
-    team = repo.team_for_workspace(Workspace("slack", T1))
+    team = group_of(repo, Workspace("slack", T1))
     member = repo.get_member(team.id, user)
     return member and repo.recent_recaps(member.id, 5)
 
@@ -48,8 +49,7 @@ async def test_forged_stale_and_missing_signatures_get_401_and_change_nothing(sl
         assert status == 401
     assert slack.fake.calls == []
     assert slack.fake.responses == []
-    team = repo.team_for_workspace(Workspace("slack", T1))
-    assert repo.get_member(team.id, ANN) is None
+    assert core.recaps.current_question(slack_actor(ANN)) is None  # nothing was stored
 
 
 async def test_recap_opens_prefilled_modal_and_a_submission_is_stored_and_confirmed(slack, core, repo):
@@ -82,7 +82,7 @@ async def test_recap_opens_prefilled_modal_and_a_submission_is_stored_and_confir
 async def test_second_recap_prefills_answers_and_says_it_replaces(slack, core):
     from bot.core.model import RecapDraft
 
-    core.recaps.submit(slack_actor(BOB), RecapDraft(progress="First draft", failures="PCR failed"))
+    submit_as(core, slack_actor(BOB), RecapDraft(progress="First draft", failures="PCR failed"))
     await slack.command(BOB)
     (call,) = await slack.fake.wait_for("views.open")
     view = call.args["view"]
@@ -149,7 +149,7 @@ async def test_setup_channel_mention_is_translated_to_the_channel_id(slack, core
     await slack.command(ADMIN, "setup channel=<#C0NEWLAB|new-lab>")
     (message,) = await slack.fake.wait_responses(1)
     assert "Saved" in _texts(message)
-    assert repo.team_for_workspace(Workspace("slack", T1)).channel == "C0NEWLAB"
+    assert group_of(repo, Workspace("slack", T1)).channel == "C0NEWLAB"
 
 
 async def test_setup_by_a_member_is_politely_refused(slack, core, repo):
@@ -159,7 +159,7 @@ async def test_setup_by_a_member_is_politely_refused(slack, core, repo):
     assert slack.fake.called("views.open") == []
     await slack.command(ANN, "setup channel=<#C0HIJACK|x>")
     await slack.fake.wait_responses(2)
-    assert repo.team_for_workspace(Workspace("slack", T1)).channel == "C0LAB"
+    assert group_of(repo, Workspace("slack", T1)).channel == "C0LAB"
 
 
 async def test_setup_modal_for_an_admin_saves_the_settings(slack, core, repo):
@@ -179,13 +179,14 @@ async def test_setup_modal_for_an_admin_saves_the_settings(slack, core, repo):
     status, answer = await slack.submit(view, values, ADMIN)
     assert answer["response_action"] == "errors" and "tz" in answer["errors"]
     values["tz"]["value"]["value"] = "America/New_York"
-    status, answer = await slack.submit(view, values, ADMIN)  # Ann has never used recapbot here
-    assert answer["response_action"] == "errors" and "Members join by using `/recap`" in answer["errors"]["admins"]
-    await slack.command(ANN, "status")
+    core.groups.leave(slack_actor(ANN))  # Ann is not a member of the group
+    status, answer = await slack.submit(view, values, ADMIN)
+    assert answer["response_action"] == "errors" and "U0ANN left Research group" in answer["errors"]["admins"]
+    await slack.command(ANN, "join")
     await slack.fake.wait_responses(1)
     status, answer = await slack.submit(view, values, ADMIN)
     assert status == 200 and answer is None
-    team = repo.team_for_workspace(Workspace("slack", T1))
+    team = group_of(repo, Workspace("slack", T1))
     assert (team.channel, team.timezone, team.schedule.weekday, team.schedule.every_weeks) == \
         ("C0DIGEST", "America/New_York", 2, 2)
     assert f"{team.schedule.at:%H:%M}" == "14:30"
@@ -210,7 +211,7 @@ async def test_long_answers_go_by_direct_message(slack, core):
     from bot.core.model import RecapDraft
 
     for week in range(5):
-        core.recaps.submit(slack_actor(ANN), RecapDraft(progress=f"week {week} " + "p" * 2990,
+        submit_as(core, slack_actor(ANN), RecapDraft(progress=f"week {week} " + "p" * 2990,
                                                         failures="f" * 3000, questions="q" * 3000))
         core.clock.advance(days=7)
     await slack.command(ANN, "history 5")
@@ -224,7 +225,7 @@ async def test_long_answers_go_by_direct_message(slack, core):
 async def test_digest_preview_is_private_and_users_info_is_cached(slack, core):
     from bot.core.model import RecapDraft
 
-    core.recaps.submit(slack_actor(BOB), RecapDraft(progress="Gel & blot <done>"))
+    submit_as(core, slack_actor(BOB), RecapDraft(progress="Gel & blot <done>"))
     _, digest_trigger = await slack.command(ANN, "digest")
     await slack.command(ANN, "schedule")
     responses = await slack.fake.wait_responses(4)  # a note, the header, Bob's reply; the schedule

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from bot.core import texts
 from bot.core.model import Workspace
+from tests.conftest import group_of
 
 
 async def test_a_database_outage_keeps_the_recap_modal_open_and_is_logged(slack, repo, engine, caplog):
@@ -29,7 +30,7 @@ async def test_a_database_outage_keeps_the_recap_modal_open_and_is_logged(slack,
     assert "my precious text" not in caplog.text
     status, answer = await slack.submit(view, recap_values(progress="my precious text"), ANN)
     assert status == 200 and answer is None
-    team = repo.team_for_workspace(Workspace("slack", T1))
+    team = group_of(repo, Workspace("slack", T1))
     member = repo.get_member(team.id, ANN)
     assert repo.recent_recaps(member.id, 1)[0].progress == "my precious text"
 

@@ -1,9 +1,10 @@
 """The App Home tab: question, this cycle's status, streak, last recaps, a button to the form."""
 from __future__ import annotations
 
-from slack_harness import ANN, T1, slack_actor
+from slack_harness import ADMIN, ANN, T1, slack_actor
 
 from bot.core.model import RecapDraft, Workspace
+from tests.conftest import group_of, submit_as
 
 
 def _text(view: dict) -> str:
@@ -12,7 +13,7 @@ def _text(view: dict) -> str:
 
 async def test_home_shows_question_status_streak_and_recent_recaps(slack, core):
     actor = slack_actor(ANN)
-    core.recaps.submit(actor, RecapDraft(question="Can cells count?", progress="Week one & more"))
+    submit_as(core, actor, RecapDraft(question="Can cells count?", progress="Week one & more"))
     core.clock.advance(days=7)  # the next cycle: one recap behind, none yet for this one
     assert await slack.event({"type": "app_home_opened", "user": ANN, "channel": "D0ANN", "tab": "home",
                               "event_ts": "1.0"}) == 200
@@ -43,20 +44,30 @@ async def test_without_a_schedule_the_button_explains_instead_of_failing(fake, e
 
     from bot.app import App
 
-    app = App(settings=make_settings(fake), engine=engine, core=core)  # no team set-up at all
+    app = App(settings=make_settings(fake), engine=engine, core=core)  # no group set up at all
     adapter, task = await start(app)
     try:
         async with aiohttp.ClientSession() as session:
             harness = Harness(fake, adapter, app, session)
             assert await harness.click("recap_open", ANN) == 200
             (opened,) = await fake.wait_for("views.open")
-            assert "no meeting time yet" in str(opened.args["view"]["blocks"])
+            assert "no recap group in this workspace yet" in str(opened.args["view"]["blocks"])
             await harness.event({"type": "app_home_opened", "user": ANN, "tab": "home", "event_ts": "1.0"})
             (home,) = await fake.wait_for("views.publish")
+            assert "not in a recap group here yet" in str(home.args["view"]["blocks"])
+            assert group_of(repo, Workspace("slack", T1)) is None  # looking creates nothing
+
+            # A group without a meeting time: the button and the page say so.
+            core.teams.configure(slack_actor(ADMIN, admin=True), [("channel", "C0LAB")])
+            core.teams.member_for(slack_actor(ANN))
+            assert await harness.click("recap_open", ANN) == 200
+            opened = (await fake.wait_for("views.open", 2))[-1]
+            assert "no meeting time yet" in str(opened.args["view"]["blocks"])
+            await harness.event({"type": "app_home_opened", "user": ANN, "tab": "home", "event_ts": "2.0"})
+            home = (await fake.wait_for("views.publish", 2))[-1]
             assert "no meeting time yet" in str(home.args["view"]["blocks"])
     finally:
         await stop(task)
-    assert repo.team_for_workspace(Workspace("slack", T1)) is not None
 
 
 async def test_a_text_submission_refreshes_the_home_tab_too(slack):

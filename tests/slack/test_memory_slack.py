@@ -12,10 +12,11 @@ from slack_sdk.models.views import View
 
 from bot.core.model import RecapDraft, Workspace
 from bot.render.blocks import ANSWERED_ACTION, FEEDBACK_ACTION, MAX_BLOCKS
+from tests.conftest import group_of, submit_as
 
 
 def _team(core):
-    return core.teams.team_for(Workspace("slack", T1))
+    return group_of(core, Workspace("slack", T1))
 
 
 def _valid(view: dict) -> View:
@@ -97,7 +98,7 @@ async def test_a_milestone_that_is_not_open_is_an_inline_error(slack, core):
 async def test_the_posted_digest_has_answered_and_feedback_buttons_within_slacks_limits(slack, core):
     for i in range(45):  # more questions than one message's 50 blocks
         slack.fake.add_user(T1, f"U{i:04d}", f"Member {i}")
-        core.recaps.submit(slack_actor(f"U{i:04d}"), RecapDraft(progress=f"member {i}",
+        submit_as(core, slack_actor(f"U{i:04d}"), RecapDraft(progress=f"member {i}",
                                                                 questions=f"Question {i}a?\nQuestion {i}b?"))
     team = _team(core)
     await slack.adapter.chat.post_digest(team, core.upcoming_digest(team), MemoryParts().parts())
@@ -147,7 +148,7 @@ async def test_feedback_opens_a_small_form_and_is_stored_and_the_member_told(sla
     values = {"feedback": {"value": {"type": "plain_text_input", "value": "Log the alignment"}}}
     status, answer = await slack.submit(view, values, BOB)
     assert answer["response_action"] == "update" and "U0ANN gets your feedback" in _texts(answer["view"])
-    assert [f.text for f in core.overview(slack_actor(ANN)).feedback] == ["Log the alignment"]
+    assert [f.text for f in core.overviews(slack_actor(ANN))[0].feedback] == ["Log the alignment"]
     # Ann's App Home follows: once for her recap, once for the feedback, which it shows.
     home = await slack.fake.wait_for("views.publish", 2)
     assert any("Log the alignment" in _texts(c.args["view"]) for c in home)
@@ -160,5 +161,5 @@ async def test_feedback_on_ones_own_recap_or_a_foreign_one_is_refused_in_a_notic
     calls = await slack.fake.wait_for("views.open", 2)
     shown = sorted(_texts(c.args["view"]) for c in calls)  # the two clicks are answered in either order
     assert "your own recap" in shown[0] and "not there any more" in shown[1]
-    assert core.overview(slack_actor(ANN)).feedback == ()
+    assert core.overviews(slack_actor(ANN))[0].feedback == ()
 

@@ -8,6 +8,7 @@ from slack_harness import ADMIN, ANN, T1, recap_values
 from test_commands import _texts
 
 from bot.core.model import Workspace
+from tests.conftest import group_of
 
 HTML = "<html><head><title>405 Not Allowed</title></head><body><h1>405 Not Allowed</h1></body></html>"
 AS_JSON = {}  # a proxy that labels its error page as JSON (slack_sdk then hands over its raw aiohttp response)
@@ -31,7 +32,7 @@ async def test_every_command_answers_when_users_info_returns_an_html_405(slack, 
         assert status == 200 and answer is None
         confirmation = (await slack.fake.wait_responses(5))[-1]
     assert "for the meeting on" in _texts(confirmation)
-    team = repo.team_for_workspace(Workspace("slack", T1))
+    team = group_of(repo, Workspace("slack", T1))
     member = repo.get_member(team.id, ANN)
     assert member.timezone in (None, team.timezone)  # the team's zone, as designed
     assert repo.recent_recaps(member.id, 1)[0].progress == "Counted cells"
@@ -56,7 +57,7 @@ async def test_an_html_answer_to_conversations_join_still_saves_and_asks_for_an_
     assert status == 200 and answer is None
     (message,) = await slack.fake.wait_responses(1)
     assert "Saved" in _texts(message) and "invite me" in _texts(message)
-    assert repo.team_for_workspace(Workspace("slack", T1)).channel == "C0DIGEST"
+    assert group_of(repo, Workspace("slack", T1)).channel == "C0DIGEST"
 
 
 async def test_an_html_answer_to_views_open_is_reported_to_the_person(slack, caplog):

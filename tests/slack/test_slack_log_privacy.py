@@ -6,6 +6,7 @@ import logging
 from slack_harness import ADMIN, ANN, T1, recap_values, slack_actor
 
 from bot.core.model import Workspace
+from tests.conftest import group_of
 
 SECRET = "Cobalt heron unpublished result 42"
 
@@ -36,7 +37,7 @@ async def test_settings_modal_shows_a_hostile_team_name_as_text(slack, core, rep
     assert header["type"] == "mrkdwn"
     assert "&lt;!channel&gt; Lab &lt;https://evil.example|click&gt; &amp; co" in header["text"]
     assert "<!channel>" not in header["text"] and "<https://" not in header["text"]
-    assert repo.team_for_workspace(Workspace("slack", T1)).name == name  # stored as typed
+    assert group_of(repo, Workspace("slack", T1)).name == name  # stored as typed
 
 
 def test_database_errors_do_not_carry_the_values(engine):

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.privacy import CANCEL_ACTION, CONFIRM_ACTION, EXPORT_SENT, NO_FILES_SCOPE
 from bot.core.model import RecapDraft, Workspace
+from tests.conftest import group_of, submit_as
 
 
 def _texts(message: dict) -> str:
@@ -23,8 +24,8 @@ def _button(message: dict, action_id: str) -> dict:
 
 
 async def test_export_is_uploaded_to_the_persons_dm_as_two_files(slack, core):
-    core.recaps.submit(slack_actor(ANN), RecapDraft(progress="Counted cells"))
-    core.recaps.submit(slack_actor(BOB), RecapDraft(progress="Bob's secret"))
+    submit_as(core, slack_actor(ANN), RecapDraft(progress="Counted cells"))
+    submit_as(core, slack_actor(BOB), RecapDraft(progress="Bob's secret"))
     await slack.command(ANN, "export")
     (note,) = await slack.fake.wait_responses(1)
     assert note["response_type"] == "ephemeral" and EXPORT_SENT in _texts(note)
@@ -42,7 +43,7 @@ async def test_export_is_uploaded_to_the_persons_dm_as_two_files(slack, core):
 
 
 async def test_an_install_without_files_write_is_told_what_to_do(slack, core):
-    core.recaps.submit(slack_actor(ANN), RecapDraft(progress="Counted cells"))
+    submit_as(core, slack_actor(ANN), RecapDraft(progress="Counted cells"))
     slack.fake.fail("files.getUploadURLExternal", status=200,
                     body={"ok": False, "error": "missing_scope", "needed": "files:write", "provided": "commands"})
     await slack.command(ANN, "export")
@@ -51,8 +52,8 @@ async def test_an_install_without_files_write_is_told_what_to_do(slack, core):
 
 
 async def test_forget_me_asks_with_a_button_and_the_press_deletes_everything(slack, core, repo):
-    core.recaps.submit(slack_actor(ANN), RecapDraft(progress="Counted cells"))
-    team = core.teams.team_for(Workspace("slack", T1))
+    submit_as(core, slack_actor(ANN), RecapDraft(progress="Counted cells"))
+    team = group_of(core, Workspace("slack", T1))
     await slack.command(ANN, "forget-me")
     (question,) = await slack.fake.wait_responses(1)
     assert "Delete everything recapbot stores about you" in _texts(question)
@@ -72,8 +73,8 @@ async def test_forget_me_asks_with_a_button_and_the_press_deletes_everything(sla
 
 
 async def test_cancel_deletes_nothing_and_a_forged_press_is_refused(slack, core, repo):
-    core.recaps.submit(slack_actor(ANN), RecapDraft(progress="Counted cells"))
-    team = core.teams.team_for(Workspace("slack", T1))
+    submit_as(core, slack_actor(ANN), RecapDraft(progress="Counted cells"))
+    team = group_of(core, Workspace("slack", T1))
     await slack.command(ANN, "forget-me")
     (question,) = await slack.fake.wait_responses(1)
     cancel = _button(question, CANCEL_ACTION)

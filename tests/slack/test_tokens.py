@@ -20,6 +20,7 @@ from bot.app import attach_slack as attach
 from bot.config import ConfigError
 from bot.secrets import SecretKeyError
 from bot.core.model import Workspace
+from tests.conftest import group_of
 
 pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
 
@@ -191,7 +192,7 @@ async def test_uninstall_event_is_acknowledged_and_deletes_that_workspace_tokens
     assert await opens_with(multi, T1, ANN) is None  # a second command finds no token
     with pytest.raises(LookupError):
         await multi.adapter.chat.client_for(T1)
-    lab = repo.team_for_workspace(Workspace("slack", T1))
+    lab = group_of(repo, Workspace("slack", T1))
     assert [e.recap.progress for e in core.upcoming_digest(lab).entries] == ["kept"]
 
 

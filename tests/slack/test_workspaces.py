@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.adapters.slack import tables as slack_tables
 from bot.core.model import Workspace
+from tests.conftest import group_of
 
 EVE = "U0EVE"
 # slack_sdk's oauth.v2.access call uses aiohttp's BasicAuth, which aiohttp now warns about.
@@ -22,16 +23,22 @@ async def test_a_user_of_another_workspace_sees_and_touches_only_their_own(multi
     assert opened.token == TOKEN1
     await multi.submit(opened.args["view"], recap_values(progress="Ann's secret result"), ANN, team=T1)
 
-    # Eve, in the other workspace, submits through a view that claims to be T1's: the payload's team decides.
+    # Eve, in the other workspace, submits through a view that claims to be T1's: the payload's team decides,
+    # and her workspace has no such group, so nothing is stored anywhere.
     status, answer = await multi.submit(opened.args["view"], recap_values(progress="Eve's work"), EVE, team=T2)
+    assert status == 200 and "No group called" in answer["errors"]["progress"]
+    await multi.command(EVE, "join", team=T2)
+    await multi.command(EVE, team=T2)
+    eve_form = (await multi.fake.wait_for("views.open", 2))[-1]
+    status, answer = await multi.submit(eve_form.args["view"], recap_values(progress="Eve's work"), EVE, team=T2)
     assert status == 200 and answer is None
     await multi.command(EVE, "status", team=T2)
-    responses = await multi.fake.wait_responses(3)  # two confirmations, then the status
+    responses = await multi.fake.wait_responses(4)  # a confirmation, the join, a confirmation, the status
     status_text = next(str(r) for r in responses if "Next meeting" in str(r))
     assert "Eve" in status_text and "Ann" not in status_text and "Ada" not in status_text
 
-    lab = repo.team_for_workspace(Workspace("slack", T1))
-    other = repo.team_for_workspace(Workspace("slack", T2))
+    lab = group_of(repo, Workspace("slack", T1))
+    other = group_of(repo, Workspace("slack", T2))
     assert [e.member.user_ref for e in core.upcoming_digest(lab).entries] == [ANN]
     assert [e.member.user_ref for e in core.upcoming_digest(other).entries] == [EVE]
     eve_calls = [c for c in multi.fake.calls if c.args.get("user") == EVE or c.args.get("user_id") == EVE]
@@ -48,7 +55,7 @@ async def test_a_workspace_without_an_installation_gets_nothing(multi, core, rep
     status, _ = await multi.command(EVE, "status", team=T2)
     assert status == 200  # Bolt answers with its "please install" text
     assert multi.fake.called("users.info") == []
-    assert repo.get_member(repo.team_for_workspace(Workspace("slack", T2)).id, EVE) is None
+    assert multi.fake.called("views.open") == [] and "reinstall" in str(multi.fake.responses)  # Bolt, not the core
     with pytest.raises(LookupError):
         await multi.adapter.chat.client_for(T2)
 

@@ -121,7 +121,7 @@ class DiscordChat:
 
         async def post(index: int, content: str) -> str:
             user = await self._user(member.user_ref)
-            return ref(await user.send(content, view=OpenFormView(guild_of(team.workspace)),
+            return ref(await user.send(content, view=OpenFormView(guild_of(team.workspace), team.id),
                                        allowed_mentions=NO_PINGS, nonce=nonce(parts.key, index)))
 
         async with permanent_errors("a direct message"):

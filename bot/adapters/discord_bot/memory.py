@@ -71,7 +71,7 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=r"recap
                 await send(interaction, GUILD_ONLY)
                 return
             try:
-                _, author = await asyncio.wait_for(core_call(core.feedback.recap_for, actor, self.recap_id),
+                _, author, _ = await asyncio.wait_for(core_call(core.feedback.recap_for, actor, self.recap_id),
                                                    FORM_DEADLINE)
             except UserError as exc:
                 await send(interaction, exc.message)

@@ -30,7 +30,7 @@ from ...core.forms import (
     QUESTIONS, FormField, RecapForm,
 )
 from ...core.guard import unexpected
-from ...core.model import WEEKDAYS, Actor, RecapDraft
+from ...core.model import MAX_FIGURE_BYTES, WEEKDAYS, Actor, FigureUpload, RecapDraft
 from ...core.replies import FormErrors, Reply
 from ...core.service import Core
 from ...core.texts import FIX_RECAP, NOT_SAVED, day
@@ -78,11 +78,15 @@ def progress_hints(form: RecapForm) -> tuple[str | None, str | None]:
 
 
 class RecapModal(discord.ui.Modal):
-    """Pre-filled with this cycle's answers when replacing them."""
+    """Pre-filled with this cycle's answers when replacing them. Figures come from `/recap submit`'s
+    attachment options (`attached`, read on submit), not from a component of the modal."""
 
-    def __init__(self, core: Core, actor: Actor, form: RecapForm, values: dict[str, str] | None = None):
+    def __init__(self, core: Core, actor: Actor, form: RecapForm, values: dict[str, str] | None = None,
+                 attached: tuple[tuple[discord.Attachment, str], ...] = (), figures: tuple[FigureUpload, ...] = ()):
         super().__init__(title=modal_title(form), timeout=FORM_TIMEOUT)
         self.core, self.actor, self.form = core, actor, form
+        self.attached = attached  # figures from /recap submit's options, read on submit
+        self.figures = figures  # figures already read (a reopened form)
         prefill = values if values is not None else form.prefill()
         description, plan = progress_hints(form)
         self.inputs: dict[str, discord.ui.TextInput] = {}
@@ -94,11 +98,22 @@ class RecapModal(discord.ui.Modal):
 
     def draft(self, figuring: bool | None = None) -> RecapDraft:
         values = {key: (text_input.value or "") for key, text_input in self.inputs.items()}
-        return RecapDraft(figuring_it_out=self.form.figuring_it_out if figuring is None else figuring, **values)
+        return RecapDraft(figuring_it_out=self.form.figuring_it_out if figuring is None else figuring,
+                          figures=self.figures, **values)
+
+    async def _read_figures(self) -> None:
+        """The attached images' bytes (one over the size limit is not downloaded: the core refuses it)."""
+        if self.attached and not self.figures:
+            self.figures = tuple([
+                FigureUpload(await file.read() if file.size <= MAX_FIGURE_BYTES else b"\0" * (MAX_FIGURE_BYTES + 1),
+                             caption, file.filename)
+                for file, caption in self.attached
+            ])
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        draft = self.draft()
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._read_figures()
+        draft = self.draft()
         reply = await core_call(self.core.submit_recap, self.actor, draft)
         await answer(interaction, self.core, self.actor, self.form, draft, reply)
 
@@ -148,6 +163,7 @@ class MoreModal(discord.ui.Modal):
                                            description="The ones you reached since the last meeting"))
 
     def draft(self) -> RecapDraft:
+        """The stored recap's texts with this question and these milestones (its figures stay: none are sent)."""
         values = self.form.prefill()
         values["question"] = self.question.value or ""
         done = tuple(int(v) for v in (self.milestones.values if self.milestones else []) if v.isdigit())
@@ -196,7 +212,8 @@ class FixView(discord.ui.View):
     @discord.ui.button(label=FIX_RECAP, style=discord.ButtonStyle.secondary)
     async def fix(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         values = {spec.key: getattr(self.draft, spec.key) for spec in RECAP_FIELDS}
-        await interaction.response.send_modal(RecapModal(self.core, self.actor, self.form, values=values))
+        await interaction.response.send_modal(RecapModal(self.core, self.actor, self.form, values=values,
+                                                         figures=self.draft.figures))
 
     async def _figuring(self, interaction: discord.Interaction) -> None:
         self.stop()

@@ -13,8 +13,18 @@ import discord
 from ...core.forms import FIGURING_LABEL, answers
 from ...core.model import Actor, RecapDraft, Workspace
 from ...core.privacy import CONFIRM_TTL
-from ...core.replies import ConfirmReply, DigestReply, FileReply, FormReply, Reply, SettingsReply, TextReply
-from ...core.texts import SOMETHING_WENT_WRONG, settings_refusal
+from ...core.replies import (
+    ChooseGroupReply,
+    ConfirmReply,
+    DigestReply,
+    FileReply,
+    FormReply,
+    JoinReply,
+    Reply,
+    SettingsReply,
+    TextReply,
+)
+from ...core.texts import JOIN_LABEL, JOIN_WRITE_LABEL, SOMETHING_WENT_WRONG, settings_refusal
 from ...core.texts import settings as settings_text
 from ...render.embeds import CONTENT_MAX, Message, render_digest, show_links, split_text
 from .. import core_call
@@ -51,17 +61,31 @@ def is_admin(interaction: discord.Interaction) -> bool:
     return bool(interaction.permissions.manage_guild)
 
 
-def actor_for(interaction: discord.Interaction) -> Actor | None:
-    """The core's view of the person, or None outside a server (DMs)."""
+def roles_of(user) -> tuple[str, ...]:
+    """The role ids a member holds, as the interaction carries them (no Members intent needed)."""
+    ids = getattr(user, "_roles", None)
+    if ids is None:
+        ids = [role.id for role in getattr(user, "roles", None) or []]
+    return tuple(str(i) for i in ids)
+
+
+def actor_for(interaction: discord.Interaction, group: str | None = None) -> Actor | None:
+    """The core's view of the person and where they are, or None outside a server (DMs).
+    `group` is a choice made in a picker or an option (the core decides what it means)."""
     if interaction.guild_id is None:
         return None
     user = interaction.user
+    channel = interaction.channel
     return Actor(
         workspace=workspace_of(interaction.guild_id),
         user_ref=str(user.id),
         display_name=user.display_name,
         timezone=None,  # Discord does not tell; members set it with /recap timezone
         is_admin=is_admin(interaction),
+        channel=f"<#{interaction.channel_id}>" if interaction.channel_id else None,  # as setup stores it
+        channel_name=getattr(channel, "name", None),
+        group=group or None,
+        roles=roles_of(user),
     )
 
 
@@ -106,11 +130,12 @@ async def show(interaction: discord.Interaction, reply: Reply) -> None:
         hint = ("\nChange settings with the options of `/recap setup` (meeting day and time, timezone, channel...)."
                 if reply.can_edit else "\n" + settings_refusal("members with Manage Server"))
         # The core's own text ends with key=value usage meant for text platforms; show the settings alone.
-        await send_text(interaction, settings_text(reply.team, reply.admin_names) + hint)
+        note = reply.note + "\n" if reply.note else ""  # a group was just made for this channel
+        await send_text(interaction, note + settings_text(reply.team, reply.admin_names) + hint)
     elif isinstance(reply, DigestReply):
         rendered = render_digest(reply.digest)
         if reply.note:
-            rendered.root.content = f"_{reply.note}_\n{rendered.root.content}"
+            rendered.root.content = f"{show_links(reply.note)}\n{rendered.root.content}"
         await send_messages(interaction, rendered.all)
     elif isinstance(reply, FileReply):
         if sum(len(f.content) for f in reply.files) > UPLOAD_LIMIT:
@@ -121,6 +146,10 @@ async def show(interaction: discord.Interaction, reply: Reply) -> None:
                                                    for f in reply.files])
     elif isinstance(reply, ConfirmReply):
         await send(interaction, reply.text, view=ConfirmView(reply, interaction.user.id))
+    elif isinstance(reply, JoinReply):
+        await send_text(interaction, reply.text, view=JoinView(reply, interaction.user.id))
+    elif isinstance(reply, ChooseGroupReply):
+        await send_text(interaction, reply.text.replace('add `--group "NAME"`', "fill in the command's `group` option"))
     elif isinstance(reply, FormReply):  # pragma: no cover - submit opens its modal before any defer
         await send(interaction, "Use `/recap submit` to open the form.")
 
@@ -161,6 +190,39 @@ class ConfirmView(discord.ui.View):
     async def _cancel(self, interaction: discord.Interaction) -> None:
         self.stop()
         await interaction.response.edit_message(content=self.reply.cancelled_text, view=None)
+
+
+class JoinView(discord.ui.View):
+    """The Join button under "you are not a member of G": joins, then carries on (the form opens)."""
+
+    def __init__(self, reply: JoinReply, owner_id: int):
+        super().__init__(timeout=CONFIRM_TTL.total_seconds())
+        self.reply, self.owner_id = reply, owner_id
+        label = JOIN_WRITE_LABEL if reply.then == "submit" else JOIN_LABEL
+        button = discord.ui.Button(label=f"{label}: {reply.group_name}"[:80], style=discord.ButtonStyle.primary)
+        button.callback = self._join
+        self.add_item(button)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await interaction.response.send_message(NOT_YOURS, ephemeral=True)
+        return False
+
+    async def _join(self, interaction: discord.Interaction) -> None:
+        self.stop()
+        bot = interaction.client
+        actor = actor_for(interaction, str(self.reply.group_id))
+        try:
+            reply = await core_call(bot.handler.join, actor, self.reply.group_id)
+            if reply.ok and self.reply.then == "submit":
+                from .buttons import open_form  # the form module needs these replies
+                await open_form(interaction, bot.core, bot.handler, actor)
+                return
+            await send_text(interaction, reply.text)
+        except Exception:  # noqa: BLE001 - a button has no command tree error handler
+            log.exception("join button failed for %s", interaction.user.id)
+            await tell_failure(interaction)
 
 
 async def tell_failure(interaction: discord.Interaction, draft: RecapDraft | None = None) -> None:

@@ -27,13 +27,14 @@ from sqlalchemy.engine import Engine
 
 from ...config import ConfigError, Settings
 from ...core.events import FeedbackGiven, RecapSubmitted
+from ...core.model import Actor
 from ...core.service import Core
 from ...http_server import HttpServer
 from ...logs import keep_payloads_out
 from ...secrets import SECRET_KEY_VARIABLE, SecretKeys
 from ...supervisor import Runner
 from .. import core_call
-from . import commands, home, memory, modal, privacy, settings_modal
+from . import commands, groups, home, memory, modal, privacy, settings_modal
 from .chat import SlackChat
 from .common import Deps, slack_error
 from .identity import PLATFORM
@@ -43,7 +44,8 @@ from .server import mount
 log = logging.getLogger("recapbot.slack")
 
 # The bot scopes the manifest asks for; OAuth installs request the same.
-BOT_SCOPES = ["commands", "chat:write", "im:write", "users:read", "channels:join", "files:write"]
+BOT_SCOPES = ["commands", "chat:write", "im:write", "users:read", "channels:join", "files:write",
+              "files:read", "usergroups:read"]
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 
@@ -169,7 +171,7 @@ class SlackAdapter:
         self.client = client
         self.bolt, self.store = build_bolt(settings, engine, client)
         self.deps = Deps(core=core, settings=settings)
-        for module in (commands, modal, settings_modal, home, privacy, memory):
+        for module in (commands, modal, settings_modal, home, privacy, groups, memory):
             module.register(self.bolt, self.deps)
 
         @self.bolt.error
@@ -205,9 +207,10 @@ class SlackAdapter:
     async def _refresh_home(self, event: RecapSubmitted | FeedbackGiven) -> None:
         try:
             client = await self.client_for(event.team.workspace.id)
-            # The member as the event has them: no users.info call, no second lookup.
-            overview = await core_call(self.deps.core.overview_of, event.team, event.member)
-            await home.show(client, event.member.user_ref, overview)
+            # The person as the event has them: no users.info call; every group they are in.
+            who = Actor(event.team.workspace, event.member.user_ref, event.member.display_name)
+            overviews = await core_call(self.deps.core.overviews, who)
+            await home.show(client, event.member.user_ref, overviews)
         except Exception as exc:  # noqa: BLE001 - a stale Home tab is not worth failing for
             log.warning("slack: home refresh failed: %s", slack_error(exc))
 

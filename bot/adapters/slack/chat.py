@@ -146,7 +146,7 @@ class SlackChat:
         blocks = [
             section(f":wave: {to_mrkdwn(text)}"),
             ActionsBlock(block_id="reminder_actions", elements=[
-                ButtonElement(text=WRITE_RECAP, action_id=OPEN_ACTION, value="reminder", style="primary")]),
+                ButtonElement(text=WRITE_RECAP, action_id=OPEN_ACTION, value=str(team.id), style="primary")]),
         ]
         client = await self._client(team, "a direct message")
         async with permanent_errors("a direct message"):

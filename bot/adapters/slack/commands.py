@@ -8,11 +8,23 @@ from __future__ import annotations
 
 import logging
 
-from ...core.replies import ConfirmReply, DigestReply, FileReply, FormReply, Reply, SettingsReply, TextReply
+from dataclasses import replace
+
+from ...core.replies import (
+    ChooseGroupReply,
+    ConfirmReply,
+    DigestReply,
+    FileReply,
+    FormReply,
+    JoinReply,
+    Reply,
+    SettingsReply,
+    TextReply,
+)
 from ...core.texts import settings_refusal
-from ...render.blocks import all_digest_messages, context, escape, pack
+from ...render.blocks import all_digest_messages, context, pack, to_mrkdwn
 from .. import core_call
-from . import privacy, settings_modal
+from . import groups, privacy, settings_modal
 from .common import Deps, Replier, from_slack_text, report_failure, team_id_of, user_id_of
 from .modal import open_recap_form
 
@@ -31,8 +43,13 @@ def register(app, deps: Deps) -> None:
         try:
             team_id = team_id_of(body, context)
             log.debug("slack /recap from %s in %s (%d characters)", user_id, team_id, len(body.get("text") or ""))
-            actor = await deps.actor(client, team_id, user_id)
-            reply = await core_call(deps.handler.handle, actor, from_slack_text(body.get("text") or ""))
+            actor = await deps.actor(client, team_id, user_id, body)
+            try:
+                text, named = await groups.expand_people(deps, client, team_id, body.get("text") or "")
+            except groups.UserGroupsUnreadable:
+                await replier.text(":warning: " + groups.NO_USERGROUPS)
+                return
+            reply = await core_call(deps.handler.handle, replace(actor, mentioned=named), from_slack_text(text))
             await show(deps, client, body, actor, reply, replier)
         except Exception as exc:  # noqa: BLE001 - after the ack: log it and tell the person
             await report_failure("/recap", exc, replier)
@@ -46,12 +63,14 @@ async def show(deps: Deps, client, body: dict, actor, reply: Reply, replier: Rep
     elif isinstance(reply, SettingsReply):
         if reply.can_edit:
             await settings_modal.open_settings(client, trigger_id, actor, reply.team, replier, response_url)
+            if reply.note:  # a group was just made for this channel: say so beside the modal
+                await replier.text(reply.note)
         else:
             await replier.text(reply.text + "\n\n" + REFUSAL)
     elif isinstance(reply, DigestReply):
         messages = all_digest_messages(reply.digest)
         if reply.note:
-            messages = pack([context(f"_{escape(reply.note)}_")], reply.note) + messages
+            messages = pack([context(to_mrkdwn(reply.note))], reply.note) + messages
         await replier.send(messages, note=(
             f"The preview is {len(messages)} messages long, more than fits here: "
             "I sent it to you as a direct message."
@@ -62,5 +81,9 @@ async def show(deps: Deps, client, body: dict, actor, reply: Reply, replier: Rep
         await privacy.send_files(client, actor.user_ref, reply, replier)
     elif isinstance(reply, ConfirmReply):
         await privacy.ask(reply, replier)
+    elif isinstance(reply, JoinReply):
+        await groups.show_join(reply, replier)
+    elif isinstance(reply, ChooseGroupReply):
+        await groups.show_choice(client, trigger_id, reply, replier, response_url)
     else:  # pragma: no cover - a new reply type must be handled here
         raise TypeError(f"unknown reply {type(reply).__name__}")

@@ -10,7 +10,7 @@ import html
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -45,8 +45,27 @@ class Deps:
     def __post_init__(self) -> None:
         self.handler = CommandHandler(self.core)
 
-    async def actor(self, client: AsyncWebClient, team_id: str, user_id: str) -> Actor:
-        return await self.identity.actor(client, team_id, user_id)
+    async def actor(self, client: AsyncWebClient, team_id: str, user_id: str, body: dict | None = None) -> Actor:
+        """Who is asking (cached users.info) and, from a command's or a message's payload, where."""
+        actor = await self.identity.actor(client, team_id, user_id)
+        channel, name = channel_of(body or {})
+        return replace(actor, channel=channel, channel_name=name) if channel else actor
+
+
+def with_group(actor: Actor, group: str | None) -> Actor:
+    """The actor with a group chosen in a picker, a button or a form's metadata (the core decides)."""
+    return replace(actor, group=group or None)
+
+
+def channel_of(body: dict) -> tuple[str | None, str | None]:
+    """The channel a slash command or a message button came from: (id, name); none in a DM."""
+    channel = body.get("channel")
+    channel = channel if isinstance(channel, dict) else {}
+    cid = body.get("channel_id") or channel.get("id")
+    name = body.get("channel_name") or channel.get("name")
+    if not cid or cid.startswith("D") or name == "directmessage":
+        return None, None
+    return cid, name
 
 
 # ------------------------------------------------------------------ payload ids

@@ -58,7 +58,7 @@ def register(app, deps: Deps) -> None:
             try:
                 if recap_id is None:
                     raise UserError("That button is not one of recapbot's; nothing was done.")
-                _, author = await core_call(deps.core.feedback.recap_for, actor, recap_id)
+                _, author, _ = await core_call(deps.core.feedback.recap_for, actor, recap_id)
             except UserError as exc:
                 await open_modal(client, body["trigger_id"], notice_view("Give feedback", exc.message), replier)
                 return

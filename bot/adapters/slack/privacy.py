@@ -35,7 +35,7 @@ async def send_files(client: AsyncWebClient, user_id: str, reply: FileReply, rep
             raise
         await replier.text(":warning: " + NO_FILES_SCOPE)
         return
-    await replier.text(EXPORT_SENT)
+    await replier.text(reply.sent or EXPORT_SENT)
 
 
 async def ask(reply: ConfirmReply, replier: Replier) -> None:

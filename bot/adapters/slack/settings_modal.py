@@ -31,7 +31,7 @@ from ...core.model import MAX_FIELD_CHARS, WEEKDAYS, Actor, Team
 from ...core.parsing import parse_timezone
 from ...render.blocks import context, escape
 from .. import core_call
-from .common import Deps, Replier, report_failure, team_id_of, user_id_of
+from .common import Deps, Replier, report_failure, team_id_of, user_id_of, with_group
 from .errors import error_code, slack_error
 from .modal import metadata, open_modal, read_metadata, respond_to
 
@@ -86,7 +86,7 @@ def settings_view(team: Team, person_tz: str | None, private_metadata: str = "")
 
 async def open_settings(client, trigger_id: str, actor: Actor, team: Team, replier: Replier,
                         response_url: str | None) -> None:
-    view = settings_view(team, actor.timezone, metadata(response_url))
+    view = settings_view(team, actor.timezone, metadata(response_url, team.id))
     await open_modal(client, trigger_id, view, replier, command="/recap setup")
 
 
@@ -132,7 +132,8 @@ def register(app, deps: Deps) -> None:
             await ack(response_action="errors", errors=errors)
             return
         try:
-            actor = await deps.actor(client, team_id, user_id)
+            group = read_metadata(view).get("g")  # the group whose settings the modal shows
+            actor = with_group(await deps.actor(client, team_id, user_id), str(group) if group else None)
             team = await core_call(deps.core.teams.configure, actor, pairs)
         except FieldErrors as exc:  # a refused value, shown next to its widget
             await ack(response_action="errors",
