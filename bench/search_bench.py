@@ -137,7 +137,7 @@ def index_size(engine) -> tuple[str, float]:
                 "WHERE n.nspname = current_schema() AND c.relname LIKE 'ix\\_%\\_search'")).scalar()
             vectors = sum(conn.execute(text(f"SELECT coalesce(sum(pg_column_size(search)), 0) FROM {table}")).scalar()
                           for table in ("recaps", "recap_feedback", "group_questions", "question_answers"))
-            size = f"GIN indexes {gin / 1e6:.1f} MB + tsvector columns {vectors / 1e6:.1f} MB"
+            size = f"GIN indexes {float(gin) / 1e6:.1f} MB + tsvector columns {float(vectors) / 1e6:.1f} MB"
         chars = conn.execute(text("SELECT sum(length(progress) + length(failures) + length(questions) + length(plan)) "
                                   "FROM recaps")).scalar()
     return size, float(chars) / 1e6
