@@ -28,7 +28,7 @@ from ...core.service import Core
 from ...core.texts import PICK_GROUP, WRITE_RECAP, copy_label
 from .. import core_call
 from .modal import RecapModal
-from .replies import NOT_YOURS, actor_for, guild_of, send, send_text, show, tell_failure, workspace_of
+from .replies import OwnedView, actor_for, guild_of, send, send_text, show, tell_failure, workspace_of
 
 MAX_OPTIONS = 25  # a select's options
 
@@ -68,16 +68,10 @@ def _copy_offer(form: RecapForm) -> str:
             + ", ".join(f"**{o.group_name}**" for o in form.others) + "?")
 
 
-class _OwnedView(discord.ui.View):
+class _OwnedView(OwnedView):
     def __init__(self, owner_id: int):
-        super().__init__(timeout=15 * 60)
-        self.owner_id = owner_id
+        super().__init__(owner_id, timeout=15 * 60)
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.owner_id:
-            return True
-        await interaction.response.send_message(NOT_YOURS, ephemeral=True)
-        return False
 
 
 class GroupPickView(_OwnedView):

@@ -157,24 +157,32 @@ async def show(interaction: discord.Interaction, reply: Reply) -> None:
 NOT_YOURS = "These buttons belong to the person who asked; nothing was changed."
 
 
-class ConfirmView(discord.ui.View):
-    """The buttons under a question like forget-me's: for the person who asked, while the core's
-    confirmation is valid. Either press removes the buttons, so nothing runs twice."""
+class OwnedView(discord.ui.View):
+    """A view whose controls only the person it was shown to may use; anyone else is told so."""
 
-    def __init__(self, reply: ConfirmReply, owner_id: int):
-        super().__init__(timeout=CONFIRM_TTL.total_seconds())
-        self.reply, self.owner_id = reply, owner_id
-        for label, style, callback in ((reply.confirm_label, discord.ButtonStyle.danger, self._confirm),
-                                       ("Cancel", discord.ButtonStyle.secondary, self._cancel)):
-            button = discord.ui.Button(label=label, style=style)
-            button.callback = callback
-            self.add_item(button)
+    def __init__(self, owner_id: int, timeout: float):
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.owner_id:
             return True
         await interaction.response.send_message(NOT_YOURS, ephemeral=True)
         return False
+
+
+class ConfirmView(OwnedView):
+    """The buttons under a question like forget-me's: for the person who asked, while the core's
+    confirmation is valid. Either press removes the buttons, so nothing runs twice."""
+
+    def __init__(self, reply: ConfirmReply, owner_id: int):
+        super().__init__(owner_id, timeout=CONFIRM_TTL.total_seconds())
+        self.reply = reply
+        for label, style, callback in ((reply.confirm_label, discord.ButtonStyle.danger, self._confirm),
+                                       ("Cancel", discord.ButtonStyle.secondary, self._cancel)):
+            button = discord.ui.Button(label=label, style=style)
+            button.callback = callback
+            self.add_item(button)
 
     async def _confirm(self, interaction: discord.Interaction) -> None:
         self.stop()
@@ -192,22 +200,16 @@ class ConfirmView(discord.ui.View):
         await interaction.response.edit_message(content=self.reply.cancelled_text, view=None)
 
 
-class JoinView(discord.ui.View):
+class JoinView(OwnedView):
     """The Join button under "you are not a member of G": joins, then carries on (the form opens)."""
 
     def __init__(self, reply: JoinReply, owner_id: int):
-        super().__init__(timeout=CONFIRM_TTL.total_seconds())
-        self.reply, self.owner_id = reply, owner_id
+        super().__init__(owner_id, timeout=CONFIRM_TTL.total_seconds())
+        self.reply = reply
         label = JOIN_WRITE_LABEL if reply.then == "submit" else JOIN_LABEL
         button = discord.ui.Button(label=f"{label}: {reply.group_name}"[:80], style=discord.ButtonStyle.primary)
         button.callback = self._join
         self.add_item(button)
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.owner_id:
-            return True
-        await interaction.response.send_message(NOT_YOURS, ephemeral=True)
-        return False
 
     async def _join(self, interaction: discord.Interaction) -> None:
         self.stop()
