@@ -24,6 +24,21 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
+def imported_bot_modules(path: Path) -> set[str]:
+    """Our own modules a file imports, relative imports resolved ("...store.tables" -> "bot.store.tables")."""
+    package = path.relative_to(ROOT).with_suffix("").parts[:-1]
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[: len(package) - node.level + 1]
+            names.add(".".join([*base, *([node.module] if node.module else [])]))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("bot"):
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names if alias.name.startswith("bot"))
+    return names
+
+
 def top_level(names: set[str]) -> set[str]:
     return {name.split(".")[0] for name in names}
 
@@ -49,3 +64,9 @@ def test_nothing_outside_the_core_touches_its_repository():
             if isinstance(node, ast.Attribute) and node.attr in ("repo", "_repo"):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+@pytest.mark.parametrize("path", sources("bot/adapters", "bot/web"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_adapters_reach_the_database_only_through_the_core(path):
+    """An adapter translates and calls the core; it never imports the store (composition in app.py does)."""
+    assert {m for m in imported_bot_modules(path) if m == "bot.store" or m.startswith("bot.store.")} == set()

@@ -427,3 +427,6 @@ def deck_file_note(mine: bool) -> str:
 def figures_note(count: int) -> str:
     """Under a recap whose figures a chat cannot show (the bot has no public https address)."""
     return f"{count} figure{'s' if count > 1 else ''}: see them in the deck (/recap deck)."
+
+
+NOTHING_PICKED = "Nothing was picked; nothing changed."

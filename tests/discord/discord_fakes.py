@@ -112,6 +112,13 @@ async def settle() -> None:
         await asyncio.wait(pending)
 
 
+async def send(api, kind: int, data: dict, **who):
+    """One interaction, answered: the exchange once every handler the bot started has finished."""
+    exchange = await api.interact(interaction(kind, data, **who))
+    await settle()
+    return exchange
+
+
 @asynccontextmanager
 async def running(client: discord.Client, api):
     """The client connected to the fake API's gateway (login runs setup_hook, which syncs commands)."""

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import discord
 import pytest
-import yarl
-from discord.gateway import DiscordWebSocket
 
 from bot.adapters.discord_bot import buttons
 from bot.adapters.discord_bot.client import RecapBot
@@ -20,38 +18,15 @@ from bot.core.service import Core
 from bot.store.db import make_engine
 from bot.store.repo import SqlRepository
 from discord_fakes import (
-    APPLICATION_COMMAND, AUTOCOMPLETE, COMPONENT, GUILD, MODAL_SUBMIT, OTHER_GUILD, click, command, interaction,
-    modal_submit, running, settle,
+    send,
+    APPLICATION_COMMAND, AUTOCOMPLETE, COMPONENT, GUILD, MODAL_SUBMIT, OTHER_GUILD, click, command, modal_submit,
+    running,
 )
-from fake_discord_api import DEFERRED, EPHEMERAL, MESSAGE, MODAL, FakeDiscord
+from fake_discord_api import DEFERRED, EPHEMERAL, MESSAGE, MODAL
 from tests.conftest import group_of
 
 ADMIN = dict(manage_guild=True, user_id=200000000000000002, name="Prof")
 BOB = dict(user_id=300000000000000003, name="Bob")
-
-
-@pytest.fixture
-async def api(monkeypatch):
-    fake = FakeDiscord()
-    fake.guilds = [str(GUILD), str(OTHER_GUILD)]
-    await fake.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", fake.base)
-    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def bot(core, api):
-    async with running(RecapBot(core, guild_ids=(GUILD,)), api) as client:
-        yield client
-
-
-async def send(api, kind, data, **who):
-    """One interaction, answered: the exchange once every handler the bot started has finished."""
-    exchange = await api.interact(interaction(kind, data, **who))
-    await settle()
-    return exchange
 
 
 async def run(api, sub, guild_id=GUILD, resolved=None, **kwargs):

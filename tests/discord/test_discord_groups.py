@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import discord
 import pytest
-import yarl
-from discord.gateway import DiscordWebSocket
 
 from bot.adapters.discord_bot.chat import DiscordChat
-from bot.adapters.discord_bot.client import RecapBot
 from bot.core.model import Workspace
 from bot.scheduling import Scheduler
 from bot.store.ledger import Ledger
 from discord_fakes import (
-    APPLICATION_COMMAND, CHANNEL, COMPONENT, GUILD, MODAL_SUBMIT, click, command, interaction, modal_submit, pick,
-    running, settle,
+    send,
+    APPLICATION_COMMAND, CHANNEL, COMPONENT, GUILD, MODAL_SUBMIT, click, command, modal_submit, pick,
 )
-from fake_discord_api import MODAL, FakeDiscord
+from fake_discord_api import MODAL
 
 UTC = timezone.utc
 WS = Workspace("discord", str(GUILD))
@@ -32,28 +28,11 @@ IN_LAB, IN_PAPERS, ELSEWHERE = (dict(channel_id=CHANNEL, channel_name="lab"),
 
 
 @pytest.fixture
-async def api(monkeypatch):
-    fake = FakeDiscord()
-    fake.guilds = [str(GUILD)]
-    fake.add_channel(GUILD, "lab", CHANNEL)
-    fake.add_channel(GUILD, "papers", PAPERS)
-    await fake.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", fake.base)
-    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def bot(core, api):
-    async with running(RecapBot(core, guild_ids=(GUILD,)), api) as client:
-        yield client
-
-
-async def send(api, kind, data, **who):
-    exchange = await api.interact(interaction(kind, data, **who))
-    await settle()
-    return exchange
+def api(api):
+    """The shared fake, with the server's two channels."""
+    api.add_channel(GUILD, "lab", CHANNEL)
+    api.add_channel(GUILD, "papers", PAPERS)
+    return api
 
 
 async def run(api, sub, resolved=None, where=IN_LAB, who=None, **options):

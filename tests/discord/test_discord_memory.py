@@ -2,38 +2,16 @@
 through the real discord.py client against the fake Discord API (components within its limits)."""
 from __future__ import annotations
 
-import discord
-import pytest
-import yarl
-from discord.gateway import DiscordWebSocket
 
 from bot.adapters.discord_bot.chat import DiscordChat
-from bot.adapters.discord_bot.client import RecapBot
 from bot.core.model import Actor, RecapDraft, Workspace
-from discord_fakes import COMPONENT, GUILD, MODAL_SUBMIT, interaction, modal_submit, running, settle
-from fake_discord_api import DEFERRED, MODAL, FakeDiscord
+from discord_fakes import COMPONENT, GUILD, MODAL_SUBMIT, interaction, modal_submit, settle
+from fake_discord_api import DEFERRED, MODAL
 from memory_parts import MemoryParts
 from tests.conftest import group_of, join, submit_as
 
 WS = Workspace("discord", str(GUILD))
 ALICE_ID, BOB_ID = 100000000000000001, 300000000000000003
-
-
-@pytest.fixture
-async def api(monkeypatch):
-    fake = FakeDiscord()
-    fake.guilds = [str(GUILD)]
-    await fake.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", fake.base)
-    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def bot(core, api):
-    async with running(RecapBot(core, guild_ids=(GUILD,)), api) as client:
-        yield client
 
 
 def person(i: int) -> Actor:

@@ -4,43 +4,15 @@ from __future__ import annotations
 
 import json
 
-import discord
-import pytest
-import yarl
-from discord.gateway import DiscordWebSocket
 
-from bot.adapters.discord_bot.client import RecapBot
 from bot.core.model import Actor, RecapDraft, Workspace
-from discord_fakes import ALICE, APPLICATION_COMMAND, COMPONENT, GUILD, click, command, interaction, running, settle
-from fake_discord_api import EPHEMERAL, FakeDiscord
+from discord_fakes import ALICE, APPLICATION_COMMAND, COMPONENT, GUILD, click, command, send
+from fake_discord_api import EPHEMERAL
 from tests.conftest import submit_as
 
 UPDATE_MESSAGE = 7  # the callback type of an edit to the message that holds the pressed button
 WORKSPACE = Workspace("discord", str(GUILD))
 MALLORY = dict(user_id=300000000000000003, name="Mallory")
-
-
-@pytest.fixture
-async def api(monkeypatch):
-    fake = FakeDiscord()
-    fake.guilds = [str(GUILD)]
-    await fake.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", fake.base)
-    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def bot(core, api):
-    async with running(RecapBot(core, guild_ids=(GUILD,)), api) as client:
-        yield client
-
-
-async def send(api, kind, data, **who):
-    exchange = await api.interact(interaction(kind, data, **who))
-    await settle()
-    return exchange
 
 
 def alice_submits(core):

@@ -10,6 +10,7 @@ beyond that. No privileged intent and no message content: clicks are the only in
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import discord
 
@@ -17,8 +18,8 @@ from ...core.errors import UserError
 from ...core.guard import unexpected
 from ...core.model import MAX_FIELD_CHARS, Actor
 from ...core.service import Core
-from ...core.texts import ANSWERED, FEEDBACK_PLACEHOLDER, FEEDBACK_PROMPT, GIVE_FEEDBACK, feedback_given, \
-    question_answered
+from ...core.texts import ANSWERED, FEEDBACK_PLACEHOLDER, FEEDBACK_PROMPT, GIVE_FEEDBACK, NOTHING_PICKED, \
+    feedback_given, question_answered
 from ...render.embeds import Message, fit
 from .. import core_call
 from .replies import GUILD_ONLY, actor_for, send, send_text, tell_failure
@@ -53,6 +54,21 @@ class FeedbackModal(discord.ui.Modal):
         await tell_failure(interaction)
 
 
+async def in_guild(interaction: discord.Interaction, what: str,
+                   act: Callable[[Actor], Awaitable[None]]) -> None:
+    """Run a digest control's action for the person in a server, inside the one guard: a control
+    has no command tree error handler, so an unexpected error is logged and told here."""
+    try:
+        actor = actor_for(interaction)
+        if actor is None:
+            await send(interaction, GUILD_ONLY)
+            return
+        await act(actor)
+    except Exception as exc:  # noqa: BLE001 - see core/guard.py
+        unexpected(f"discord {what} (user {interaction.user.id})", exc)
+        await tell_failure(interaction)
+
+
 class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=r"recapbot:feedback:(?P<recap_id>[0-9]{1,18})"):
     def __init__(self, recap_id: int):
         super().__init__(discord.ui.Button(label=GIVE_FEEDBACK, style=discord.ButtonStyle.secondary,
@@ -65,11 +81,8 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=r"recap
 
     async def callback(self, interaction: discord.Interaction) -> None:
         core: Core = interaction.client.core
-        try:
-            actor = actor_for(interaction)
-            if actor is None:
-                await send(interaction, GUILD_ONLY)
-                return
+
+        async def open_form(actor: Actor) -> None:
             try:
                 _, author, _ = await asyncio.wait_for(core_call(core.feedback.recap_for, actor, self.recap_id),
                                                    FORM_DEADLINE)
@@ -77,9 +90,8 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=r"recap
                 await send(interaction, exc.message)
                 return
             await interaction.response.send_modal(FeedbackModal(core, actor, self.recap_id, author))
-        except Exception as exc:  # noqa: BLE001 - a button has no command tree error handler
-            unexpected(f"discord feedback button (user {interaction.user.id})", exc)
-            await tell_failure(interaction)
+
+        await in_guild(interaction, "feedback button", open_form)
 
 
 class AnsweredSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"recapbot:answered:(?P<index>[0-9]{1,2})"):
@@ -97,11 +109,8 @@ class AnsweredSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"recap
 
     async def callback(self, interaction: discord.Interaction) -> None:
         core: Core = interaction.client.core
-        try:
-            actor = actor_for(interaction)
-            if actor is None:
-                await send(interaction, GUILD_ONLY)
-                return
+
+        async def close_picked(actor: Actor) -> None:
             await interaction.response.defer(ephemeral=True, thinking=True)
             values = (interaction.data or {}).get("values") or []
             lines = []
@@ -113,10 +122,9 @@ class AnsweredSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"recap
                     lines.append(question_answered(question))
                 except UserError as exc:
                     lines.append(exc.message)
-            await send_text(interaction, "\n".join(lines) or "Nothing was picked; nothing changed.")
-        except Exception as exc:  # noqa: BLE001
-            unexpected(f"discord answered select (user {interaction.user.id})", exc)
-            await tell_failure(interaction)
+            await send_text(interaction, "\n".join(lines) or NOTHING_PICKED)
+
+        await in_guild(interaction, "answered select", close_picked)
 
 
 def digest_view(message: Message) -> discord.ui.View | None:

@@ -2,7 +2,7 @@
 
 They belong to this adapter: slack_sdk's own table shapes (its builders), so
 its SQLAlchemy installation and state stores read them as they are. They get
-a MetaData of their own, with the store's naming convention; the migrations
+a MetaData of their own, with the database's naming convention (bot/naming.py); the migrations
 create them like every other table (migrations/env.py targets both).
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy import MetaData, Text, update
 from sqlalchemy.engine import Connection
 
 from ...core.model import Workspace
-from ...store.tables import NAMING_CONVENTION
+from ...naming import NAMING_CONVENTION
 from .identity import PLATFORM
 
 SLACK_INSTALLATIONS = "slack_installations"
@@ -41,8 +41,8 @@ INSTALLER = "slack_installations.user_id"  # the kind forget-me counts (core/pri
 
 
 def forget_installer(conn: Connection, workspace: Workspace, user_ref: str) -> dict[str, int]:
-    """forget-me on Slack, inside its transaction (see store.repo.Forgetter): the person's id and
-    user token leave the installations they made; the installation itself stays."""
+    """forget-me on Slack, run by the repository inside forget-me's transaction (app.py hands it
+    over): the person's id and user token leave the installations they made; the installation stays."""
     if workspace.platform != PLATFORM:
         return {}
     cleared = conn.execute(
