@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -117,6 +118,26 @@ def modal_problems(modal: dict) -> list[str]:
     return problems
 
 
+def shard_of(guild_id: int | str, shard_count: int) -> int:
+    """Discord's rule: a server's events go to shard (guild_id >> 22) % shard_count."""
+    return (int(guild_id) >> 22) % shard_count
+
+
+def guild(gid: str) -> dict:
+    """A server as GUILD_CREATE (and GET /guilds/{id}) describes it, with a role holding Manage Server."""
+    return {
+        "id": gid, "name": f"Server {gid[-2:]}", "owner_id": "1", "member_count": 3,
+        "features": [], "emojis": [], "stickers": [], "channels": [], "threads": [],
+        "members": [], "voice_states": [], "presences": [], "large": False, "unavailable": False,
+        "joined_at": NOW, "roles": [
+            {"id": gid, "name": "@everyone", "permissions": str(0x400 | 0x800), "position": 0,
+             "color": 0, "hoist": False, "managed": False, "mentionable": False},
+            {"id": manager_role(gid), "name": "Lab manager", "permissions": str(0x20 | 0x400 | 0x800),
+             "position": 1, "color": 0, "hoist": False, "managed": False, "mentionable": False},
+        ],
+    }
+
+
 def manager_role(guild_id: int | str) -> str:
     """The id of the role with Manage Server that the fake gives every guild."""
     return str(int(guild_id) + 1)
@@ -135,6 +156,11 @@ class Exchange:
     callbacks: list[dict] = field(default_factory=list)  # bodies of POST /interactions/{id}/{token}/callback
     followups: list[dict] = field(default_factory=list)  # bodies of POST /webhooks/{app}/{token}, with their id
     answered: asyncio.Event = field(default_factory=asyncio.Event)
+    # perf_counter() when the interaction was sent, when its first answer and each follow-up arrived
+    sent_at: float = 0.0
+    answered_at: float | None = None
+    followup_at: list[float] = field(default_factory=list)
+    sending: asyncio.Future | None = None
 
     @property
     def response_type(self) -> int | None:
@@ -177,7 +203,11 @@ class FakeDiscord:
         self.base = ""
         self.gateway_url = ""
         self.exchanges: dict[str, Exchange] = {}  # interaction token -> exchange
-        self._socket: web.WebSocketResponse | None = None
+        self._socket: web.WebSocketResponse | None = None  # the latest connection
+        self.sockets: dict[int, web.WebSocketResponse] = {}  # shard id -> its open connection
+        self.shard_count = 1
+        self.identifies: list[dict] = []  # every IDENTIFY, in order (one per shard connection)
+        self.duplicate_shards: list[int] = []  # shards identified on while already connected
         self._identified = asyncio.Event()
         self.identify: dict = {}  # what the bot asked for when it connected (intents...)
         self.guilds: list[str] = []  # the servers the bot is in: sent as GUILD_CREATE when it connects
@@ -200,6 +230,7 @@ class FakeDiscord:
         r.add_put("/api/v10/applications/{app}/guilds/{guild}/commands", self.put_commands)
         r.add_put("/api/v10/applications/{app}/commands", self.put_commands)
         r.add_get("/api/v10/channels/{cid}", self.get_channel)
+        r.add_get("/api/v10/guilds/{gid}", self.get_guild)
         r.add_post("/api/v10/channels/{cid}/messages", self.post_message)
         r.add_post("/api/v10/channels/{cid}/messages/{mid}/threads", self.start_thread)
         r.add_get("/api/v10/users/{uid}", self.get_user)
@@ -266,6 +297,13 @@ class FakeDiscord:
                 c["guild_id"] = key
         return reply(out)
 
+    async def get_guild(self, request):
+        """A server the bot is in; one it is not in answers 403 Missing Access, as Discord does."""
+        gid = request.match_info["gid"]
+        if gid not in self.guilds:
+            return reply({"message": "Missing Access", "code": 50001}, status=403)
+        return reply(guild(gid))
+
     async def get_channel(self, request):
         if request.match_info["cid"] in self.no_access:
             return reply({"message": "Missing Access", "code": 50001}, status=403)
@@ -276,46 +314,61 @@ class FakeDiscord:
 
     # -- the gateway and interactions ----------------------------------------------
     async def gateway(self, request):
-        """Hello, then READY after the bot identifies; heartbeats are acknowledged."""
+        """Hello, then READY after the bot identifies; heartbeats are acknowledged.
+
+        A sharded bot opens one connection per shard and says which in IDENTIFY's `shard`
+        ([id, count]); each connection is told only of its shard's servers, and an
+        interaction goes down the connection of its server's shard (DMs: shard 0), as Discord does."""
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         await ws.send_json({"op": 10, "d": {"heartbeat_interval": 45000}, "s": None, "t": None})
+        shard = None
         async for frame in ws:
             data = json.loads(frame.data)
             if data["op"] == 2:  # IDENTIFY
                 self.identify = data["d"]
+                self.identifies.append(data["d"])
+                shard_id, count = data["d"].get("shard") or (0, 1)
+                shard = shard_id
+                if shard in self.sockets:
+                    self.duplicate_shards.append(shard)  # two connections on one shard: Discord would refuse one
+                guilds = [g for g in self.guilds if shard_of(g, count) == shard_id]
+                self.shard_count = count
                 await ws.send_json({"op": 0, "t": "READY", "s": next(self._sequence), "d": {
-                    "v": 10, "user": BOT_USER, "guilds": [{"id": g, "unavailable": True} for g in self.guilds],
-                    "session_id": "fake-session",
+                    "v": 10, "user": BOT_USER, "guilds": [{"id": g, "unavailable": True} for g in guilds],
+                    "session_id": f"fake-session-{shard_id}", "shard": [shard_id, count],
                     "resume_gateway_url": self.gateway_url, "application": {"id": APP_ID, "flags": 0},
                 }})
-                for gid in self.guilds:  # the guilds intent: each server's roles arrive before any interaction
-                    await ws.send_json({"op": 0, "t": "GUILD_CREATE", "s": next(self._sequence), "d": {
-                        "id": gid, "name": f"Server {gid[-2:]}", "owner_id": "1", "member_count": 3,
-                        "features": [], "emojis": [], "stickers": [], "channels": [], "threads": [],
-                        "members": [], "voice_states": [], "presences": [], "large": False, "unavailable": False,
-                        "joined_at": NOW, "roles": [
-                            {"id": gid, "name": "@everyone", "permissions": str(0x400 | 0x800), "position": 0,
-                             "color": 0, "hoist": False, "managed": False, "mentionable": False},
-                            {"id": manager_role(gid), "name": "Lab manager", "permissions": str(0x20 | 0x400 | 0x800),
-                             "position": 1, "color": 0, "hoist": False, "managed": False, "mentionable": False},
-                        ],
-                    }})
+                for gid in guilds:  # the guilds intent: each server's roles arrive before any interaction
+                    await ws.send_json({"op": 0, "t": "GUILD_CREATE", "s": next(self._sequence), "d": guild(gid)})
+                self.sockets[shard] = ws
                 self._socket = ws
                 self._identified.set()
             elif data["op"] == 1:  # HEARTBEAT
                 await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
+        if shard is not None and self.sockets.get(shard) is ws:
+            del self.sockets[shard]
         return ws
 
     async def connected(self) -> None:
         """Returns once a bot has identified on the gateway (after its login and setup_hook)."""
         await self._identified.wait()
 
+    def deliver(self, payload: dict) -> Exchange:
+        """Send an interaction down its shard's connection now, without waiting for the answer."""
+        exchange = self.exchanges[payload["token"]] = Exchange(payload)
+        shard = shard_of(payload["guild_id"], self.shard_count) if payload.get("guild_id") else 0
+        exchange.sent_at = time.perf_counter()
+        socket = self.sockets[shard]
+        exchange.sending = asyncio.ensure_future(socket.send_json(
+            {"op": 0, "t": "INTERACTION_CREATE", "s": next(self._sequence), "d": payload}))
+        return exchange
+
     async def interact(self, payload: dict, timeout: float = 10) -> Exchange:
         """Deliver an interaction as Discord does, and wait for the bot's first answer to it."""
         await asyncio.wait_for(self._identified.wait(), timeout)
-        exchange = self.exchanges[payload["token"]] = Exchange(payload)
-        await self._socket.send_json({"op": 0, "t": "INTERACTION_CREATE", "s": next(self._sequence), "d": payload})
+        exchange = self.deliver(payload)
+        await exchange.sending
         await asyncio.wait_for(exchange.answered.wait(), timeout)  # Discord gives up after 3 s; so does a test
         return exchange
 
@@ -334,6 +387,7 @@ class FakeDiscord:
             self.rejected.append((exchange.payload["token"], problems))
             return reply({"message": "Invalid Form Body", "code": 50035, "errors": problems}, status=400)
         exchange.callbacks.append(body)
+        exchange.answered_at = time.perf_counter()
         exchange.answered.set()
         out = {"interaction": {"id": exchange.payload["id"], "type": exchange.payload["type"],
                                "response_message_loading": body["type"] == DEFERRED,
@@ -356,6 +410,7 @@ class FakeDiscord:
             return reply({"message": "Invalid Form Body", "code": 50035, "errors": problems}, status=400)
         message = dict(self.message_payload(exchange.payload["channel"]["id"], body), webhook_id=APP_ID)
         exchange.followups.append(dict(body, id=message["id"]))
+        exchange.followup_at.append(time.perf_counter())
         return reply(message)
 
     def message_payload(self, cid: str, body: dict) -> dict:
