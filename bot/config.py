@@ -79,6 +79,9 @@ class Settings:
     slack_state_secret: str | None = None
     discord_token: str | None = None
     discord_guild_ids: tuple[int, ...] = ()
+    discord_gateway: bool = True  # RECAPBOT_DISCORD=off: no gateway connection (posting over HTTP only)
+    discord_shard_count: int | None = None  # None: one connection, no sharding
+    discord_shard_ids: tuple[int, ...] = ()  # this replica's shards; empty: all of discord_shard_count
     secret_keys: tuple[str, ...] = ()  # RECAPBOT_SECRET_KEY: current key first, older ones after
     public_url: str = DEFAULT_PUBLIC_URL  # the base of the deck's links
     link_days: int = DEFAULT_LINK_DAYS
@@ -179,6 +182,9 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
 
     discord_token = get("DISCORD_TOKEN")
     discord_guild_ids = _guild_ids(get("DISCORD_GUILD_IDS"))
+    discord_gateway = _on_off("RECAPBOT_DISCORD", get("RECAPBOT_DISCORD"), default=True)
+    discord_shard_count, discord_shard_ids = _shards(get("DISCORD_SHARD_COUNT"), get("DISCORD_SHARD_IDS"))
+    _check_discord(discord_token, discord_gateway, discord_shard_count, discord_shard_ids)
     secret_keys = _secret_keys(get(SECRET_KEY_VARIABLE))
     public_url = _public_url(get("RECAPBOT_PUBLIC_URL")) or f"http://localhost:{http_port}"
     link_days = _link_days(get("RECAPBOT_LINK_DAYS"))
@@ -203,6 +209,9 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
         slack_state_secret=slack_state_secret,
         discord_token=discord_token,
         discord_guild_ids=discord_guild_ids,
+        discord_gateway=discord_gateway,
+        discord_shard_count=discord_shard_count,
+        discord_shard_ids=discord_shard_ids,
         secret_keys=secret_keys,
         public_url=public_url,
         link_days=link_days,
@@ -380,6 +389,63 @@ def _guild_ids(raw: str | None) -> tuple[int, ...]:
         if value not in ids:
             ids.append(value)
     return tuple(ids)
+
+
+def _on_off(variable: str, raw: str | None, default: bool) -> bool:
+    if raw is None:
+        return default
+    value = raw.lower()
+    if value not in ("on", "off"):
+        raise ConfigError(variable, f"must be on or off (got {raw!r})")
+    return value == "on"
+
+
+def _whole(variable: str, item: str) -> int:
+    if not (item.isascii() and item.isdecimal() and len(item) <= 6):
+        raise ConfigError(variable, f"expected a whole number, got {item!r}")
+    return int(item)
+
+
+def _shards(raw_count: str | None, raw_ids: str | None) -> tuple[int | None, tuple[int, ...]]:
+    """DISCORD_SHARD_COUNT: how many shards the bot's servers are spread over (the same on
+    every replica); DISCORD_SHARD_IDS: which of them this replica connects, e.g. "0,1"
+    (default: all of them). Two replicas must never hold the same shard."""
+    if raw_count is None:
+        if raw_ids is not None:
+            raise ConfigError("DISCORD_SHARD_IDS", "needs DISCORD_SHARD_COUNT (the total number of shards, "
+                                                   "the same on every replica)")
+        return None, ()
+    count = _whole("DISCORD_SHARD_COUNT", raw_count)
+    if count < 1:
+        raise ConfigError("DISCORD_SHARD_COUNT", f"must be at least 1 (got {raw_count!r})")
+    if raw_ids is None:
+        return count, ()
+    ids: list[int] = []
+    for item in (part.strip() for part in raw_ids.split(",")):
+        if not item:
+            continue  # tolerate "0,1,"
+        shard = _whole("DISCORD_SHARD_IDS", item)
+        if shard >= count:
+            raise ConfigError("DISCORD_SHARD_IDS", f"shard {shard} is not below DISCORD_SHARD_COUNT={count} "
+                                                   f"(shards are numbered 0 to {count - 1})")
+        if shard in ids:
+            raise ConfigError("DISCORD_SHARD_IDS", f"shard {shard} is listed twice")
+        ids.append(shard)
+    if not ids:
+        raise ConfigError("DISCORD_SHARD_IDS", "lists no shard; leave it unset to connect all of them")
+    return count, tuple(ids)
+
+
+def _check_discord(token: str | None, gateway: bool, count: int | None, ids: tuple[int, ...]) -> None:
+    """Shard settings that would do nothing are a deployment mistake: say so at start."""
+    if count is None:
+        return
+    variable = "DISCORD_SHARD_IDS" if ids else "DISCORD_SHARD_COUNT"
+    if not token:
+        raise ConfigError(variable, "set without DISCORD_TOKEN")
+    if not gateway:
+        raise ConfigError(variable, "set with RECAPBOT_DISCORD=off, which opens no gateway connection: "
+                                    "unset the shard settings, or turn RECAPBOT_DISCORD on")
 
 
 def _secret_keys(raw: str | None) -> tuple[str, ...]:

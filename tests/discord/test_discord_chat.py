@@ -10,6 +10,7 @@ from bot.adapters.discord_bot.chat import DigestNotPosted, DiscordChat
 from bot.adapters.discord_bot.client import RecapBot
 from bot.core.commands import COMMANDS
 from bot.app import attach_discord
+from bot.config import Settings
 from bot.core.delivery import PermanentPostError
 from bot.core.model import Actor, RecapDraft, Workspace
 from discord_fakes import GUILD, OTHER_GUILD
@@ -159,7 +160,7 @@ async def test_reminder_is_a_dm_with_a_form_button_and_a_closed_dm_is_permanent(
 def test_attach_registers_a_runner_and_the_chat(core):
     from types import SimpleNamespace
 
-    app = SimpleNamespace(core=core, settings=SimpleNamespace(discord_guild_ids=(GUILD,), discord_token="t"),
+    app = SimpleNamespace(core=core, settings=Settings(discord_guild_ids=(GUILD,), discord_token="t"),
                           runners=[], chats={})
     adapter = attach_discord(app)
     assert isinstance(app.chats["discord"], DiscordChat) and app.chats["discord"].client is adapter.client
@@ -171,16 +172,20 @@ async def test_after_removal_from_the_server_nothing_is_sent_there(core, api, ca
 
     from fake_discord_api import BOT_USER
 
-    app = SimpleNamespace(core=core, settings=SimpleNamespace(discord_guild_ids=(GUILD,), discord_token="t"),
+    app = SimpleNamespace(core=core, settings=Settings(discord_guild_ids=(GUILD,), discord_token="t"),
                           runners=[], chats={})
     client = attach_discord(app).client
     chat = app.chats["discord"]
-    await client.login("test-token")
+    api.guilds = [str(GUILD)]  # the servers the bot is in
     team, cid = team_with(core, api, 1, 50)
     who = core.teams.member_for(member(3))
     meeting = core.upcoming_digest(team).meeting_local
-    with pytest.raises(RuntimeError, match="not connected yet"):  # which servers? the gateway has not said
-        await chat.post_digest(team, core.upcoming_digest(team), MemoryParts("k").parts())
+    with pytest.raises(RuntimeError, match="not connected yet"):  # not even logged in: nothing to ask with
+        await chat.post_digest(team, core.upcoming_digest(team), MemoryParts("k0").parts())
+    await client.login("test-token")
+    # Logged in, the gateway not ready yet: Discord is asked over HTTP whether the bot is in the server.
+    await chat.post_digest(team, core.upcoming_digest(team), MemoryParts("k").parts())
+    assert ("GET", f"/api/v10/guilds/{GUILD}", None) in api.requests and len(api.messages[cid]) == 1
 
     # The gateway's READY lists the server; Discord then removes the bot from it (GUILD_DELETE).
     state = client._connection
@@ -188,7 +193,7 @@ async def test_after_removal_from_the_server_nothing_is_sent_there(core, api, ca
     state.parse_ready({"user": BOT_USER, "guilds": [{"id": str(GUILD), "unavailable": True}]})
     await client.wait_until_ready()
     refs = await chat.post_digest(team, core.upcoming_digest(team), MemoryParts("k").parts())
-    assert len(api.messages[cid]) == 1
+    assert len(api.messages[cid]) == 1  # the same post, resumed: its nonce keeps it single
     state.parse_guild_delete({"id": str(GUILD)})
     await asyncio.sleep(0)  # let discord.py run the on_guild_remove listener it scheduled
     assert f"removed from Discord server {GUILD}" in caplog.text
