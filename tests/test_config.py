@@ -25,6 +25,9 @@ ALL_VARS = (
     "SLACK_STATE_SECRET",
     "DISCORD_TOKEN",
     "DISCORD_GUILD_IDS",
+    "DISCORD_SHARD_COUNT",
+    "DISCORD_SHARD_IDS",
+    "RECAPBOT_DISCORD",
     "RECAPBOT_SECRET_KEY",
 )
 
@@ -67,6 +70,7 @@ def test_defaults():
     assert (s.slack_client_id, s.slack_client_secret, s.slack_state_secret) == (None, None, None)
     assert s.discord_token is None
     assert s.discord_guild_ids == ()
+    assert s.discord_gateway and s.discord_shard_count is None and s.discord_shard_ids == ()
     assert not s.slack_enabled
     assert not s.slack_socket_mode
     assert not s.slack_oauth
@@ -350,3 +354,47 @@ def test_bad_retention_names_the_variable_and_the_range(value):
 def test_a_bad_slack_api_url_is_named_without_its_credentials(value):
     err = assert_config_error("SLACK_API_URL", SLACK_API_URL=value)
     assert "hunter2" not in str(err) and "proxyuser" not in str(err)
+
+
+# -- Discord across replicas: shards, and replicas that open no gateway connection ----------
+DISCORD = {"DISCORD_TOKEN": "discord-token"}
+
+
+def test_a_replica_gets_its_shards():
+    s = load(**DISCORD, DISCORD_SHARD_COUNT="4", DISCORD_SHARD_IDS=" 2, 3,")
+    assert (s.discord_shard_count, s.discord_shard_ids, s.discord_gateway) == (4, (2, 3), True)
+
+
+def test_a_shard_count_alone_connects_every_shard_here():
+    s = load(**DISCORD, DISCORD_SHARD_COUNT="2")
+    assert (s.discord_shard_count, s.discord_shard_ids) == (2, ())
+
+
+@pytest.mark.parametrize("value, expected", [("off", False), ("OFF", False), ("on", True), ("On", True)])
+def test_recapbot_discord_turns_the_gateway_on_or_off(value, expected):
+    assert load(**DISCORD, RECAPBOT_DISCORD=value).discord_gateway is expected
+
+
+@pytest.mark.parametrize(
+    "variable, env, says",
+    [
+        ("DISCORD_SHARD_IDS", {"DISCORD_SHARD_IDS": "0,1"}, "needs DISCORD_SHARD_COUNT"),
+        ("DISCORD_SHARD_IDS", {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "0,2"}, "shard 2 is not below"),
+        ("DISCORD_SHARD_IDS", {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "1,1"}, "listed twice"),
+        ("DISCORD_SHARD_IDS", {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "-1"}, "whole number"),
+        ("DISCORD_SHARD_IDS", {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": " , "}, "lists no shard"),
+        ("DISCORD_SHARD_COUNT", {"DISCORD_SHARD_COUNT": "0"}, "at least 1"),
+        ("DISCORD_SHARD_COUNT", {"DISCORD_SHARD_COUNT": "two"}, "whole number"),
+        ("DISCORD_SHARD_COUNT", {"DISCORD_SHARD_COUNT": "2", "RECAPBOT_DISCORD": "off"}, "RECAPBOT_DISCORD=off"),
+        ("DISCORD_SHARD_IDS", {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "0", "RECAPBOT_DISCORD": "off"},
+         "opens no gateway connection"),
+        ("RECAPBOT_DISCORD", {"RECAPBOT_DISCORD": "false"}, "on or off"),
+    ],
+)
+def test_bad_discord_replica_settings_fail_at_start(variable, env, says):
+    err = assert_config_error(variable, **DISCORD, **env)
+    assert says in str(err)
+
+
+def test_shards_without_a_discord_token_are_a_mistake():
+    assert "without DISCORD_TOKEN" in str(assert_config_error("DISCORD_SHARD_COUNT", DISCORD_SHARD_COUNT="2"))
