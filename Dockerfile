@@ -24,4 +24,9 @@ ENV DATABASE_URL=sqlite:////data/recapbot.db \
 
 USER recapbot
 
+# GET /healthz (bot/http_server.py): 200 while the scheduler and an adapter are up, else 503.
+# Python's urllib, as the slim image has no curl; it asks the port the bot listens on.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import os, sys, urllib.request; port = os.environ.get('RECAPBOT_HTTP_PORT') or '3000'; sys.exit(0 if urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4).status == 200 else 1)"]
+
 CMD ["recapbot", "run"]

@@ -12,6 +12,7 @@ Measured: the time from sending an interaction to the fake receiving its first a
 (callback type 4 message, 5 deferred, 9 modal), and for deferred ones the time to the
 follow-up that carries the answer. Target: every first answer within 3 s in every repetition.
 --quick: 100 interactions in 5 s. --database URL: a scratch database instead of SQLite.
+--count N --seconds S: another load (--seconds 0 sends them all at once: where the wall is).
 """
 from __future__ import annotations
 
@@ -147,8 +148,12 @@ async def main() -> int:
     args.add_argument("--quick", action="store_true", help="100 interactions in 5 s instead of 200 in 10 s")
     args.add_argument("--repetitions", type=int, default=3)
     args.add_argument("--database", help="a scratch database URL (default: a SQLite file in a temp dir)")
+    args.add_argument("--count", type=int, help="interactions per repetition (default 200; 100 with --quick)")
+    args.add_argument("--seconds", type=float, help="spread over this many seconds (default 10; 0: all at once)")
     opts = args.parse_args()
     count, seconds = (100, 5.0) if opts.quick or os.environ.get("BENCH_QUICK") else (200, 10.0)
+    count = opts.count or count
+    seconds = seconds if opts.seconds is None else opts.seconds
     with tempfile.TemporaryDirectory() as tmp:
         url = opts.database or f"sqlite:///{tmp}/bench.db"
         populate(url)
