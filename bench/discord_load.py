@@ -164,7 +164,7 @@ async def main() -> int:
                 for n in range(len(MIX)):
                     await fake.interact(payload(n), timeout=30)
             print(f"discord interactions: {count} in {seconds:.0f} s per repetition, {MEMBERS} members, "
-                  f"fake Discord API on loopback, {'SQLite' if not opts.database else 'given database'}")
+                  f"fake Discord API on loopback, {'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}")
             for rep in range(opts.repetitions):
                 print(f" repetition {rep + 1}")
                 for kind, (fake, _) in bots.items():
