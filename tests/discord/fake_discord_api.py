@@ -10,7 +10,11 @@ interactions, `DiscordWebSocket.DEFAULT_GATEWAY` at `gateway_url`).
 
 Its gateway delivers interactions as Discord does (INTERACTION_CREATE), and
 records what the bot answers through the interaction callback and follow-up
-webhooks: an `Exchange` per interaction holds what the person saw.
+webhooks: an `Exchange` per interaction holds what the person saw (and when:
+bench/discord_load.py times the answers). A sharded bot connects once per shard;
+each connection hears only its shard's servers, as on Discord, and a shard
+connected twice is noted in `duplicate_shards`. GET /guilds/{id} answers 403 for a
+server the bot is not in (`guilds` lists those it is in).
 """
 from __future__ import annotations
 

@@ -119,3 +119,26 @@ async def test_with_discord_off_a_replica_opens_no_gateway_yet_posts_digests(cor
     assert refs and len(api.messages[cid]) == 1
     assert api.identifies == [] and not any(path == "/gateway" for _, path, _ in api.requests)
     assert not any(method == "PUT" for method, _, _ in api.requests)  # nor does it sync the commands
+
+
+async def test_discords_word_that_the_bot_is_in_a_server_is_trusted_for_ten_minutes(core, api):
+    from bot.adapters.discord_bot.guilds import MEMBERSHIP_SECONDS, JoinedGuildsChat
+
+    off = replica(core, RECAPBOT_DISCORD="off")
+    now = [1000.0]
+    chat = JoinedGuildsChat(off.client, clock=lambda: now[0])
+    team, _ = group_in(core, api, GUILD)
+
+    def asked() -> int:
+        return sum(1 for method, path, _ in api.requests if (method, path) == ("GET", f"/api/v10/guilds/{GUILD}"))
+
+    async with serving(off):
+        await chat.post_digest(team, core.upcoming_digest(team), MemoryParts("a").parts())
+        now[0] += MEMBERSHIP_SECONDS - 1
+        await chat.post_digest(team, core.upcoming_digest(team), MemoryParts("b").parts())
+        assert asked() == 1
+        api.guilds.remove(str(GUILD))  # removed from the server meanwhile: the next check finds out
+        now[0] += 2
+        with pytest.raises(PermanentPostError, match="no longer in Discord server"):
+            await chat.post_digest(team, core.upcoming_digest(team), MemoryParts("c").parts())
+        assert asked() == 2
