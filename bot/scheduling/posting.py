@@ -76,7 +76,11 @@ def digest_key(team: Team, meeting_at: datetime) -> str:
 
 
 def late_key(team: Team, recap: Recap) -> str:
-    return f"late:{team.id}:{recap.id}:{recap.updated_at:%Y%m%dT%H%M%S%f}"
+    return late_version_key(team.id, recap.id, recap.updated_at)
+
+
+def late_version_key(team_id: int, recap_id: int, version: datetime) -> str:
+    return f"late:{team_id}:{recap_id}:{version:%Y%m%dT%H%M%S%f}"
 
 
 def reminder_key(member_id: int, meeting_at: datetime) -> str:
@@ -102,6 +106,10 @@ class Poster:
     retry_delays: tuple[timedelta, ...] = DEFAULT_RETRY_DELAYS
     # Whether a digest claim's holder is known to be dead (a restart on the same machine): taken at once.
     orphaned: Callable[[str], bool] = lambda holder: False
+    # Whether a holder runs where `orphaned` would see it die (a replica on this machine): its claim is
+    # looked at again every `recheck_nearby` instead of only once it is stale.
+    nearby: Callable[[str], bool] = lambda holder: False
+    recheck_nearby: timedelta = timedelta(seconds=10)
     _failures: dict[str, int] = field(default_factory=dict)
 
     def _retry_delay(self, key: str) -> timedelta:
@@ -162,7 +170,10 @@ class Poster:
             ledger.take_over, team.id, meeting_at, self.replica, now, now - self.stale_after,
             row.claimed_by if orphaned else None,
         ):
-            report.wake(max(stale_at, now) + timedelta(seconds=1))  # look again once it is stale
+            look_again = max(stale_at, now) + timedelta(seconds=1)  # once it is stale
+            if self.nearby(row.claimed_by):
+                look_again = min(look_again, now + self.recheck_nearby)  # or its holder died
+            report.wake(look_again)
             return
         log.warning("team %s: taking over the unfinished digest claim of %s for %s (%s)", team.id,
                     row.claimed_by, meeting_at, "its process is gone" if orphaned else "no progress for a while")
