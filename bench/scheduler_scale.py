@@ -322,7 +322,7 @@ async def spread_once(url: str, groups: int, lead_s: float) -> dict:
     upgrade(engine)
     digest_at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # a Monday; meeting at 10:00 UTC, digest 2 h before
     meeting = digest_at + timedelta(hours=2)
-    created = digest_at - timedelta(days=30)
+    created = digest_at - timedelta(days=1)  # no earlier digest to record as missed at start
     teams, members, recaps = [], [], []
     for i in range(1, groups + 1):
         teams.append(dict(id=i, workspace=f"slack:T{i % 50:05d}", name=f"g{i}", timezone="UTC", channel=f"C{i:06d}",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
 import os
 import secrets
@@ -114,12 +115,17 @@ class Scheduler:
         self._retry_at: dict[int, datetime] = {}
         self._wakes: dict[int, datetime] = {}  # team id -> the time its job is set for
         self._waking: dict[datetime, set[int]] = {}  # a job's time -> the teams it wakes
+        # A job's time -> its id: each job gets a new one, since a team may be planned for a time
+        # whose job is still running (APScheduler would skip a second run of the same id).
+        self._job_ids: dict[datetime, str] = {}
+        self._jobs = itertools.count(1)
 
     async def start(self, aps: bool = True) -> Report:
         """Catch up on what came due while we were down, then plan every team's next wake-up."""
         self._loop = asyncio.get_running_loop()
         self._wakes.clear()
         self._waking.clear()
+        self._job_ids.clear()
         if aps:
             self.aps = AsyncIOScheduler(timezone=timezone.utc, job_defaults={
                 "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
@@ -287,8 +293,9 @@ class Scheduler:
                 waking.discard(team_id)
                 if not waking:
                     del self._waking[old]
-                    if self.aps is not None and self.aps.get_job(self._job_id(old)):
-                        self.aps.remove_job(self._job_id(old))
+                    job_id = self._job_ids.pop(old, None)
+                    if self.aps is not None and job_id is not None and self.aps.get_job(job_id):
+                        self.aps.remove_job(job_id)
             del self._wakes[team_id]
         if at is None:
             return
@@ -298,23 +305,20 @@ class Scheduler:
         if self.aps is not None and len(waking) == 1:
             # APScheduler counts system time; an injected clock may be elsewhere (tests, benchmarks).
             run_date = at + (datetime.now(timezone.utc) - self.clock.now())
-            self.aps.add_job(self._wake, "date", run_date=run_date, id=self._job_id(at), args=[at],
-                             replace_existing=True)
-
-    @staticmethod
-    def _job_id(at: datetime) -> str:
-        return f"wake:{at.isoformat()}"
+            job_id = self._job_ids[at] = f"wake:{at.isoformat()}:{next(self._jobs)}"
+            self.aps.add_job(self._wake, "date", run_date=run_date, id=job_id, args=[at])
 
     def job_id(self, team_id: int) -> str | None:
         """The APScheduler job that wakes this team (shared with the teams due at the same time)."""
         at = self._wakes.get(team_id)
-        return self._job_id(at) if at is not None else None
+        return self._job_ids.get(at) if at is not None else None
 
     def wake_time(self, team_id: int) -> datetime | None:
         return self._wakes.get(team_id)
 
     async def _wake(self, at: datetime) -> None:
         team_ids = self._waking.pop(at, set())
+        self._job_ids.pop(at, None)
         for team_id in team_ids:
             if self._wakes.get(team_id) == at:
                 del self._wakes[team_id]
