@@ -174,7 +174,8 @@ class Scheduler:
             teams = await asyncio.to_thread(self.core.teams.get_teams, team_ids)
         # No meetings, or served by an adapter this process does not run: nothing to plan.
         teams = [t for t in teams if t.schedule is not None and t.workspace.platform in self.chats]
-        busy, wakes = await asyncio.to_thread(self._survey, teams, now)
+        scope = [t.id for t in teams] if team_ids is not None and len(teams) <= self.SCOPED else None
+        busy, wakes = await asyncio.to_thread(self._survey, teams, now, scope)
         for team in teams:
             if team.id not in busy:
                 if self._retry_at.get(team.id, now) <= now:
@@ -184,8 +185,8 @@ class Scheduler:
 
         async def work(team: Team) -> Report:
             async with limit:
-                try:
-                    return await self._run_team(team, now)
+                try:  # a team's turn may come seconds after `now` when many are due at once
+                    return await self._run_team(team, max(now, self.clock.now()))
                 except Exception:  # noqa: BLE001 - a database hiccup for one team must not stop the others
                     log.exception("team %s: scheduled work failed; trying again in a minute", team.id)
                     self._retry_at[team.id] = now + timedelta(minutes=1)
@@ -197,25 +198,30 @@ class Scheduler:
             report.merge(done)
         return report
 
-    def _survey(self, teams: list[Team], now: datetime) -> tuple[set[int], dict[int, datetime | None]]:
+    # A wake-up for at most this many teams reads the ledger for them only (an id list in the
+    # queries); more (a start) read it for every team, without such a list.
+    SCOPED = 2000
+
+    def _survey(self, teams: list[Team], now: datetime, scope: list[int] | None
+                ) -> tuple[set[int], dict[int, datetime | None]]:
         """(teams with something due, next wake-up of the others): a few queries for all of them."""
         if not teams:
             return set(), {}
         dues = {team.id: self._due(team, now) for team in teams}
         since = now - self.lookback
         ledger = self.ledger
-        unthreaded = ledger.unthreaded(since)
+        unthreaded = ledger.unthreaded(since, scope)
         failed = set()
         keys = [late_version_key(team_id, recap_id, version) for team_id, _, recap_id, version in unthreaded]
         for k in range(0, len(keys), 5000):
             failed |= set(ledger.failed(keys[k:k + 5000]))
         members, aways = [], {}
         if any(due.reminder_meeting is not None for due in dues.values()):
-            members, away_rows = ledger.member_reminders(now)
+            members, away_rows = ledger.member_reminders(now, scope)
             for member_id, start, end in away_rows:
                 aways.setdefault(member_id, []).append((start, end))
         view = survey.LedgerView(
-            digests=ledger.digest_statuses(since),
+            digests=ledger.digest_statuses(since, scope),
             unthreaded={(team_id, meeting) for (team_id, meeting, _, _), key in zip(unthreaded, keys)
                         if key not in failed},
             members=survey.by_team(members), aways=aways)

@@ -15,6 +15,7 @@ before the next part is sent. A post that stopped for good has a
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -83,25 +84,29 @@ class Ledger:
         return literal("remind:") + cast(member_id, String) + literal(":") + stamp
 
     # -- every group at once (scheduler start and wake-ups): a fixed number of queries -------
-    def digest_statuses(self, since: datetime) -> dict[tuple[int, datetime], str]:
+    # Each takes `teams`: the ids to look at (a wake-up for a few), or None for all (a start).
+    def digest_statuses(self, since: datetime, teams: Sequence[int] | None = None) -> dict[tuple[int, datetime], str]:
         """(team id, meeting) -> status, for every digest row of a meeting at or after `since`."""
         d = t.digest_posts
+        query = select(d.c.team_id, d.c.meeting_at, d.c.status).where(d.c.meeting_at >= since)
         with self.engine.connect() as conn:
             return {(team_id, meeting_at): status for team_id, meeting_at, status in conn.execute(
-                select(d.c.team_id, d.c.meeting_at, d.c.status).where(d.c.meeting_at >= since))}
+                query if teams is None else query.where(d.c.team_id.in_(teams)))}
 
-    def unthreaded(self, since: datetime) -> list[tuple[int, datetime, int, datetime]]:
+    def unthreaded(self, since: datetime, teams: Sequence[int] | None = None) -> list[tuple[int, datetime, int, datetime]]:
         """(team id, meeting, recap id, version) of each recap version of a meeting at or after `since`
         whose digest is posted and that is neither in it nor posted under it (failed ones included)."""
         d, r, lp = t.digest_posts, t.recaps, t.late_update_posts
         done = exists().where(lp.c.recap_id == r.c.id, lp.c.version == r.c.updated_at, lp.c.message_refs != "")
+        query = (select(d.c.team_id, d.c.meeting_at, r.c.id, r.c.updated_at)
+                 .join(r, and_(r.c.team_id == d.c.team_id, r.c.meeting_at == d.c.meeting_at))
+                 .where(d.c.meeting_at >= since, d.c.status == POSTED, ~done))
         with self.engine.connect() as conn:
             return [tuple(row) for row in conn.execute(
-                select(d.c.team_id, d.c.meeting_at, r.c.id, r.c.updated_at)
-                .join(r, and_(r.c.team_id == d.c.team_id, r.c.meeting_at == d.c.meeting_at))
-                .where(d.c.meeting_at >= since, d.c.status == POSTED, ~done))]
+                query if teams is None else query.where(d.c.team_id.in_(teams)))]
 
-    def member_reminders(self, now: datetime) -> tuple[list[MemberReminders], list[tuple[int, date, date]]]:
+    def member_reminders(self, now: datetime, teams: Sequence[int] | None = None
+                         ) -> tuple[list[MemberReminders], list[tuple[int, date, date]]]:
         """Every member who has not left, with the coming meetings they wrote for and were
         claimed a reminder for (settled: its message is out or it failed for good); and the
         away periods not over (member id, first day, last day). Three queries; the first two go
@@ -109,6 +114,8 @@ class Ledger:
         m, r, rs, mp, pf, a = t.members, t.recaps, t.reminder_sends, t.message_parts, t.post_failures, t.away_periods
         key = self._reminder_key(rs.c.member_id, rs.c.meeting_at)
         current = or_(m.c.left_at.is_(None), m.c.left_at > now)
+        if teams is not None:
+            current = and_(current, m.c.team_id.in_(teams))
         members: dict[int, tuple] = {}
         wrote: dict[int, set[datetime]] = {}
         reminded: dict[int, dict[datetime, bool]] = {}
@@ -126,8 +133,10 @@ class Ledger:
                     .outerjoin(pf, pf.c.post_key == key).where(current)):
                 if meeting_at is not None:
                     reminded.setdefault(member_id, {})[meeting_at] = part is not None or failure is not None
-            aways = [(mid, start, end) for mid, start, end in conn.execute(
-                select(a.c.member_id, a.c.start_date, a.c.end_date).where(a.c.end_date >= now.date() - timedelta(days=1)))]
+            away = select(a.c.member_id, a.c.start_date, a.c.end_date).where(a.c.end_date >= now.date() - timedelta(days=1))
+            if teams is not None:
+                away = away.where(a.c.member_id.in_(select(m.c.id).where(m.c.team_id.in_(teams))))
+            aways = [(mid, start, end) for mid, start, end in conn.execute(away)]
         return [MemberReminders(mid, team_id, joined, left, frozenset(wrote.get(mid, ())), reminded.get(mid, {}))
                 for mid, (team_id, joined, left) in members.items()], aways
 
