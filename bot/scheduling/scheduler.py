@@ -207,7 +207,8 @@ class Scheduler:
         """(teams with something due, next wake-up of the others): a few queries for all of them."""
         if not teams:
             return set(), {}
-        dues = {team.id: self._due(team, now) for team in teams}
+        planned = {team.id: self._due_and_next(team, now) for team in teams}
+        dues = {team_id: due for team_id, (due, _) in planned.items()}
         since = now - self.lookback
         ledger = self.ledger
         unthreaded = ledger.unthreaded(since, scope)
@@ -216,8 +217,10 @@ class Scheduler:
         for k in range(0, len(keys), 5000):
             failed |= set(ledger.failed(keys[k:k + 5000]))
         members, aways = [], {}
-        if any(due.reminder_meeting is not None for due in dues.values()):
-            members, away_rows = ledger.member_reminders(now, scope)
+        reminding = [team_id for team_id, due in dues.items() if due.reminder_meeting is not None]
+        for k in range(0, len(reminding), 5000):  # the groups whose reminder window is open, only
+            more, away_rows = ledger.member_reminders(now, reminding[k:k + 5000])
+            members += more
             for member_id, start, end in away_rows:
                 aways.setdefault(member_id, []).append((start, end))
         view = survey.LedgerView(
@@ -226,14 +229,17 @@ class Scheduler:
                         if key not in failed},
             members=survey.by_team(members), aways=aways)
         busy = {team.id for team in teams if survey.has_work(team, dues[team.id], view)}
-        return busy, {team.id: plan.next_wake(team, now) for team in teams if team.id not in busy}
+        return busy, {team_id: wake for team_id, (_, wake) in planned.items() if team_id not in busy}
 
     def _due(self, team: Team, now: datetime) -> plan.Due:
-        due = plan.due(team, now, self.lookback)
+        return self._due_and_next(team, now)[0]
+
+    def _due_and_next(self, team: Team, now: datetime) -> tuple[plan.Due, datetime | None]:
+        due, wake = plan.due_and_next(team, now, self.lookback)
         if team.created_at is not None:  # meetings from before the team existed are nobody's
             due = replace(due, digests=tuple(
                 m for m in due.digests if cycles.digest_time(team.schedule, m) >= team.created_at))
-        return due
+        return due, wake
 
     async def _run_team(self, team: Team, now: datetime, digests: bool = True) -> Report:
         report = Report()
