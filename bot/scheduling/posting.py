@@ -195,7 +195,8 @@ class Poster:
             if parts.refs:
                 log.info("team %s: digest for %s resumes after the %d parts already out",
                          team.id, meeting_at, len(parts.refs))
-            digest = await asyncio.to_thread(self._digest_to_post, team, meeting_at, bool(parts.refs), now)
+            parts_before = len(parts.refs)
+            digest = await asyncio.to_thread(self._digest_to_post, team, meeting_at, bool(parts_before), now)
             await chat.post_digest(team, digest, parts)
         except asyncio.CancelledError:
             # Shutting down mid-post: give the claim back so the next start continues it.
@@ -224,7 +225,9 @@ class Poster:
         log.info("team %s: digest for %s posted%s (%d messages)", team.id, meeting_at,
                  " late" if late else "", len(parts.refs))
         report.posted.append((team.id, meeting_at))
-        await self.late_updates(team, chat, meeting_at, tuple(parts.refs), now, report)
+        # A digest begun afresh marked exactly the versions it shows; a resumed one may show newer ones.
+        shown = None if parts_before else {(e.recap.id, e.recap.updated_at) for e in digest.entries}
+        await self.late_updates(team, chat, meeting_at, tuple(parts.refs), now, report, shown)
 
     async def _digest_refused(self, team: Team, chat: Chat, meeting_at: datetime, key: str,
                               error: PermanentPostError, now: datetime, report: Report) -> None:
@@ -246,12 +249,17 @@ class Poster:
 
     # -- late updates ------------------------------------------------------------
     async def late_updates(self, team: Team, chat: Chat, meeting_at: datetime, digest_refs: tuple[str, ...],
-                           now: datetime, report: Report) -> None:
-        """Thread each recap version of a posted digest's meeting that is neither in it nor out yet."""
+                           now: datetime, report: Report, shown: set[tuple[int, datetime]] | None = None) -> None:
+        """Thread each recap version of a posted digest's meeting that is neither in it nor out yet
+        (`shown`: the versions the digest just posted marked as in it, known without asking)."""
         if not digest_refs:
             return
         ledger = self.ledger
         recaps = await asyncio.to_thread(self.core.recaps_for_meeting, team, meeting_at)
+        if shown is not None:
+            recaps = [r for r in recaps if (r.id, r.updated_at) not in shown]
+            if not recaps:
+                return  # every recap of the meeting is in the digest: nothing to thread
         states = await asyncio.to_thread(ledger.late_updates, [(r.id, r.updated_at) for r in recaps])
         pending = [r for r in recaps if not (s := states.get((r.id, r.updated_at))) or not s.done]
         failed = await asyncio.to_thread(ledger.failed, [late_key(team, r) for r in pending]) if pending else {}
