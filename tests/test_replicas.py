@@ -51,7 +51,7 @@ WORKSPACE = "T0LAB"
 GROUPS = 1000
 PARTS = 2  # the header and one member's entry
 REPLICAS = 3
-LEAD = 15.0  # seconds from launching the replicas to the digest time
+LEAD = 20.0  # seconds from launching the replicas to the digest time (they start in a few)
 ON_TIME = timedelta(seconds=60)
 
 
