@@ -132,3 +132,20 @@ def test_a_failed_digest_keeps_its_reason_and_is_never_claimed_again(ledger, ids
     assert ledger.failed(["k", "other"]) == {"k": "not_in_channel"}
     assert not ledger.claim_digest(team_id, MEETING, "b", NOW)
     assert not ledger.take_over(team_id, MEETING, "b", NOW + timedelta(hours=1), NOW + timedelta(minutes=50))
+
+
+def test_a_reminder_counts_as_settled_once_its_message_is_recorded(ledger, ids):
+    """member_reminders builds the reminder's post key in SQL: it must match scheduling's."""
+    from bot.scheduling.posting import reminder_key
+
+    team_id, member_id = ids
+    before = NOW - timedelta(hours=1)
+    assert ledger.claim_reminder(member_id, MEETING, before)
+    [member], _ = ledger.member_reminders(before)
+    assert (member.team_id, member.reminders) == (team_id, {MEETING: False})  # claimed, not sent yet
+    assert ledger.record_reminder_part(member_id, MEETING, before, reminder_key(member_id, MEETING), team_id, 0,
+                                       "D1:1.0", before)
+    [member], _ = ledger.member_reminders(before)
+    assert member.reminders == {MEETING: True}
+    [member], _ = ledger.member_reminders(MEETING)  # only meetings still to come count
+    assert member.reminders == {}

@@ -279,7 +279,7 @@ async def test_a_recap_stored_while_the_digest_is_posting_is_threaded_once(core,
 # -- APScheduler jobs -------------------------------------------------------------
 def fires_in(s: Scheduler, team) -> timedelta:
     """How far in the future (system time) APScheduler will run the team's job."""
-    return s.aps.get_job(f"team:{team.id}").next_run_time - datetime.now(UTC)
+    return s.aps.get_job(s.job_id(team.id)).next_run_time - datetime.now(UTC)
 
 
 async def test_a_schedule_change_rebuilds_the_job_without_a_restart(core, engine, clock, chat):

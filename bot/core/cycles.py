@@ -8,7 +8,8 @@ an autumn fold happens once, at its first occurrence.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from .model import Schedule
@@ -19,8 +20,13 @@ _MAX_SEARCH_DAYS = 7 * 60  # far more than any skip list could push a meeting
 
 def local_instant(day: date, schedule: Schedule) -> datetime:
     """The UTC instant of the meeting on a given local date (DST-safe)."""
-    zone = ZoneInfo(schedule.timezone)
-    wall = datetime.combine(day, schedule.at)
+    return _local_instant(day, schedule.at, schedule.timezone)
+
+
+@lru_cache(maxsize=8192)  # a scheduler start asks for the same few weeks of every group's meetings
+def _local_instant(day: date, at: time, timezone_name: str) -> datetime:
+    zone = ZoneInfo(timezone_name)
+    wall = datetime.combine(day, at)
     candidate = wall.replace(tzinfo=zone, fold=0)
     as_utc = candidate.astimezone(UTC)
     if as_utc.astimezone(zone).replace(tzinfo=None) == wall:

@@ -62,6 +62,10 @@ class TeamService:
     def get_team(self, team_id: int) -> Team | None:
         return self._repo.get_team(team_id)
 
+    def get_teams(self, team_ids: list[int]) -> list[Team]:
+        """Those of these teams that still exist (a scheduler wake-up for many at once)."""
+        return self._repo.get_teams(team_ids)
+
     def list_teams(self) -> list[Team]:
         return self._repo.list_teams()
 

@@ -76,7 +76,11 @@ def digest_key(team: Team, meeting_at: datetime) -> str:
 
 
 def late_key(team: Team, recap: Recap) -> str:
-    return f"late:{team.id}:{recap.id}:{recap.updated_at:%Y%m%dT%H%M%S%f}"
+    return late_version_key(team.id, recap.id, recap.updated_at)
+
+
+def late_version_key(team_id: int, recap_id: int, version: datetime) -> str:
+    return f"late:{team_id}:{recap_id}:{version:%Y%m%dT%H%M%S%f}"
 
 
 def reminder_key(member_id: int, meeting_at: datetime) -> str:
@@ -102,6 +106,10 @@ class Poster:
     retry_delays: tuple[timedelta, ...] = DEFAULT_RETRY_DELAYS
     # Whether a digest claim's holder is known to be dead (a restart on the same machine): taken at once.
     orphaned: Callable[[str], bool] = lambda holder: False
+    # Whether a holder runs where `orphaned` would see it die (a replica on this machine): its claim is
+    # looked at again every `recheck_nearby` instead of only once it is stale.
+    nearby: Callable[[str], bool] = lambda holder: False
+    recheck_nearby: timedelta = timedelta(seconds=10)
     _failures: dict[str, int] = field(default_factory=dict)
 
     def _retry_delay(self, key: str) -> timedelta:
@@ -162,7 +170,10 @@ class Poster:
             ledger.take_over, team.id, meeting_at, self.replica, now, now - self.stale_after,
             row.claimed_by if orphaned else None,
         ):
-            report.wake(max(stale_at, now) + timedelta(seconds=1))  # look again once it is stale
+            look_again = max(stale_at, now) + timedelta(seconds=1)  # once it is stale
+            if self.nearby(row.claimed_by):
+                look_again = min(look_again, now + self.recheck_nearby)  # or its holder died
+            report.wake(look_again)
             return
         log.warning("team %s: taking over the unfinished digest claim of %s for %s (%s)", team.id,
                     row.claimed_by, meeting_at, "its process is gone" if orphaned else "no progress for a while")
@@ -184,7 +195,8 @@ class Poster:
             if parts.refs:
                 log.info("team %s: digest for %s resumes after the %d parts already out",
                          team.id, meeting_at, len(parts.refs))
-            digest = await asyncio.to_thread(self._digest_to_post, team, meeting_at, bool(parts.refs), now)
+            parts_before = len(parts.refs)
+            digest = await asyncio.to_thread(self._digest_to_post, team, meeting_at, bool(parts_before), now)
             await chat.post_digest(team, digest, parts)
         except asyncio.CancelledError:
             # Shutting down mid-post: give the claim back so the next start continues it.
@@ -213,7 +225,9 @@ class Poster:
         log.info("team %s: digest for %s posted%s (%d messages)", team.id, meeting_at,
                  " late" if late else "", len(parts.refs))
         report.posted.append((team.id, meeting_at))
-        await self.late_updates(team, chat, meeting_at, tuple(parts.refs), now, report)
+        # A digest begun afresh marked exactly the versions it shows; a resumed one may show newer ones.
+        shown = None if parts_before else {(e.recap.id, e.recap.updated_at) for e in digest.entries}
+        await self.late_updates(team, chat, meeting_at, tuple(parts.refs), now, report, shown)
 
     async def _digest_refused(self, team: Team, chat: Chat, meeting_at: datetime, key: str,
                               error: PermanentPostError, now: datetime, report: Report) -> None:
@@ -235,12 +249,17 @@ class Poster:
 
     # -- late updates ------------------------------------------------------------
     async def late_updates(self, team: Team, chat: Chat, meeting_at: datetime, digest_refs: tuple[str, ...],
-                           now: datetime, report: Report) -> None:
-        """Thread each recap version of a posted digest's meeting that is neither in it nor out yet."""
+                           now: datetime, report: Report, shown: set[tuple[int, datetime]] | None = None) -> None:
+        """Thread each recap version of a posted digest's meeting that is neither in it nor out yet
+        (`shown`: the versions the digest just posted marked as in it, known without asking)."""
         if not digest_refs:
             return
         ledger = self.ledger
         recaps = await asyncio.to_thread(self.core.recaps_for_meeting, team, meeting_at)
+        if shown is not None:
+            recaps = [r for r in recaps if (r.id, r.updated_at) not in shown]
+            if not recaps:
+                return  # every recap of the meeting is in the digest: nothing to thread
         states = await asyncio.to_thread(ledger.late_updates, [(r.id, r.updated_at) for r in recaps])
         pending = [r for r in recaps if not (s := states.get((r.id, r.updated_at))) or not s.done]
         failed = await asyncio.to_thread(ledger.failed, [late_key(team, r) for r in pending]) if pending else {}

@@ -1,17 +1,24 @@
-"""The scheduler: one APScheduler date job per team, rebuilt from the database.
+"""The scheduler: APScheduler date jobs rebuilt from the database, one per wake-up time.
 
 APScheduler only wakes us up: jobs live in memory (never a shared job store),
-each at the team's next reminder, digest or retry time, and every wake-up
-runs `run_due`, which reads the clock and the database and does whatever is
+one per instant at which some teams have their next reminder, digest or retry
+time (teams sharing a time share the job), and every wake-up runs `run_due`
+for those teams, which reads the clock and the database and does whatever is
 due. Tests call `run_due(now)` directly on a fake clock. Several replicas may
 run this on one database; the ledger (see posting.py) makes each post happen
 once. Retention (RECAPBOT_RETENTION_DAYS) runs at start and then daily: a
 DELETE by age, idempotent, so every replica may run it.
+
+Scale: `run_due` reads every team, and what the ledger says about all of them,
+in a fixed number of queries, and plans in memory (survey.py); only teams with
+something due go through posting.py, `concurrency` of them at a time, so a start
+with nothing due writes nothing and 1,000 digests due at once go out together.
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
 import os
 import secrets
@@ -31,8 +38,8 @@ from ..core.model import Team
 from ..core.ports import Chat, Clock
 from ..core.service import Core
 from ..store.ledger import Ledger
-from . import plan
-from .posting import Poster, Report
+from . import plan, survey
+from .posting import Poster, Report, late_version_key
 
 log = logging.getLogger("recapbot.scheduler")
 
@@ -76,10 +83,18 @@ def is_orphaned(holder: str, me: str) -> bool:
     return False
 
 
+def is_nearby(holder: str, me: str) -> bool:
+    """True when the replica `holder` runs in our pid space, so is_orphaned sees it die."""
+    space = pid_space()
+    where = holder.rsplit(":", 2)[0]
+    return bool(space) and holder != me and where.endswith("/" + space)
+
+
 class Scheduler:
     def __init__(self, core: Core, chats: Mapping[str, Chat], ledger: Ledger, clock: Clock | None = None,
                  catchup: timedelta = timedelta(hours=DEFAULT_CATCHUP_HOURS), replica: str | None = None,
-                 shutdown_grace: float = 10.0, retention: timedelta | None = None, **poster_options):
+                 shutdown_grace: float = 10.0, retention: timedelta | None = None, concurrency: int = 32,
+                 **poster_options):
         self.core = core
         self.chats = chats  # live: adapters may register after us
         self.clock = clock or core.clock
@@ -88,17 +103,29 @@ class Scheduler:
         self.lookback = catchup + timedelta(days=7)  # how far back missed digests are recorded
         self.shutdown_grace = shutdown_grace
         self.retention = retention  # None keeps recaps forever
+        self.ledger = ledger
+        # Teams worked on at once: enough for 1,000 digests due together to go out within seconds,
+        # few enough to keep the database's connections and the platform's rate limits in bounds.
+        self.concurrency = concurrency
         self.poster = Poster(core, ledger, self.replica, catchup, orphaned=partial(is_orphaned, me=self.replica),
-                             **poster_options)
+                             nearby=partial(is_nearby, me=self.replica), **poster_options)
         self.aps: AsyncIOScheduler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task] = set()
         self._retry_at: dict[int, datetime] = {}
         self._wakes: dict[int, datetime] = {}  # team id -> the time its job is set for
+        self._waking: dict[datetime, set[int]] = {}  # a job's time -> the teams it wakes
+        # A job's time -> its id: each job gets a new one, since a team may be planned for a time
+        # whose job is still running (APScheduler would skip a second run of the same id).
+        self._job_ids: dict[datetime, str] = {}
+        self._jobs = itertools.count(1)
 
     async def start(self, aps: bool = True) -> Report:
         """Catch up on what came due while we were down, then plan every team's next wake-up."""
         self._loop = asyncio.get_running_loop()
+        self._wakes.clear()
+        self._waking.clear()
+        self._job_ids.clear()
         if aps:
             self.aps = AsyncIOScheduler(timezone=timezone.utc, job_defaults={
                 "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
@@ -144,17 +171,75 @@ class Scheduler:
         if team_ids is None:
             teams = await asyncio.to_thread(self.core.teams.list_teams)
         else:
-            teams = [t for t in await asyncio.gather(
-                *(asyncio.to_thread(self.core.teams.get_team, i) for i in team_ids)) if t is not None]
-        report = Report()
+            teams = await asyncio.to_thread(self.core.teams.get_teams, team_ids)
+        # No meetings, or served by an adapter this process does not run: nothing to plan.
+        teams = [t for t in teams if t.schedule is not None and t.workspace.platform in self.chats]
+        scope = [t.id for t in teams] if team_ids is not None and len(teams) <= self.SCOPED else None
+        busy, wakes = await asyncio.to_thread(self._survey, teams, now, scope)
         for team in teams:
-            try:
-                report.merge(await self._run_team(team, now))
-            except Exception:  # noqa: BLE001 - a database hiccup for one team must not stop the others
-                log.exception("team %s: scheduled work failed; trying again in a minute", team.id)
-                self._retry_at[team.id] = now + timedelta(minutes=1)
-                self._plan(team, now)
+            if team.id not in busy:
+                if self._retry_at.get(team.id, now) <= now:
+                    self._retry_at.pop(team.id, None)
+                self._plan(team, now, wakes[team.id])
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def work(team: Team) -> Report:
+            async with limit:
+                try:  # a team's turn may come seconds after `now` when many are due at once
+                    return await self._run_team(team, max(now, self.clock.now()))
+                except Exception:  # noqa: BLE001 - a database hiccup for one team must not stop the others
+                    log.exception("team %s: scheduled work failed; trying again in a minute", team.id)
+                    self._retry_at[team.id] = now + timedelta(minutes=1)
+                    self._plan(team, now)
+                    return Report()
+
+        report = Report()
+        for done in await asyncio.gather(*(work(team) for team in teams if team.id in busy)):
+            report.merge(done)
         return report
+
+    # A wake-up for at most this many teams reads the ledger for them only (an id list in the
+    # queries); more (a start) read it for every team, without such a list.
+    SCOPED = 2000
+
+    def _survey(self, teams: list[Team], now: datetime, scope: list[int] | None
+                ) -> tuple[set[int], dict[int, datetime | None]]:
+        """(teams with something due, next wake-up of the others): a few queries for all of them."""
+        if not teams:
+            return set(), {}
+        planned = {team.id: self._due_and_next(team, now) for team in teams}
+        dues = {team_id: due for team_id, (due, _) in planned.items()}
+        since = now - self.lookback
+        ledger = self.ledger
+        unthreaded = ledger.unthreaded(since, scope)
+        failed = set()
+        keys = [late_version_key(team_id, recap_id, version) for team_id, _, recap_id, version in unthreaded]
+        for k in range(0, len(keys), 5000):
+            failed |= set(ledger.failed(keys[k:k + 5000]))
+        members, aways = [], {}
+        reminding = [team_id for team_id, due in dues.items() if due.reminder_meeting is not None]
+        for k in range(0, len(reminding), 5000):  # the groups whose reminder window is open, only
+            more, away_rows = ledger.member_reminders(now, reminding[k:k + 5000])
+            members += more
+            for member_id, start, end in away_rows:
+                aways.setdefault(member_id, []).append((start, end))
+        view = survey.LedgerView(
+            digests=ledger.digest_statuses(since, scope),
+            unthreaded={(team_id, meeting) for (team_id, meeting, _, _), key in zip(unthreaded, keys)
+                        if key not in failed},
+            members=survey.by_team(members), aways=aways)
+        busy = {team.id for team in teams if survey.has_work(team, dues[team.id], view)}
+        return busy, {team_id: wake for team_id, (_, wake) in planned.items() if team_id not in busy}
+
+    def _due(self, team: Team, now: datetime) -> plan.Due:
+        return self._due_and_next(team, now)[0]
+
+    def _due_and_next(self, team: Team, now: datetime) -> tuple[plan.Due, datetime | None]:
+        due, wake = plan.due_and_next(team, now, self.lookback)
+        if team.created_at is not None:  # meetings from before the team existed are nobody's
+            due = replace(due, digests=tuple(
+                m for m in due.digests if cycles.digest_time(team.schedule, m) >= team.created_at))
+        return due, wake
 
     async def _run_team(self, team: Team, now: datetime, digests: bool = True) -> Report:
         report = Report()
@@ -164,10 +249,7 @@ class Scheduler:
         if self._retry_at.get(team.id, now) <= now:
             self._retry_at.pop(team.id, None)
         try:
-            due = plan.due(team, now, self.lookback)
-            if team.created_at is not None:  # meetings from before the team existed are nobody's
-                due = replace(due, digests=tuple(
-                    m for m in due.digests if cycles.digest_time(team.schedule, m) >= team.created_at))
+            due = self._due(team, now)
             if digests and due.digests and team.channel is None and chat.needs_channel:
                 # Nowhere to post: leave the digest unclaimed, so setting a channel within the
                 # catch-up window still gets it out at the next wake-up or start.
@@ -204,30 +286,65 @@ class Scheduler:
             self._retry_at[team.id] = min(report.retry_at, self._retry_at.get(team.id, report.retry_at))
         self._plan(team, now)
 
-    def next_wake(self, team: Team, now: datetime) -> datetime | None:
-        """When this team's job fires next: its next reminder or digest, or an earlier retry."""
-        times = [at for at in (plan.next_wake(team, now), self._retry_at.get(team.id)) if at is not None]
-        return min(times) if times else None
+    def _plan(self, team: Team, now: datetime, at: datetime | None = ...) -> None:
+        """Set the team's wake-up (`at`: its plan.next_wake, when already known), in the job of that time."""
+        if at is ...:
+            at = plan.next_wake(team, now)
+        retry = self._retry_at.get(team.id)
+        if retry is not None:
+            at = retry if at is None else min(at, retry)
+        self._place(team.id, at)
 
-    def _plan(self, team: Team, now: datetime) -> None:
-        at = self.next_wake(team, now)
-        job_id = f"team:{team.id}"
-        if at is None:
-            self._wakes.pop(team.id, None)
-            if self.aps is not None and self.aps.get_job(job_id):
-                self.aps.remove_job(job_id)
+    def _place(self, team_id: int, at: datetime | None) -> None:
+        old = self._wakes.get(team_id)
+        if old == at:
             return
-        self._wakes[team.id] = at
-        if self.aps is not None:
+        if old is not None:
+            waking = self._waking.get(old)
+            if waking is not None:
+                waking.discard(team_id)
+                if not waking:
+                    del self._waking[old]
+                    job_id = self._job_ids.pop(old, None)
+                    if self.aps is not None and job_id is not None and self.aps.get_job(job_id):
+                        self.aps.remove_job(job_id)
+            del self._wakes[team_id]
+        if at is None:
+            return
+        self._wakes[team_id] = at
+        waking = self._waking.setdefault(at, set())
+        waking.add(team_id)
+        if self.aps is not None and len(waking) == 1:
             # APScheduler counts system time; an injected clock may be elsewhere (tests, benchmarks).
             run_date = at + (datetime.now(timezone.utc) - self.clock.now())
-            self.aps.add_job(self._wake, "date", run_date=run_date, id=job_id, args=[team.id], replace_existing=True)
+            job_id = self._job_ids[at] = f"wake:{at.isoformat()}:{next(self._jobs)}"
+            self.aps.add_job(self._wake, "date", run_date=run_date, id=job_id, args=[at])
+
+    def job_id(self, team_id: int) -> str | None:
+        """The APScheduler job that wakes this team (shared with the teams due at the same time)."""
+        at = self._wakes.get(team_id)
+        return self._job_ids.get(at) if at is not None else None
 
     def wake_time(self, team_id: int) -> datetime | None:
         return self._wakes.get(team_id)
 
-    async def _wake(self, team_id: int) -> None:
-        await self._track(self.run_due(team_ids=[team_id]))
+    async def _wake(self, at: datetime) -> None:
+        team_ids = self._waking.pop(at, set())
+        self._job_ids.pop(at, None)
+        for team_id in team_ids:
+            if self._wakes.get(team_id) == at:
+                del self._wakes[team_id]
+        if not team_ids:
+            return
+        try:
+            await self._track(self.run_due(team_ids=sorted(team_ids)))
+        except Exception:  # noqa: BLE001 - the database is away: these teams try again in a minute
+            retry = self.clock.now() + timedelta(minutes=1)
+            log.exception("scheduled work for %d teams failed; trying again at %s", len(team_ids), retry)
+            for team_id in team_ids:
+                if team_id not in self._wakes:
+                    self._retry_at[team_id] = retry
+                    self._place(team_id, retry)
 
     async def _track(self, work: Awaitable[Report]) -> Report:
         """Run work as a task `stop` can wait for; APScheduler cancelling its job does not cut it short."""

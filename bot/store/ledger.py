@@ -15,10 +15,11 @@ before the next part is sent. A post that stopped for good has a
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import String, Table, and_, cast, delete, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
@@ -48,6 +49,17 @@ class LateUpdate:
     done: bool  # posted under the digest, or shown in the digest itself
 
 
+@dataclass(frozen=True)
+class MemberReminders:
+    """One member still in a group, as a scheduler wake-up for many groups sees them at once."""
+    member_id: int
+    team_id: int
+    joined_at: datetime
+    left_at: datetime | None
+    wrote: frozenset[datetime]         # meetings after `now` they wrote a recap for
+    reminders: dict[datetime, bool]    # meetings after `now` they were claimed a reminder for -> settled
+
+
 def _refs(text: str) -> tuple[str, ...]:
     return tuple(json.loads(text)) if text else ()
 
@@ -62,6 +74,71 @@ class Ledger:
             self._insert = sqlite.insert
         else:  # pragma: no cover - only the two supported backends
             raise ValueError(f"the ledger needs SQLite or PostgreSQL, not {dialect}")
+
+    def _reminder_key(self, member_id, meeting_at):
+        """scheduling.posting.reminder_key in SQL (tests/test_ledger.py checks they agree)."""
+        if self.engine.dialect.name == "sqlite":
+            stamp = func.strftime("%Y%m%dT%H%MZ", meeting_at)
+        else:
+            stamp = func.to_char(meeting_at, 'YYYYMMDD"T"HH24MI"Z"')
+        return literal("remind:") + cast(member_id, String) + literal(":") + stamp
+
+    # -- every group at once (scheduler start and wake-ups): a fixed number of queries -------
+    # Each takes `teams`: the ids to look at (a wake-up for a few), or None for all (a start).
+    def digest_statuses(self, since: datetime, teams: Sequence[int] | None = None) -> dict[tuple[int, datetime], str]:
+        """(team id, meeting) -> status, for every digest row of a meeting at or after `since`."""
+        d = t.digest_posts
+        query = select(d.c.team_id, d.c.meeting_at, d.c.status).where(d.c.meeting_at >= since)
+        with self.engine.connect() as conn:
+            return {(team_id, meeting_at): status for team_id, meeting_at, status in conn.execute(
+                query if teams is None else query.where(d.c.team_id.in_(teams)))}
+
+    def unthreaded(self, since: datetime, teams: Sequence[int] | None = None) -> list[tuple[int, datetime, int, datetime]]:
+        """(team id, meeting, recap id, version) of each recap version of a meeting at or after `since`
+        whose digest is posted and that is neither in it nor posted under it (failed ones included)."""
+        d, r, lp = t.digest_posts, t.recaps, t.late_update_posts
+        done = exists().where(lp.c.recap_id == r.c.id, lp.c.version == r.c.updated_at, lp.c.message_refs != "")
+        query = (select(d.c.team_id, d.c.meeting_at, r.c.id, r.c.updated_at)
+                 .join(r, and_(r.c.team_id == d.c.team_id, r.c.meeting_at == d.c.meeting_at))
+                 .where(d.c.meeting_at >= since, d.c.status == POSTED, ~done))
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(
+                query if teams is None else query.where(d.c.team_id.in_(teams)))]
+
+    def member_reminders(self, now: datetime, teams: Sequence[int] | None = None
+                         ) -> tuple[list[MemberReminders], list[tuple[int, date, date]]]:
+        """Every member who has not left, with the coming meetings they wrote for and were
+        claimed a reminder for (settled: its message is out or it failed for good); and the
+        away periods not over (member id, first day, last day). Three queries; the first two go
+        from members to the (member, meeting) keys, so their cost does not grow with the history."""
+        m, r, rs, mp, pf, a = t.members, t.recaps, t.reminder_sends, t.message_parts, t.post_failures, t.away_periods
+        key = self._reminder_key(rs.c.member_id, rs.c.meeting_at)
+        current = or_(m.c.left_at.is_(None), m.c.left_at > now)
+        if teams is not None:
+            current = and_(current, m.c.team_id.in_(teams))
+        members: dict[int, tuple] = {}
+        wrote: dict[int, set[datetime]] = {}
+        reminded: dict[int, dict[datetime, bool]] = {}
+        with self.engine.connect() as conn:
+            for member_id, team_id, joined, left, meeting_at in conn.execute(
+                    select(m.c.id, m.c.team_id, m.c.joined_at, m.c.left_at, r.c.meeting_at)
+                    .outerjoin(r, and_(r.c.member_id == m.c.id, r.c.meeting_at > now)).where(current)):
+                members[member_id] = (team_id, joined, left)
+                if meeting_at is not None:
+                    wrote.setdefault(member_id, set()).add(meeting_at)
+            for member_id, meeting_at, part, failure in conn.execute(
+                    select(m.c.id, rs.c.meeting_at, mp.c.id, pf.c.id)
+                    .outerjoin(rs, and_(rs.c.member_id == m.c.id, rs.c.meeting_at > now))
+                    .outerjoin(mp, and_(mp.c.post_key == key, mp.c.part == 0))
+                    .outerjoin(pf, pf.c.post_key == key).where(current)):
+                if meeting_at is not None:
+                    reminded.setdefault(member_id, {})[meeting_at] = part is not None or failure is not None
+            away = select(a.c.member_id, a.c.start_date, a.c.end_date).where(a.c.end_date >= now.date() - timedelta(days=1))
+            if teams is not None:
+                away = away.where(a.c.member_id.in_(select(m.c.id).where(m.c.team_id.in_(teams))))
+            aways = [(mid, start, end) for mid, start, end in conn.execute(away)]
+        return [MemberReminders(mid, team_id, joined, left, frozenset(wrote.get(mid, ())), reminded.get(mid, {}))
+                for mid, (team_id, joined, left) in members.items()], aways
 
     def _claim(self, table: Table, **values) -> bool:
         """INSERT ... ON CONFLICT DO NOTHING: True for the one caller whose row went in.

@@ -11,7 +11,8 @@ file put into a form (`add_file`) and its private download URL (bot token only);
 method can be made to fail with a status (429 + Retry-After, 500, or a
 405 with an HTML page) for a number of calls, and a channel can answer every post with an error for
 good (`not_in_channel`, `is_archived`...). For fault tests it can SIGKILL a bot
-process right after it accepted a number of posts (`kill_after`). It also takes posts to response_urls (/response/<id>), and
+process right after it accepted a number of posts (`kill_after`), and leave every post
+made with a token unanswered (`hold`: a process stuck on the network, killed later). It also takes posts to response_urls (/response/<id>), and
 `signed()` builds requests the way Slack signs them.
 """
 from __future__ import annotations
@@ -113,6 +114,8 @@ class FakeSlack:
         self.failures: dict[str, list[tuple[int, dict, dict]]] = {}
         self.channel_errors: dict[str, str] = {}  # channel -> the error every post to it gets
         self.kill: KillSwitch | None = None
+        self.held: set[str] = set()  # tokens whose posts get no answer until stop()
+        self._release = asyncio.Event()
         self.oauth_codes: dict[str, dict] = {}  # code -> oauth.v2.access answer
         self.app_tokens: set[str] = set()  # xapp- tokens for Socket Mode
         self.sockets: list[web.WebSocketResponse] = []
@@ -161,6 +164,10 @@ class FakeSlack:
         """Arm a one-shot SIGKILL (see KillSwitch); returns it to read `killed` later."""
         self.kill = KillSwitch(posts, victim, before_next)
         return self.kill
+
+    def hold(self, token: str) -> None:
+        """From now on, chat.postMessage with `token` is never answered (nor accepted) until stop()."""
+        self.held.add(token)
 
     def accepted_posts(self) -> list[Call]:
         """The chat.postMessage calls Slack accepted: what people see, in order."""
@@ -225,6 +232,7 @@ class FakeSlack:
         return self
 
     async def stop(self) -> None:
+        self._release.set()  # held requests end (with a 503) so the server can shut down
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -337,6 +345,10 @@ class FakeSlack:
         token = auth[len("Bearer "):] if auth.startswith("Bearer ") else args.get("token")
         call = Call(method, args, token)
         self.calls.append(call)
+        if method == "chat.postMessage" and token in self.held:
+            call.status = 0  # never answered: neither accepted nor refused
+            await self._release.wait()
+            return web.json_response({"ok": False, "error": "fatal_error"}, status=503)
         kill = self.kill if method == "chat.postMessage" else None
         if kill is not None and kill.before_next and len(self.accepted_posts()) >= kill.posts and kill.fire():
             self.kill = None
