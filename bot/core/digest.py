@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from . import cycles
+from . import cycles, unit
 from .model import (
     AgendaItem, Away, AwayNote, Cycle, Digest, DigestEntry, Figure, GroupQuestion, Member, Milestone, Recap, Team,
 )
@@ -72,6 +72,9 @@ class DigestBuilder:
     figure_url: Callable[[Figure], str] | None = None
 
     def participation(self, team: Team, meeting_at: datetime) -> Participation:
+        return unit.run(self._repo, lambda: self._participation(team, meeting_at))
+
+    def _participation(self, team: Team, meeting_at: datetime) -> Participation:
         schedule = require_schedule(team)
         cycle = cycle_for_meeting(team, meeting_at)
         day = cycles.meeting_local_date(meeting_at, schedule)
@@ -90,7 +93,11 @@ class DigestBuilder:
         return Participation(cycle, members, recaps, away, expected, missing)
 
     def build(self, team: Team, meeting_at: datetime) -> Digest:
-        part = self.participation(team, meeting_at)
+        """The digest, its reads made on one connection (one unit of work)."""
+        return unit.run(self._repo, lambda: self._build(team, meeting_at))
+
+    def _build(self, team: Team, meeting_at: datetime) -> Digest:
+        part = self._participation(team, meeting_at)
         zone = ZoneInfo(team.timezone)
 
         streaks = self._streaks(team, part, meeting_at)

@@ -5,15 +5,17 @@ That is what keeps `bot/core/` free of SQLAlchemy and every chat SDK.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from .delivery import PostParts
 from .model import (
     Away, Digest, DigestEntry, Feedback, Figure, GroupQuestion, Member, Milestone, QuestionVersion, Recap, SearchHit,
     SearchQuery, Team, Workspace,
 )
+
+T = TypeVar("T")
 
 
 class Clock(Protocol):
@@ -28,6 +30,11 @@ class SystemClock:
 
 class Repository(Protocol):
     """Persistence the core relies on. Every datetime is aware UTC."""
+
+    def unit(self, work: Callable[[], T]) -> T:
+        """Run `work()` with every call it makes on one connection and one transaction:
+        committed when it returns, rolled back when it raises; nested calls join the
+        outer unit. A connection lost before the commit runs `work()` once more."""
 
     # teams (a team is a group: a workspace holds any number)
     def get_team(self, team_id: int) -> Team | None: ...
