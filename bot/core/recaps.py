@@ -147,7 +147,8 @@ class RecapService:
         previous = self._repo.latest_recap_before(member.id, cycle.meeting_at)
         changed = bool(previous and previous.question and question != previous.question)
         existing = self._repo.get_recap(member.id, cycle.meeting_at)
-        streak = existing.streak if existing else streak_at_submit(self._repo, team, member, cycle.meeting_at)
+        streak = existing.streak if existing else streak_at_submit(self._repo, team, member, cycle.meeting_at,
+                                                                    previous)
         recap = Recap(
             id=0, team_id=team.id, member_id=member.id, meeting_at=cycle.meeting_at,
             question=question, question_changed=changed,
@@ -155,7 +156,8 @@ class RecapService:
             figuring_it_out=draft.figuring_it_out, late=now >= cycle.digest_at,
             streak=streak, submitted_at=now, updated_at=now,
         )
-        stored, replaced = self._repo.save_recap(recap, agenda_items(draft.questions), [m.id for m in reached])
+        stored, replaced = self._repo.save_recap(recap, agenda_items(draft.questions), [m.id for m in reached],
+                                                 replacing=existing is not None)
         if checked:
             self._store_figures(stored, checked, now)
         self.events.publish(RecapSubmitted(team, member, stored))

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, and_, delete, false, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -296,12 +297,15 @@ class SqlRepository:
         return _recap(row) if row else None
 
     def save_recap(self, recap: Recap, agenda: Sequence[str] = (),
-                   milestones_done: Sequence[int] = ()) -> tuple[Recap, bool]:
+                   milestones_done: Sequence[int] = (), replacing: bool = False) -> tuple[Recap, bool]:
         """Insert this cycle's recap, or replace it; returns (stored, replaced).
 
-        A replacement keeps the first submission time and the streak. In the same
-        transaction, the recap's agenda lines become its group questions (see
-        `_sync_questions`) and the milestones ticked in the form (by id) are marked done.
+        A replacement keeps the first submission time and the streak; a new recap becomes
+        the member's stored streak (members.streak). In the same transaction, the recap's
+        agenda lines become its group questions (see `_sync_questions`) and the milestones
+        ticked in the form (by id) are marked done. `replacing` (the caller saw this cycle's
+        recap) only decides which statement is tried first: either way a concurrent first
+        submission is replaced, never duplicated.
         """
         r = t.recaps
         values = dict(
@@ -310,28 +314,38 @@ class SqlRepository:
             figuring_it_out=recap.figuring_it_out, late=recap.late, updated_at=recap.updated_at,
         )
         key = and_(r.c.member_id == recap.member_id, r.c.meeting_at == recap.meeting_at)
+        new = (_upsert(self.engine)(r).values(team_id=recap.team_id, member_id=recap.member_id,
+                                              meeting_at=recap.meeting_at, streak=recap.streak,
+                                              submitted_at=recap.submitted_at, **values)
+               .on_conflict_do_nothing().returning(*r.c))
+        replace = update(r).where(key).values(**values).returning(*r.c)
         with self._begin() as conn:
-            updated = conn.execute(update(r).where(key).values(**values)).rowcount
-            if not updated:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(
-                            insert(r).values(
-                                team_id=recap.team_id, member_id=recap.member_id, meeting_at=recap.meeting_at,
-                                streak=recap.streak, submitted_at=recap.submitted_at, **values,
-                            )
-                        )
-                except IntegrityError:  # a concurrent first submission won: replace it
-                    conn.execute(update(r).where(key).values(**values))
-                    updated = 1
-            row = conn.execute(select(r).where(key)).one()
-            _sync_questions(conn, row.id, recap.team_id, list(agenda), recap.updated_at)
+            row = None if replacing else conn.execute(new).first()  # None: there is one already
+            inserted = row is not None
+            if row is None:
+                row = conn.execute(replace).first()
+            if row is None:  # it was deleted since the caller looked
+                row, inserted = conn.execute(new).one(), True
+            if inserted:
+                m = t.members
+                conn.execute(update(m).where(m.c.id == recap.member_id, or_(m.c.streak_meeting_at.is_(None),
+                                                                             m.c.streak_meeting_at <= recap.meeting_at))
+                             .values(streak=recap.streak, streak_meeting_at=recap.meeting_at))
+            _sync_questions(conn, row.id, recap.team_id, list(agenda), recap.updated_at, fresh=inserted)
             if milestones_done:
                 m = t.milestones
                 conn.execute(update(m).where(m.c.member_id == recap.member_id, m.c.id.in_(list(milestones_done)),
                                              m.c.done_at.is_(None), m.c.dropped_at.is_(None))
                              .values(done_at=recap.updated_at))
-        return _recap(row), bool(updated)
+        return _recap(row), not inserted
+
+    def stored_streaks(self, team_id: int) -> dict[int, tuple[int, datetime]]:
+        """Per member with a recap: the streak of their latest recap and its meeting (members.streak)."""
+        m = t.members
+        with self._connect() as conn:
+            rows = conn.execute(select(m.c.id, m.c.streak, m.c.streak_meeting_at)
+                                .where(m.c.team_id == team_id, m.c.streak_meeting_at.is_not(None)))
+            return {member_id: (streak, meeting_at) for member_id, streak, meeting_at in rows}
 
     def get_recap_by_id(self, recap_id: int) -> Recap | None:
         with self._connect() as conn:
@@ -355,12 +369,18 @@ class SqlRepository:
         """Refile a cancelled meeting's recaps under the next one (unless already there)."""
         r = t.recaps
         taken = select(r.c.member_id).where(r.c.team_id == team_id, r.c.meeting_at == to_meeting)
+        m = t.members
         with self._begin() as conn:
-            return conn.execute(
+            moved = conn.execute(
                 update(r)
                 .where(r.c.team_id == team_id, r.c.meeting_at == from_meeting, r.c.member_id.not_in(taken))
                 .values(meeting_at=to_meeting)
             ).rowcount
+            # A member whose latest recap was at from_meeting has it at to_meeting now (moved, or
+            # kept there: a member with both had to_meeting's as the latest already).
+            conn.execute(update(m).where(m.c.team_id == team_id, m.c.streak_meeting_at == from_meeting)
+                         .values(streak_meeting_at=to_meeting))
+            return moved
 
     def latest_recap_before(
         self, member_id: int, before: datetime, not_before: datetime | None = None
@@ -715,13 +735,15 @@ def _insert_numbered(conn, table: Table, scope, where, rows: list[dict]) -> list
     raise AssertionError("unreachable")
 
 
-def _sync_questions(conn, recap_id: int, team_id: int, agenda: list[str], now: datetime) -> None:
+def _sync_questions(conn, recap_id: int, team_id: int, agenda: list[str], now: datetime,
+                    fresh: bool = False) -> None:
     """A recap's agenda lines as its group questions. A line still there keeps its question (its
     number, and whether it was answered); a new line gets the group's next number; an open
-    question whose line is gone goes; an answered one stays, answered."""
+    question whose line is gone goes; an answered one stays, answered. `fresh`: a recap just
+    inserted, which has no questions yet."""
     q = t.group_questions
-    rows = conn.execute(select(q.c.id, q.c.text, q.c.position, q.c.closed_at)
-                        .where(q.c.recap_id == recap_id).order_by(q.c.position, q.c.id)).all()
+    rows = [] if fresh else conn.execute(select(q.c.id, q.c.text, q.c.position, q.c.closed_at)
+                                         .where(q.c.recap_id == recap_id).order_by(q.c.position, q.c.id)).all()
     unused: dict[str, list] = {}
     for row in rows:
         unused.setdefault(row.text, []).append(row)
@@ -740,6 +762,11 @@ def _sync_questions(conn, recap_id: int, team_id: int, agenda: list[str], now: d
         conn.execute(delete(q).where(q.c.id.in_(gone)))
     if new:
         _insert_numbered(conn, q, q.c.team_id, team_id, new)
+
+
+def _upsert(engine: Engine):
+    """The dialect's INSERT, which has ON CONFLICT (both backends have it)."""
+    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
 
 def _user_members(workspace: Workspace, user_ref: str):
