@@ -144,9 +144,10 @@ class RecapService:
         if draft.question and (current is None or current.text != draft.question):
             self._repo.add_question(member.id, draft.question, now)
 
-        previous = self._repo.latest_recap_before(member.id, cycle.meeting_at)
+        latest = self._repo.recent_recaps(member.id, 2, until=cycle.meeting_at)  # this cycle's, and the one before
+        existing = latest[0] if latest and latest[0].meeting_at == cycle.meeting_at else None
+        previous = next((r for r in latest if r.meeting_at < cycle.meeting_at), None)
         changed = bool(previous and previous.question and question != previous.question)
-        existing = self._repo.get_recap(member.id, cycle.meeting_at)
         streak = existing.streak if existing else streak_at_submit(self._repo, team, member, cycle.meeting_at,
                                                                     previous)
         recap = Recap(

@@ -37,8 +37,13 @@ def required_previous(team: Team, meeting_at: datetime, aways: Iterable[Away]) -
 def streak_at_submit(repo: Repository, team: Team, member: Member, meeting_at: datetime,
                      previous: Recap | None) -> int:
     """The streak a new recap for `meeting_at` reaches; `previous` is the member's latest recap before it."""
-    if previous is None:
+    if previous is None or team.schedule is None:
         return 1
+    just_before = cycles.previous_meeting(team.schedule, meeting_at, team.skipped)
+    if just_before is None:
+        return 1
+    if previous.meeting_at >= just_before:  # written for the meeting right before: no away matters
+        return previous.streak + 1
     aways = repo.member_aways(member.id, meeting_at.date() - timedelta(days=400))
     return live_streak(previous.streak, previous.meeting_at, required_previous(team, meeting_at, aways)) + 1
 

@@ -67,6 +67,11 @@ def _member(row: Row) -> Member:
     )
 
 
+# Member's fields in order (not the stored streak: stored_streaks reads that).
+_MEMBER_COLUMNS = [t.members.c[name] for name in
+                   ("id", "team_id", "user_ref", "display_name", "timezone", "joined_at", "left_at")]
+
+
 def _recap(row: Row) -> Recap:
     return Recap(
         id=row.id,
@@ -231,8 +236,9 @@ class SqlRepository:
 
     def list_members(self, team_id: int) -> list[Member]:
         with self._connect() as conn:
-            rows = conn.execute(select(t.members).where(t.members.c.team_id == team_id).order_by(t.members.c.id))
-            return [_member(r) for r in rows]
+            rows = conn.execute(select(*_MEMBER_COLUMNS).where(t.members.c.team_id == team_id)
+                                .order_by(t.members.c.id))
+            return [Member(*r) for r in rows]  # by position: a digest reads hundreds
 
     def create_member(
         self, team_id: int, user_ref: str, display_name: str, tz: str | None, now: datetime
@@ -408,12 +414,13 @@ class SqlRepository:
             )
             return [_recap(row) for row in rows]
 
-    def recent_recaps(self, member_id: int, limit: int) -> list[Recap]:
+    def recent_recaps(self, member_id: int, limit: int, until: datetime | None = None) -> list[Recap]:
         r = t.recaps
+        query = select(r).where(r.c.member_id == member_id)
+        if until is not None:
+            query = query.where(r.c.meeting_at <= until)
         with self._connect() as conn:
-            rows = conn.execute(
-                select(r).where(r.c.member_id == member_id).order_by(r.c.meeting_at.desc()).limit(limit)
-            )
+            rows = conn.execute(query.order_by(r.c.meeting_at.desc()).limit(limit))
             return [_recap(row) for row in rows]
 
     # -- milestones ------------------------------------------------------------
@@ -721,18 +728,25 @@ def _next_number(conn, table: Table, scope, where) -> int:
 
 def _insert_numbered(conn, table: Table, scope, where, rows: list[dict]) -> list[int]:
     """Insert rows numbered after the last of their scope (a group, a member); a number taken
-    by a concurrent insert meanwhile (the unique key says so) is chosen again."""
-    for attempt in range(_NUMBER_TRIES):
+    by a concurrent insert meanwhile is chosen again (ON CONFLICT on the unique key does nothing
+    and says so, without aborting the transaction: no savepoint needed)."""
+    numbers: list[int | None] = [None] * len(rows)
+    insert_ = _upsert(conn.engine)(table).on_conflict_do_nothing(index_elements=[scope.name, "number"])
+    for _ in range(_NUMBER_TRIES):
+        waiting = [i for i, n in enumerate(numbers) if n is None]
         first = _next_number(conn, table, scope, where)
-        numbered = [dict(row, number=first + i) for i, row in enumerate(rows)]
-        try:
-            with conn.begin_nested():
-                conn.execute(insert(table), numbered)
-            return [row["number"] for row in numbered]
-        except IntegrityError:
-            if attempt == _NUMBER_TRIES - 1:
-                raise
-    raise AssertionError("unreachable")
+        wanted = {first + k: i for k, i in enumerate(waiting)}
+        if len(waiting) == 1:  # the usual case: one statement, RETURNING one row or none
+            i = waiting[0]
+            stored = conn.execute(insert_.values(dict(rows[i], number=first)).returning(table.c.number)).scalars()
+        else:
+            stored = conn.execute(insert_.returning(table.c.number),
+                                  [dict(rows[i], number=n) for n, i in wanted.items()]).scalars()
+        for number in stored:
+            numbers[wanted[number]] = number
+        if all(n is not None for n in numbers):
+            return numbers  # type: ignore[return-value]
+    raise IntegrityError(f"INSERT INTO {table.name}", None, Exception("no free number after retries"))
 
 
 def _sync_questions(conn, recap_id: int, team_id: int, agenda: list[str], now: datetime,
