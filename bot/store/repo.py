@@ -324,12 +324,11 @@ class SqlRepository:
                                               meeting_at=recap.meeting_at, streak=recap.streak,
                                               submitted_at=recap.submitted_at, **values)
                .on_conflict_do_nothing().returning(*r.c))
-        replace = update(r).where(key).values(**values).returning(*r.c)
         with self._begin() as conn:
             row = None if replacing else conn.execute(new).first()  # None: there is one already
             inserted = row is not None
             if row is None:
-                row = conn.execute(replace).first()
+                row = conn.execute(update(r).where(key).values(**values).returning(*r.c)).first()
             if row is None:  # it was deleted since the caller looked
                 row, inserted = conn.execute(new).one(), True
             if inserted:
