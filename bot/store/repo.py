@@ -728,9 +728,14 @@ def _next_number(conn, table: Table, scope, where) -> int:
 def _insert_numbered(conn, table: Table, scope, where, rows: list[dict]) -> list[int]:
     """Insert rows numbered after the last of their scope (a group, a member); a number taken
     by a concurrent insert meanwhile is chosen again (ON CONFLICT on the unique key does nothing
-    and says so, without aborting the transaction: no savepoint needed)."""
+    and says so, without aborting the transaction: no savepoint needed). On PostgreSQL the scope's
+    row (the group's, the member's) is locked first, so concurrent writers wait their turn instead
+    of all choosing the same number (FOR NO KEY UPDATE: rows referring to it may still be added)."""
     numbers: list[int | None] = [None] * len(rows)
     insert_ = _upsert(conn.engine)(table).on_conflict_do_nothing(index_elements=[scope.name, "number"])
+    if conn.dialect.name == "postgresql":  # one numbering at a time per scope (SQLite has one writer anyway):
+        [parent] = [fk.column for fk in scope.foreign_keys]  # its row locked until the transaction ends
+        conn.execute(select(parent).where(parent == where).with_for_update(key_share=True))  # FOR NO KEY UPDATE
     for _ in range(_NUMBER_TRIES):
         waiting = [i for i, n in enumerate(numbers) if n is None]
         first = _next_number(conn, table, scope, where)
