@@ -119,12 +119,18 @@ RUNS = 5 if QUICK else 15
 
 
 def time_digest(core: Core, team, runs: int = RUNS) -> float:
+    return digest_times(core, team, runs)[1]
+
+
+def digest_times(core: Core, team, runs: int = RUNS) -> tuple[float, float]:
+    """(min, median) ms of build + render, after one warm-up."""
+    render_digest(core.upcoming_digest(team))
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
         render_digest(core.upcoming_digest(team))
         samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000
+    return min(samples) * 1000, statistics.median(samples) * 1000
 
 
 def digest_core(cycles_back: int, tmp: Path, memory: bool = True):
@@ -148,9 +154,9 @@ def digest_core(cycles_back: int, tmp: Path, memory: bool = True):
     return core, team
 
 
-def digest_with_history(cycles_back: int, tmp: Path, memory: bool = True) -> float:
+def digest_with_history(cycles_back: int, tmp: Path, memory: bool = True) -> tuple[float, float]:
     core, team = digest_core(cycles_back, tmp, memory)
-    return time_digest(core, team)
+    return digest_times(core, team)
 
 
 def digest_in_twenty_groups(tmp: Path) -> tuple[float, float, float]:
@@ -229,16 +235,19 @@ def main() -> None:
         rate = store_rate(tmp)
         g_one, g_all, g_scope = digest_in_twenty_groups(tmp)
         rss = idle_rss(tmp)
-    print(f"digest build+render, {MEMBERS} members, 10 cycles of history : {h10:6.1f} ms (median of {RUNS})")
-    print(f"digest build+render, {MEMBERS} members, 104 cycles of history: {h104:6.1f} ms (median of {RUNS})")
-    print(f"  the same without research memory's parts (no plans, milestones, carried questions): "
-          f"10 cycles {bare10:6.1f} ms, 104 cycles {bare104:6.1f} ms")
+    for label, (low, mid) in (("10 cycles of history", h10), ("104 cycles of history", h104),
+                              ("10 cycles, without research memory's parts", bare10),
+                              ("104 cycles, without research memory's parts", bare104)):
+        print(f"digest build+render, {MEMBERS} members, {label:44s}: {low:6.1f} / {mid:6.1f} ms "
+              f"(min / median of {RUNS})")
     print(f"recaps stored through RecapService.submit: {rate:6.0f} per second")
     print(f"workspace of {GROUPS} groups x {PER_GROUP} members, 10 cycles each: one group's digest {g_one:5.1f} ms "
           f"(median of {RUNS}), all {GROUPS} digests {g_all:6.1f} ms, which group a command means {g_scope:4.2f} ms")
     print(f"recapbot run idle resident memory: {rss:6.1f} MB")
-    ok = h104 <= 100 and h104 <= h10 * 1.25 and rate >= 300 and rss < 120 and g_one <= 100
+    ok = h104[1] <= 100 and h104[1] <= h10[1] * 1.25 and rate >= 300 and rss < 120 and g_one <= 100
     print("targets (<=100 ms, no slower with history, >=300/s, <120 MB):", "met" if ok else "NOT met")
+    print("issue 12 target (digest without research memory's parts, 104 cycles, median <= 25 ms):",
+          "met" if bare104[1] <= 25 else "NOT met")
 
 
 if __name__ == "__main__":

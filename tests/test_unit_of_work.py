@@ -205,3 +205,27 @@ def test_postgresql_backend_killed_the_unit_is_retried_and_the_recap_stored_once
     finally:
         engine.dispose()
         admin.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL (TEST_DATABASE_URL)")
+def test_postgresql_a_pooled_connection_idle_for_a_while_is_pinged_and_replaced_if_dead(pg_schema_url):
+    """Outside a unit (the scheduler's ledger, say) nothing reruns a call: a connection that sat idle
+    in the pool, as after a database restart, is checked before it is handed out."""
+    from bot.store.db import IDLE_PING_SECONDS
+
+    engine = make_engine(pg_schema_url)
+    admin = make_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            conn.commit()
+        for record in list(engine.pool._pool.queue):  # as if it sat idle for longer than the threshold
+            record.info["idle_from"] -= IDLE_PING_SECONDS + 1
+        assert repository(engine).list_teams() == []  # no error: a fresh connection was made
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+    finally:
+        engine.dispose()
+        admin.dispose()
