@@ -223,7 +223,7 @@ def test_postgresql_a_pooled_connection_idle_for_a_while_is_pinged_and_replaced_
             conn.commit()
         for record in list(engine.pool._pool.queue):  # as if it sat idle for longer than the threshold
             record.info["idle_from"] -= IDLE_PING_SECONDS + 1
-        assert repository(engine).list_teams() == []  # no error: a fresh connection was made
+        repository(engine).list_teams()  # no error: a fresh connection was made
         with engine.connect() as conn:
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
     finally:

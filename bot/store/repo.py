@@ -726,31 +726,30 @@ def _next_number(conn, table: Table, scope, where) -> int:
 
 
 def _insert_numbered(conn, table: Table, scope, where, rows: list[dict]) -> list[int]:
-    """Insert rows numbered after the last of their scope (a group, a member); a number taken
-    by a concurrent insert meanwhile is chosen again (ON CONFLICT on the unique key does nothing
-    and says so, without aborting the transaction: no savepoint needed). On PostgreSQL the scope's
-    row (the group's, the member's) is locked first, so concurrent writers wait their turn instead
-    of all choosing the same number (FOR NO KEY UPDATE: rows referring to it may still be added)."""
-    numbers: list[int | None] = [None] * len(rows)
-    insert_ = _upsert(conn.engine)(table).on_conflict_do_nothing(index_elements=[scope.name, "number"])
-    if conn.dialect.name == "postgresql":  # one numbering at a time per scope (SQLite has one writer anyway):
-        [parent] = [fk.column for fk in scope.foreign_keys]  # its row locked until the transaction ends
-        conn.execute(select(parent).where(parent == where).with_for_update(key_share=True))  # FOR NO KEY UPDATE
-    for _ in range(_NUMBER_TRIES):
-        waiting = [i for i, n in enumerate(numbers) if n is None]
+    """Insert rows numbered after the last of their scope (a group, a member).
+
+    PostgreSQL: the scope's row (the group's, the member's) is locked first, so concurrent
+    writers take turns instead of choosing the same number (FOR NO KEY UPDATE: rows that
+    refer to it may still be added meanwhile). SQLite has one writer at a time, but the
+    number may be read before this transaction writes: a number taken meanwhile (the unique
+    key says so) is chosen again."""
+    if conn.dialect.name == "postgresql":
+        [parent] = [fk.column for fk in scope.foreign_keys]
+        conn.execute(select(parent).where(parent == where).with_for_update(key_share=True))
         first = _next_number(conn, table, scope, where)
-        wanted = {first + k: i for k, i in enumerate(waiting)}
-        if len(waiting) == 1:  # the usual case: one statement, RETURNING one row or none
-            i = waiting[0]
-            stored = conn.execute(insert_.values(dict(rows[i], number=first)).returning(table.c.number)).scalars()
-        else:
-            stored = conn.execute(insert_.returning(table.c.number),
-                                  [dict(rows[i], number=n) for n, i in wanted.items()]).scalars()
-        for number in stored:
-            numbers[wanted[number]] = number
-        if all(n is not None for n in numbers):
-            return numbers  # type: ignore[return-value]
-    raise IntegrityError(f"INSERT INTO {table.name}", None, Exception("no free number after retries"))
+        conn.execute(insert(table), [dict(row, number=first + i) for i, row in enumerate(rows)])
+        return [first + i for i in range(len(rows))]
+    for attempt in range(_NUMBER_TRIES):
+        first = _next_number(conn, table, scope, where)
+        numbered = [dict(row, number=first + i) for i, row in enumerate(rows)]
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(table), numbered)
+            return [row["number"] for row in numbered]
+        except IntegrityError:
+            if attempt == _NUMBER_TRIES - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _sync_questions(conn, recap_id: int, team_id: int, agenda: list[str], now: datetime,
