@@ -229,3 +229,28 @@ def test_postgresql_a_pooled_connection_idle_for_a_while_is_pinged_and_replaced_
     finally:
         engine.dispose()
         admin.dispose()
+
+
+def test_concurrent_first_submissions_by_one_person_store_one_recap(db_url, clock):
+    """Two forms sent at once (two devices): one recap, the later one replacing the first."""
+    engine = make_engine(db_url)
+    try:
+        core = Core.build(repository(engine), clock, default_timezone="Europe/Berlin")
+        core.teams.setup(ALICE, [("meeting", "Mon 10:00")])
+        join(core, ALICE)
+        start = threading.Barrier(4)
+        results = []
+
+        def write(n):
+            start.wait()
+            results.append(core.unit(core.recaps.submit, ALICE, RecapDraft(progress=f"device {n}")))
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(results) == 4 and sorted(r.replaced for r in results) == [False, True, True, True]
+        assert recaps_stored(engine) == [("alice", 1)]
+    finally:
+        engine.dispose()

@@ -10,8 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, and_, delete, false, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, and_, delete, exists, false, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -320,22 +319,37 @@ class SqlRepository:
             figuring_it_out=recap.figuring_it_out, late=recap.late, updated_at=recap.updated_at,
         )
         key = and_(r.c.member_id == recap.member_id, r.c.meeting_at == recap.meeting_at)
-        new = (_upsert(self.engine)(r).values(team_id=recap.team_id, member_id=recap.member_id,
-                                              meeting_at=recap.meeting_at, streak=recap.streak,
-                                              submitted_at=recap.submitted_at, **values)
-               .on_conflict_do_nothing().returning(*r.c))
+        m = t.members
+        new = dict(values, team_id=recap.team_id, member_id=recap.member_id, meeting_at=recap.meeting_at,
+                   streak=recap.streak, submitted_at=recap.submitted_at)
+        # INSERT ... SELECT ... WHERE NOT EXISTS: plain SQL, so SQLAlchemy compiles it once (an
+        # ON CONFLICT insert is compiled anew at every call).
+        insert_new = insert(r).from_select(
+            list(new), select(*(literal(v, r.c[k].type) for k, v in new.items())).where(~exists().where(key))
+        ).returning(*r.c)
+
+        def set_streak(streak: int) -> None:
+            conn.execute(update(m).where(m.c.id == recap.member_id, or_(m.c.streak_meeting_at.is_(None),
+                                                                         m.c.streak_meeting_at <= recap.meeting_at))
+                         .values(streak=streak, streak_meeting_at=recap.meeting_at))
+
+        def first_version() -> Row | None:
+            # The member's row first: locked until the commit, so a concurrent first submission by
+            # the same member waits, then finds this recap there (NOT EXISTS) and replaces it.
+            set_streak(recap.streak)
+            return conn.execute(insert_new).first()
+
         with self._begin() as conn:
-            row = None if replacing else conn.execute(new).first()  # None: there is one already
+            row = None if replacing else first_version()  # None: there is one already
             inserted = row is not None
             if row is None:
                 row = conn.execute(update(r).where(key).values(**values).returning(*r.c)).first()
+                if row is not None and not replacing and row.streak != recap.streak:
+                    set_streak(row.streak)  # the stored streak is the kept recap's
             if row is None:  # it was deleted since the caller looked
-                row, inserted = conn.execute(new).one(), True
-            if inserted:
-                m = t.members
-                conn.execute(update(m).where(m.c.id == recap.member_id, or_(m.c.streak_meeting_at.is_(None),
-                                                                             m.c.streak_meeting_at <= recap.meeting_at))
-                             .values(streak=recap.streak, streak_meeting_at=recap.meeting_at))
+                row, inserted = first_version(), True
+                if row is None:
+                    raise AssertionError("this cycle's recap is both there and not there")
             _sync_questions(conn, row.id, recap.team_id, list(agenda), recap.updated_at, fresh=inserted)
             if milestones_done:
                 m = t.milestones
@@ -779,11 +793,6 @@ def _sync_questions(conn, recap_id: int, team_id: int, agenda: list[str], now: d
         conn.execute(delete(q).where(q.c.id.in_(gone)))
     if new:
         _insert_numbered(conn, q, q.c.team_id, team_id, new)
-
-
-def _upsert(engine: Engine):
-    """The dialect's INSERT, which has ON CONFLICT (both backends have it)."""
-    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
 
 def _user_members(workspace: Workspace, user_ref: str):
