@@ -127,7 +127,11 @@ class Core:
         except UserError as exc:  # no meeting time yet
             return Overview(team.name, question, None, None, "", False, recent[0].streak if recent else 0,
                             recent, zone, problem=exc.message, team_id=team.id, feedback=feedback)
-        mine = self._repo.get_recap(member.id, cycle.meeting_at)
+        # This cycle's recap is among the newest ones unless all of those are of later meetings.
+        if len(recent) < RECENT_ON_OVERVIEW or recent[-1].meeting_at <= cycle.meeting_at:
+            mine = next((r for r in recent if r.meeting_at == cycle.meeting_at), None)
+        else:
+            mine = self._repo.get_recap(member.id, cycle.meeting_at)
         return Overview(
             team_name=team.name, question=question,
             meeting=cycle.meeting_at.astimezone(zone), digest=cycle.digest_at.astimezone(zone),
