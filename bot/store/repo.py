@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, and_, delete, exists, false, func, insert, literal, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, false, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -65,6 +65,21 @@ def _member(row: Row) -> Member:
         left_at=row.left_at,
     )
 
+
+# A submission's two writes, built once with their parameters named (they are the hot path). A first
+# recap is INSERT ... SELECT ... WHERE NOT EXISTS: plain SQL, which SQLAlchemy compiles once (an ON
+# CONFLICT insert is compiled anew at every call).
+_NEW_RECAP = ("team_id", "member_id", "meeting_at", "question", "question_changed", "progress", "failures",
+              "questions", "plan", "figuring_it_out", "late", "streak", "submitted_at", "updated_at")
+_INSERT_RECAP = insert(t.recaps).from_select(
+    _NEW_RECAP,
+    select(*(bindparam(name, type_=t.recaps.c[name].type) for name in _NEW_RECAP)).where(~exists().where(
+        t.recaps.c.member_id == bindparam("member_id"), t.recaps.c.meeting_at == bindparam("meeting_at"))),
+).returning(*t.recaps.c)
+_SET_STREAK = (update(t.members)
+               .where(t.members.c.id == bindparam("s_member"),
+                      or_(t.members.c.streak_meeting_at.is_(None), t.members.c.streak_meeting_at <= bindparam("s_meeting")))
+               .values(streak=bindparam("s_streak"), streak_meeting_at=bindparam("s_meeting")))
 
 # Member's fields in order (not the stored streak: stored_streaks reads that).
 _MEMBER_COLUMNS = [t.members.c[name] for name in
@@ -319,25 +334,17 @@ class SqlRepository:
             figuring_it_out=recap.figuring_it_out, late=recap.late, updated_at=recap.updated_at,
         )
         key = and_(r.c.member_id == recap.member_id, r.c.meeting_at == recap.meeting_at)
-        m = t.members
         new = dict(values, team_id=recap.team_id, member_id=recap.member_id, meeting_at=recap.meeting_at,
                    streak=recap.streak, submitted_at=recap.submitted_at)
-        # INSERT ... SELECT ... WHERE NOT EXISTS: plain SQL, so SQLAlchemy compiles it once (an
-        # ON CONFLICT insert is compiled anew at every call).
-        insert_new = insert(r).from_select(
-            list(new), select(*(literal(v, r.c[k].type) for k, v in new.items())).where(~exists().where(key))
-        ).returning(*r.c)
 
         def set_streak(streak: int) -> None:
-            conn.execute(update(m).where(m.c.id == recap.member_id, or_(m.c.streak_meeting_at.is_(None),
-                                                                         m.c.streak_meeting_at <= recap.meeting_at))
-                         .values(streak=streak, streak_meeting_at=recap.meeting_at))
+            conn.execute(_SET_STREAK, dict(s_member=recap.member_id, s_streak=streak, s_meeting=recap.meeting_at))
 
         def first_version() -> Row | None:
             # The member's row first: locked until the commit, so a concurrent first submission by
             # the same member waits, then finds this recap there (NOT EXISTS) and replaces it.
             set_streak(recap.streak)
-            return conn.execute(insert_new).first()
+            return conn.execute(_INSERT_RECAP, new).first()
 
         with self._begin() as conn:
             row = None if replacing else first_version()  # None: there is one already
