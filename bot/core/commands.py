@@ -242,11 +242,12 @@ class CommandHandler:
         return TextReply(failure.message, ok=False)
 
     def _dispatch(self, actor: Actor, parsed: Parsed) -> Reply:
-        """Run a parsed command; not knowing the group becomes a picker or a join offer."""
+        """Run a parsed command; not knowing the group becomes a picker or a join offer.
+        One command, one unit of work: its reads and writes share a connection and commit together."""
         if parsed.group:
             actor = replace(actor, group=parsed.group)
         try:
-            return self.handlers[parsed.name](actor, parsed)
+            return self.core.unit(self.handlers[parsed.name], actor, parsed)
         except NotMember as exc:
             return JoinReply(exc.message, exc.team.id, exc.team.name, then=parsed.name)
         except ChooseGroup as exc:
@@ -272,6 +273,9 @@ class CommandHandler:
 
     def confirm(self, actor: Actor, action: str) -> Reply:
         """The person confirmed a ConfirmReply (its `action`): only this runs what it asked."""
+        return self.core.unit(self._confirmed, actor, action)  # one unit of work
+
+    def _confirmed(self, actor: Actor, action: str) -> Reply:
         try:
             action = self.core.privacy.confirmed(action)  # forget-me and deleting a group ask first
             if action.startswith(DELETE_GROUP):

@@ -1,7 +1,7 @@
 """Build one meeting's digest (platform-neutral) and the status report before it.
 
 The cost is bounded by the team's size, not its history: one cycle's recaps,
-the recaps of the cycle before (for streaks), and the current away periods.
+each member's stored streak (members.streak), and the current away periods.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from . import cycles
+from . import cycles, unit
 from .model import (
     AgendaItem, Away, AwayNote, Cycle, Digest, DigestEntry, Figure, GroupQuestion, Member, Milestone, Recap, Team,
 )
@@ -72,6 +72,9 @@ class DigestBuilder:
     figure_url: Callable[[Figure], str] | None = None
 
     def participation(self, team: Team, meeting_at: datetime) -> Participation:
+        return unit.run(self._repo, lambda: self._participation(team, meeting_at))
+
+    def _participation(self, team: Team, meeting_at: datetime) -> Participation:
         schedule = require_schedule(team)
         cycle = cycle_for_meeting(team, meeting_at)
         day = cycles.meeting_local_date(meeting_at, schedule)
@@ -90,7 +93,11 @@ class DigestBuilder:
         return Participation(cycle, members, recaps, away, expected, missing)
 
     def build(self, team: Team, meeting_at: datetime) -> Digest:
-        part = self.participation(team, meeting_at)
+        """The digest, its reads made on one connection (one unit of work)."""
+        return unit.run(self._repo, lambda: self._build(team, meeting_at))
+
+    def _build(self, team: Team, meeting_at: datetime) -> Digest:
+        part = self._participation(team, meeting_at)
         zone = ZoneInfo(team.timezone)
 
         streaks = self._streaks(team, part, meeting_at)
@@ -180,26 +187,32 @@ class DigestBuilder:
         )
 
     def _streaks(self, team: Team, part: Participation, meeting_at: datetime) -> dict[int, int]:
-        """Streak per member: stored on this cycle's recap, else carried from the last one."""
+        """Streak per member: stored on this cycle's recap, else carried in from the member's
+        stored streak (members.streak: their latest recap's) if that recap still counts."""
         streaks = {mid: r.streak for mid, r in part.recaps.items()}
         if meeting_at <= self.clock.now():
             return streaks  # a past meeting without a recap broke the streak
         pending = [m for m in part.expected if m.id not in part.recaps]
         if not pending:
             return streaks
+        stored = self._repo.stored_streaks(team.id)
+        carried = {m.id: stored[m.id] for m in pending if m.id in stored}
+        for mid, (_, last) in list(carried.items()):
+            if last >= meeting_at:  # written for a later meeting (moved there): read the one before
+                recent = self._repo.latest_recap_before(mid, meeting_at)
+                carried[mid] = (recent.streak, recent.meeting_at) if recent else (0, None)
         since = meeting_at.date() - timedelta(days=400)
         aways_by_member: dict[int, list[Away]] = defaultdict(list)
-        for a in self._repo.team_aways(team.id, since):
-            aways_by_member[a.member_id].append(a)
-        needed = {m.id: required_previous(team, meeting_at, aways_by_member[m.id]) for m in pending}
-        starts = [n for n in needed.values() if n is not None]
-        if not starts:
-            return streaks
-        latest: dict[int, Recap] = {}
-        for r in self._repo.recaps_between(team.id, min(starts), meeting_at):
-            if r.member_id in needed and (r.member_id not in latest or r.meeting_at > latest[r.member_id].meeting_at):
-                latest[r.member_id] = r
-        for mid, need in needed.items():
-            streaks[mid] = live_streak(latest.get(mid), need)
+        if carried:
+            for a in self._repo.team_aways(team.id, since):
+                aways_by_member[a.member_id].append(a)
+        unaway = required_previous(team, meeting_at, ()) if carried else None  # most members' answer
+        for m in pending:
+            streak, last = carried.get(m.id, (0, None))
+            if last is None:
+                streaks[m.id] = 0
+                continue
+            aways = aways_by_member.get(m.id)
+            needed = required_previous(team, meeting_at, aways) if aways else unaway
+            streaks[m.id] = live_streak(streak, last, needed)
         return streaks
-

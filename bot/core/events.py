@@ -11,12 +11,16 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TypeVar
 
 from .model import Feedback, Member, Recap, Team
 
 log = logging.getLogger(__name__)
+
+# The events published by the unit of work running in this context, delivered after its commit.
+HELD: ContextVar[list[tuple["Events", "Event"]] | None] = ContextVar("recapbot_held_events", default=None)
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,16 @@ class Events:
         self._handlers[kind].append(handler)
 
     def publish(self, event: Event) -> None:
-        """Tell every handler; one failing is logged and does not undo what the person did."""
+        """Tell every handler; one failing is logged and does not undo what the person did.
+        Inside a unit of work (core/unit.py) the event waits until the unit has committed:
+        handlers hand work to other threads, which must find the change stored."""
+        held = HELD.get()
+        if held is not None:
+            held.append((self, event))
+            return
+        self.deliver(event)
+
+    def deliver(self, event: Event) -> None:
         for handler in list(self._handlers.get(type(event), ())):
             try:
                 handler(event)

@@ -5,15 +5,17 @@ That is what keeps `bot/core/` free of SQLAlchemy and every chat SDK.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from .delivery import PostParts
 from .model import (
     Away, Digest, DigestEntry, Feedback, Figure, GroupQuestion, Member, Milestone, QuestionVersion, Recap, SearchHit,
     SearchQuery, Team, Workspace,
 )
+
+T = TypeVar("T")
 
 
 class Clock(Protocol):
@@ -28,6 +30,11 @@ class SystemClock:
 
 class Repository(Protocol):
     """Persistence the core relies on. Every datetime is aware UTC."""
+
+    def unit(self, work: Callable[[], T]) -> T:
+        """Run `work()` with every call it makes on one connection and one transaction:
+        committed when it returns, rolled back when it raises; nested calls join the
+        outer unit. A connection lost before the commit runs `work()` once more."""
 
     # teams (a team is a group: a workspace holds any number)
     def get_team(self, team_id: int) -> Team | None: ...
@@ -62,7 +69,9 @@ class Repository(Protocol):
     def get_recap(self, member_id: int, meeting_at: datetime) -> Recap | None: ...
     def get_recap_by_id(self, recap_id: int) -> Recap | None: ...
     def save_recap(self, recap: Recap, agenda: Sequence[str] = (),
-                   milestones_done: Sequence[int] = ()) -> tuple[Recap, bool]: ...
+                   milestones_done: Sequence[int] = (), replacing: bool = False) -> tuple[Recap, bool]: ...
+    def stored_streaks(self, team_id: int) -> dict[int, tuple[int, datetime]]:
+        """Per member with a recap: (the streak of their latest recap, that recap's meeting)."""
     def previous_plans(self, team_id: int, before: datetime) -> dict[int, str]: ...
     def move_recaps(self, team_id: int, from_meeting: datetime, to_meeting: datetime) -> int: ...
     def latest_recap_before(
@@ -70,7 +79,8 @@ class Repository(Protocol):
     ) -> Recap | None: ...
     def recaps_for_meeting(self, team_id: int, meeting_at: datetime) -> list[Recap]: ...
     def recaps_between(self, team_id: int, start: datetime, end: datetime) -> list[Recap]: ...
-    def recent_recaps(self, member_id: int, limit: int) -> list[Recap]: ...
+    def recent_recaps(self, member_id: int, limit: int, until: datetime | None = None) -> list[Recap]:
+        """The member's latest recaps (of meetings up to `until`), newest first."""
     def meetings_held(self, team_id: int, before: datetime | None = None) -> list[datetime]:
         """Meetings with a recap or a posted digest, newest first (before `before` if given)."""
 

@@ -144,10 +144,12 @@ class RecapService:
         if draft.question and (current is None or current.text != draft.question):
             self._repo.add_question(member.id, draft.question, now)
 
-        previous = self._repo.latest_recap_before(member.id, cycle.meeting_at)
+        latest = self._repo.recent_recaps(member.id, 2, until=cycle.meeting_at)  # this cycle's, and the one before
+        existing = latest[0] if latest and latest[0].meeting_at == cycle.meeting_at else None
+        previous = next((r for r in latest if r.meeting_at < cycle.meeting_at), None)
         changed = bool(previous and previous.question and question != previous.question)
-        existing = self._repo.get_recap(member.id, cycle.meeting_at)
-        streak = existing.streak if existing else streak_at_submit(self._repo, team, member, cycle.meeting_at)
+        streak = existing.streak if existing else streak_at_submit(self._repo, team, member, cycle.meeting_at,
+                                                                    previous)
         recap = Recap(
             id=0, team_id=team.id, member_id=member.id, meeting_at=cycle.meeting_at,
             question=question, question_changed=changed,
@@ -155,7 +157,8 @@ class RecapService:
             figuring_it_out=draft.figuring_it_out, late=now >= cycle.digest_at,
             streak=streak, submitted_at=now, updated_at=now,
         )
-        stored, replaced = self._repo.save_recap(recap, agenda_items(draft.questions), [m.id for m in reached])
+        stored, replaced = self._repo.save_recap(recap, agenda_items(draft.questions), [m.id for m in reached],
+                                                 replacing=existing is not None)
         if checked:
             self._store_figures(stored, checked, now)
         self.events.publish(RecapSubmitted(team, member, stored))

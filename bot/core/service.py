@@ -1,10 +1,12 @@
 """The core's services bundled together: what every adapter and the scheduler receive."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, TypeVar
 
-from . import cycles, texts
+from . import cycles, texts, unit
 from .deck import DEFAULT_LINK_DAYS, DEFAULT_PUBLIC_URL, DeckService, Exporter
 from .digest import DigestBuilder, Participation
 from .errors import FieldErrors, NotAllowed, UserError
@@ -33,6 +35,7 @@ from .search import SearchService
 from .streaks import member_streak
 from .teams import TeamService, require_schedule, upcoming_cycle
 
+T = TypeVar("T")
 RECENT_ON_OVERVIEW = 3
 FEEDBACK_ON_OVERVIEW = 3
 
@@ -84,11 +87,16 @@ class Core:
             deck=deck,
         )
 
+    def unit(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(*args)` as one unit of work (core/unit.py): one connection, one transaction."""
+        return unit.run(self._repo, lambda: work(*args))
+
     def submit_recap(self, actor: Actor, draft: RecapDraft) -> Reply:
         """The one way a filled-in form is stored, whatever form it came from (a modal, the
-        console's prompts, `/recap submit --flags`): the confirmation, or what is wrong as data."""
+        console's prompts, `/recap submit --flags`): the confirmation, or what is wrong as data.
+        One unit of work: the recap, its questions, figures and streak are stored together."""
         try:
-            result = self.recaps.submit(actor, draft)
+            result = self.unit(self.recaps.submit, actor, draft)
         except FieldErrors as exc:
             return FormErrors(exc.errors)
         except UserError as exc:
@@ -99,6 +107,9 @@ class Core:
     # -- reads for adapters and the scheduler (the repository stays the core's own) ------
     def overviews(self, actor: Actor) -> list[Overview]:
         """What a person's own page shows (Slack's App Home): one overview per group they are in."""
+        return self.unit(self._overviews, actor)
+
+    def _overviews(self, actor: Actor) -> list[Overview]:
         teams = {t.id: t for t in self.groups.in_workspace(actor.workspace)}
         return [self.overview_of(teams[m.team_id], m)
                 for m in self.groups.memberships(actor.workspace, actor.user_ref) if m.team_id in teams]
@@ -116,7 +127,11 @@ class Core:
         except UserError as exc:  # no meeting time yet
             return Overview(team.name, question, None, None, "", False, recent[0].streak if recent else 0,
                             recent, zone, problem=exc.message, team_id=team.id, feedback=feedback)
-        mine = self._repo.get_recap(member.id, cycle.meeting_at)
+        # This cycle's recap is among the newest ones unless all of those are of later meetings.
+        if len(recent) < RECENT_ON_OVERVIEW or recent[-1].meeting_at <= cycle.meeting_at:
+            mine = next((r for r in recent if r.meeting_at == cycle.meeting_at), None)
+        else:
+            mine = self._repo.get_recap(member.id, cycle.meeting_at)
         return Overview(
             team_name=team.name, question=question,
             meeting=cycle.meeting_at.astimezone(zone), digest=cycle.digest_at.astimezone(zone),
@@ -159,6 +174,10 @@ class Core:
         return self.digests.build(team, meeting)
 
     def skip_meeting(self, actor: Actor, day: date) -> Team:
+        """Skip a meeting: the skip and its recaps' move are one unit of work."""
+        return self.unit(self._skip_meeting, actor, day)
+
+    def _skip_meeting(self, actor: Actor, day: date) -> Team:
         team = self.groups.scope(actor, need_member=False).team
         if not self.teams.can_configure(actor, team):
             raise NotAllowed("Only workspace admins or this group's admins can skip a meeting.")

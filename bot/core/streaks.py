@@ -1,8 +1,9 @@
 """Streaks: consecutive meetings with a recap.
 
 A meeting the member was away for neither counts nor breaks the streak.
-Each recap stores the streak it extended, so a digest needs only the most
-recent cycle's recaps, however long the team's history is.
+Each recap stores the streak it extended, and each membership the streak of its
+latest recap (members.streak), so a digest reads one number per member, however
+long the team's history is.
 """
 from __future__ import annotations
 
@@ -33,27 +34,32 @@ def required_previous(team: Team, meeting_at: datetime, aways: Iterable[Away]) -
     return prev
 
 
-def streak_at_submit(repo: Repository, team: Team, member: Member, meeting_at: datetime) -> int:
-    """The streak a new recap for `meeting_at` reaches."""
-    since = meeting_at.date() - timedelta(days=400)
-    needed = required_previous(team, meeting_at, repo.member_aways(member.id, since))
-    if needed is None:
+def streak_at_submit(repo: Repository, team: Team, member: Member, meeting_at: datetime,
+                     previous: Recap | None) -> int:
+    """The streak a new recap for `meeting_at` reaches; `previous` is the member's latest recap before it."""
+    if previous is None or team.schedule is None:
         return 1
-    last = repo.latest_recap_before(member.id, meeting_at, not_before=needed)
-    return last.streak + 1 if last else 1
+    just_before = cycles.previous_meeting(team.schedule, meeting_at, team.skipped)
+    if just_before is None:
+        return 1
+    if previous.meeting_at >= just_before:  # written for the meeting right before: no away matters
+        return previous.streak + 1
+    aways = repo.member_aways(member.id, meeting_at.date() - timedelta(days=400))
+    return live_streak(previous.streak, previous.meeting_at, required_previous(team, meeting_at, aways)) + 1
 
 
 def member_streak(repo: Repository, team: Team, member: Member, meeting_at: datetime) -> int:
-    """A member's streak at a meeting: their recap's, or the one carried in if they have not written."""
-    mine = repo.get_recap(member.id, meeting_at)
-    if mine is not None:
-        return mine.streak
-    aways = repo.member_aways(member.id, meeting_at.date() - timedelta(days=400))
-    return live_streak(repo.latest_recap_before(member.id, meeting_at), required_previous(team, meeting_at, aways))
-
-
-def live_streak(recent: Recap | None, needed: datetime | None) -> int:
-    """A member's streak going into a meeting they have not written for yet."""
-    if recent is None or needed is None or recent.meeting_at < needed:
+    """The streak a member who has not written for `meeting_at` carries into it."""
+    recent = repo.latest_recap_before(member.id, meeting_at)
+    if recent is None:
         return 0
-    return recent.streak
+    aways = repo.member_aways(member.id, meeting_at.date() - timedelta(days=400))
+    return live_streak(recent.streak, recent.meeting_at, required_previous(team, meeting_at, aways))
+
+
+def live_streak(streak: int, last: datetime | None, needed: datetime | None) -> int:
+    """The streak going into a meeting not written for yet, from the latest recap before it
+    (its `streak`, its meeting `last`) and the meeting that recap had to be for (`needed`)."""
+    if last is None or needed is None or last < needed:
+        return 0
+    return streak

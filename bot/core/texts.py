@@ -7,6 +7,7 @@ how a modal is reopened.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .delivery import PermanentPostError
@@ -120,6 +121,7 @@ def milestone_notes(entry: DigestEntry) -> list[str]:
     return notes
 
 
+@lru_cache(maxsize=64)  # a digest carries many questions from the same few meetings
 def carried_note(carried_from) -> str:
     return f"carried over from {day(carried_from)}"
 

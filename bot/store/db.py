@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 # pg_advisory_lock(class, object): the class is fixed ("rcap"), the object is the schema,
 # so that separate schemas on one server (tests, staging) do not wait for each other.
@@ -36,8 +37,46 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _begin_before_savepoint(conn, _name):  # pragma: no cover - trivial
+            # pysqlite BEGINs only before INSERT/UPDATE/DELETE; a SAVEPOINT issued first would
+            # open the transaction itself, and its RELEASE would commit everything so far.
+            dbapi = conn.connection.dbapi_connection
+            if not dbapi.in_transaction:
+                dbapi.execute("BEGIN")
+
         return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    # No pool_pre_ping (a round trip at every checkout): a unit of work that meets a dead
+    # connection runs again on a fresh one (store/unit.py), and a connection idle for a
+    # while is pinged before reuse, which also covers calls made outside a unit.
+    engine = create_engine(url, hide_parameters=True)
+    ping_idle_connections(engine)
+    return engine
+
+
+IDLE_PING_SECONDS = 30.0
+
+
+def ping_idle_connections(engine: Engine, idle: float = IDLE_PING_SECONDS) -> None:
+    """Ping a pooled connection at checkout only if it sat unused for `idle` seconds: those
+    are the ones a database restart or an idle-session timeout may have closed. A busy pool
+    never pays the round trip."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record):
+        record.info["idle_from"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, _proxy):
+        since = record.info.get("idle_from")
+        if since is None or time.monotonic() - since < idle:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error:
+            alive = False
+        if not alive:
+            raise DisconnectionError("an idle pooled connection was closed")  # the pool connects anew
 
 
 def create_private_file(path: Path) -> None:

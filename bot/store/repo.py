@@ -1,15 +1,16 @@
 """The SQLAlchemy implementation of the core's Repository port.
 
-Plain SQLAlchemy Core (no ORM sessions): every method is one short
-transaction and returns the core's frozen dataclasses.
+Plain SQLAlchemy Core (no ORM sessions), returning the core's frozen dataclasses.
+Each method is one short transaction of its own, or part of the unit of work the
+core runs it in (`unit`, store/unit.py): then every call shares one connection.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Table, and_, delete, false, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, false, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -18,7 +19,10 @@ from ..core.model import (
     Team, Workspace,
 )
 from . import tables as t
+from . import unit
 from .search import engine_for
+
+T = TypeVar("T")
 
 
 def _team(row: Row, skipped: frozenset[date]) -> Team:
@@ -60,6 +64,26 @@ def _member(row: Row) -> Member:
         joined_at=row.joined_at,
         left_at=row.left_at,
     )
+
+
+# A submission's two writes, built once with their parameters named (they are the hot path). A first
+# recap is INSERT ... SELECT ... WHERE NOT EXISTS: plain SQL, which SQLAlchemy compiles once (an ON
+# CONFLICT insert is compiled anew at every call).
+_NEW_RECAP = ("team_id", "member_id", "meeting_at", "question", "question_changed", "progress", "failures",
+              "questions", "plan", "figuring_it_out", "late", "streak", "submitted_at", "updated_at")
+_INSERT_RECAP = insert(t.recaps).from_select(
+    _NEW_RECAP,
+    select(*(bindparam(name, type_=t.recaps.c[name].type) for name in _NEW_RECAP)).where(~exists().where(
+        t.recaps.c.member_id == bindparam("member_id"), t.recaps.c.meeting_at == bindparam("meeting_at"))),
+).returning(*t.recaps.c)
+_SET_STREAK = (update(t.members)
+               .where(t.members.c.id == bindparam("s_member"),
+                      or_(t.members.c.streak_meeting_at.is_(None), t.members.c.streak_meeting_at <= bindparam("s_meeting")))
+               .values(streak=bindparam("s_streak"), streak_meeting_at=bindparam("s_meeting")))
+
+# Member's fields in order (not the stored streak: stored_streaks reads that).
+_MEMBER_COLUMNS = [t.members.c[name] for name in
+                   ("id", "team_id", "user_ref", "display_name", "timezone", "joined_at", "left_at")]
 
 
 def _recap(row: Row) -> Recap:
@@ -120,6 +144,17 @@ class SqlRepository:
         self.engine = engine
         self.forgetters = tuple(forgetters)
 
+    # -- units of work (store/unit.py) ----------------------------------------------
+    def unit(self, work: Callable[[], T]) -> T:
+        """`work()` on one connection and transaction, retried once on a lost connection."""
+        return unit.run(self.engine, work)
+
+    def _connect(self):
+        return unit.connect(self.engine)
+
+    def _begin(self, savepoint: bool = False):
+        return unit.begin(self.engine, savepoint)
+
     # -- teams ---------------------------------------------------------------
     def _load_team(self, conn, row: Row | None) -> Team | None:
         return self._load_teams(conn, [row])[0] if row is not None else None
@@ -138,13 +173,13 @@ class SqlRepository:
         return [_team(row, frozenset(days[row.id])) for row in rows]
 
     def get_team(self, team_id: int) -> Team | None:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(select(t.teams).where(t.teams.c.id == team_id)).first()
             return self._load_team(conn, row)
 
     def find_team(self, key: str) -> Team | None:
         """A team by id or by name (case-insensitive)."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             query = select(t.teams).where(func.lower(t.teams.c.name) == key.lower())
             if key.isascii() and key.isdigit() and len(key) < 19:  # an id fits a BIGINT
                 query = select(t.teams).where(t.teams.c.id == int(key))
@@ -155,7 +190,7 @@ class SqlRepository:
         """The teams of these ids that exist, in id order: two queries per 5,000 ids."""
         ids = sorted(set(team_ids))
         teams: list[Team] = []
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             for k in range(0, len(ids), 5000):
                 rows = conn.execute(select(t.teams).where(t.teams.c.id.in_(ids[k:k + 5000]))
                                     .order_by(t.teams.c.id)).all()
@@ -163,14 +198,14 @@ class SqlRepository:
         return teams
 
     def list_teams(self) -> list[Team]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return self._load_teams(conn, conn.execute(select(t.teams).order_by(t.teams.c.id)).all(), every=True)
 
     def create_team(self, workspace: Workspace, name: str, timezone: str, now: datetime,
                     channel: str | None = None) -> Team | None:
         """A new group; None when the workspace already has one of that name."""
         try:
-            with self.engine.begin() as conn:
+            with self._begin(savepoint=True) as conn:
                 team_id = conn.execute(
                     insert(t.teams).values(
                         workspace=workspace.key, name=name, timezone=timezone, channel=channel,
@@ -184,13 +219,13 @@ class SqlRepository:
     def delete_team(self, team_id: int) -> dict[str, int]:
         """A group and every row that hangs off it, in one transaction; the count per table."""
         counts: dict[str, int] = {}
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             for table, where in reversed(_owned(t.teams, t.teams.c.id == team_id)):
                 counts[table.name] = conn.execute(delete(table).where(where)).rowcount
         return {name: n for name, n in counts.items() if n}
 
     def count_team_records(self, team_id: int) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             counts = {table.name: conn.execute(select(func.count()).select_from(table).where(where)).scalar_one()
                       for table, where in _owned(t.teams, t.teams.c.id == team_id)}
         return {name: n for name, n in counts.items() if n}
@@ -199,7 +234,7 @@ class SqlRepository:
         unknown = set(changes) - _TEAM_FIELDS
         if unknown:
             raise KeyError(f"not team fields: {sorted(unknown)}")
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(update(t.teams).where(t.teams.c.id == team_id).values(**changes, updated_at=now))
         team = self.get_team(team_id)
         assert team is not None
@@ -207,7 +242,7 @@ class SqlRepository:
 
     def add_skip(self, team_id: int, day: date, now: datetime) -> bool:
         try:
-            with self.engine.begin() as conn:
+            with self._begin(savepoint=True) as conn:
                 conn.execute(insert(t.skipped_meetings).values(team_id=team_id, meeting_date=day, created_at=now))
             return True
         except IntegrityError:
@@ -215,27 +250,28 @@ class SqlRepository:
 
     # -- members -------------------------------------------------------------
     def get_member(self, team_id: int, user_ref: str) -> Member | None:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(
                 select(t.members).where(t.members.c.team_id == team_id, t.members.c.user_ref == user_ref)
             ).first()
         return _member(row) if row else None
 
     def get_member_by_id(self, member_id: int) -> Member | None:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(select(t.members).where(t.members.c.id == member_id)).first()
         return _member(row) if row else None
 
     def list_members(self, team_id: int) -> list[Member]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(t.members).where(t.members.c.team_id == team_id).order_by(t.members.c.id))
-            return [_member(r) for r in rows]
+        with self._connect() as conn:
+            rows = conn.execute(select(*_MEMBER_COLUMNS).where(t.members.c.team_id == team_id)
+                                .order_by(t.members.c.id))
+            return [Member(*r) for r in rows]  # by position: a digest reads hundreds
 
     def create_member(
         self, team_id: int, user_ref: str, display_name: str, tz: str | None, now: datetime
     ) -> Member:
         try:
-            with self.engine.begin() as conn:
+            with self._begin(savepoint=True) as conn:
                 conn.execute(
                     insert(t.members).values(
                         team_id=team_id, user_ref=user_ref, display_name=display_name,
@@ -250,7 +286,7 @@ class SqlRepository:
 
     def user_memberships(self, workspace: Workspace, user_ref: str) -> list[Member]:
         """Every membership row of one person in one workspace (left ones too), by group id."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(select(t.members).where(_user_members(workspace, user_ref))
                                 .order_by(t.members.c.team_id))
             return [_member(r) for r in rows]
@@ -259,7 +295,7 @@ class SqlRepository:
         allowed = {"display_name", "timezone", "joined_at", "left_at"}
         if set(changes) - allowed:
             raise KeyError(f"not member fields: {sorted(set(changes) - allowed)}")
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(update(t.members).where(t.members.c.id == member_id).values(**changes))
         member = self.get_member_by_id(member_id)
         assert member is not None
@@ -271,13 +307,13 @@ class SqlRepository:
         return history[0] if history else None
 
     def add_question(self, member_id: int, text: str, now: datetime) -> QuestionVersion:
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(insert(t.member_questions).values(member_id=member_id, text=text, set_at=now))
         return QuestionVersion(text=text, set_at=now)
 
     def question_history(self, member_id: int, limit: int) -> list[QuestionVersion]:
         q = t.member_questions
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(
                 select(q.c.text, q.c.set_at)
                 .where(q.c.member_id == member_id)
@@ -289,17 +325,20 @@ class SqlRepository:
     # -- recaps --------------------------------------------------------------
     def get_recap(self, member_id: int, meeting_at: datetime) -> Recap | None:
         r = t.recaps
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(select(r).where(r.c.member_id == member_id, r.c.meeting_at == meeting_at)).first()
         return _recap(row) if row else None
 
     def save_recap(self, recap: Recap, agenda: Sequence[str] = (),
-                   milestones_done: Sequence[int] = ()) -> tuple[Recap, bool]:
+                   milestones_done: Sequence[int] = (), replacing: bool = False) -> tuple[Recap, bool]:
         """Insert this cycle's recap, or replace it; returns (stored, replaced).
 
-        A replacement keeps the first submission time and the streak. In the same
-        transaction, the recap's agenda lines become its group questions (see
-        `_sync_questions`) and the milestones ticked in the form (by id) are marked done.
+        A replacement keeps the first submission time and the streak; a new recap becomes
+        the member's stored streak (members.streak). In the same transaction, the recap's
+        agenda lines become its group questions (see `_sync_questions`) and the milestones
+        ticked in the form (by id) are marked done. `replacing` (the caller saw this cycle's
+        recap) only decides which statement is tried first: either way a concurrent first
+        submission is replaced, never duplicated.
         """
         r = t.recaps
         values = dict(
@@ -308,31 +347,47 @@ class SqlRepository:
             figuring_it_out=recap.figuring_it_out, late=recap.late, updated_at=recap.updated_at,
         )
         key = and_(r.c.member_id == recap.member_id, r.c.meeting_at == recap.meeting_at)
-        with self.engine.begin() as conn:
-            updated = conn.execute(update(r).where(key).values(**values)).rowcount
-            if not updated:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(
-                            insert(r).values(
-                                team_id=recap.team_id, member_id=recap.member_id, meeting_at=recap.meeting_at,
-                                streak=recap.streak, submitted_at=recap.submitted_at, **values,
-                            )
-                        )
-                except IntegrityError:  # a concurrent first submission won: replace it
-                    conn.execute(update(r).where(key).values(**values))
-                    updated = 1
-            row = conn.execute(select(r).where(key)).one()
-            _sync_questions(conn, row.id, recap.team_id, list(agenda), recap.updated_at)
+        new = dict(values, team_id=recap.team_id, member_id=recap.member_id, meeting_at=recap.meeting_at,
+                   streak=recap.streak, submitted_at=recap.submitted_at)
+
+        def set_streak(streak: int) -> None:
+            conn.execute(_SET_STREAK, dict(s_member=recap.member_id, s_streak=streak, s_meeting=recap.meeting_at))
+
+        def first_version() -> Row | None:
+            # The member's row first: locked until the commit, so a concurrent first submission by
+            # the same member waits, then finds this recap there (NOT EXISTS) and replaces it.
+            set_streak(recap.streak)
+            return conn.execute(_INSERT_RECAP, new).first()
+
+        with self._begin() as conn:
+            row = None if replacing else first_version()  # None: there is one already
+            inserted = row is not None
+            if row is None:
+                row = conn.execute(update(r).where(key).values(**values).returning(*r.c)).first()
+                if row is not None and not replacing and row.streak != recap.streak:
+                    set_streak(row.streak)  # the stored streak is the kept recap's
+            if row is None:  # it was deleted since the caller looked
+                row, inserted = first_version(), True
+                if row is None:
+                    raise AssertionError("this cycle's recap is both there and not there")
+            _sync_questions(conn, row.id, recap.team_id, list(agenda), recap.updated_at, fresh=inserted)
             if milestones_done:
                 m = t.milestones
                 conn.execute(update(m).where(m.c.member_id == recap.member_id, m.c.id.in_(list(milestones_done)),
                                              m.c.done_at.is_(None), m.c.dropped_at.is_(None))
                              .values(done_at=recap.updated_at))
-        return _recap(row), bool(updated)
+        return _recap(row), not inserted
+
+    def stored_streaks(self, team_id: int) -> dict[int, tuple[int, datetime]]:
+        """Per member with a recap: the streak of their latest recap and its meeting (members.streak)."""
+        m = t.members
+        with self._connect() as conn:
+            rows = conn.execute(select(m.c.id, m.c.streak, m.c.streak_meeting_at)
+                                .where(m.c.team_id == team_id, m.c.streak_meeting_at.is_not(None)))
+            return {member_id: (streak, meeting_at) for member_id, streak, meeting_at in rows}
 
     def get_recap_by_id(self, recap_id: int) -> Recap | None:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(select(t.recaps).where(t.recaps.c.id == recap_id)).first()
         return _recap(row) if row else None
 
@@ -346,19 +401,25 @@ class SqlRepository:
         query = (select(r.c.member_id, r.c.plan)
                  .select_from(m.join(r, and_(r.c.member_id == m.c.id, r.c.meeting_at == latest)))
                  .where(m.c.team_id == team_id))
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return {row.member_id: row.plan for row in conn.execute(query) if row.plan}
 
     def move_recaps(self, team_id: int, from_meeting: datetime, to_meeting: datetime) -> int:
         """Refile a cancelled meeting's recaps under the next one (unless already there)."""
         r = t.recaps
         taken = select(r.c.member_id).where(r.c.team_id == team_id, r.c.meeting_at == to_meeting)
-        with self.engine.begin() as conn:
-            return conn.execute(
+        m = t.members
+        with self._begin() as conn:
+            moved = conn.execute(
                 update(r)
                 .where(r.c.team_id == team_id, r.c.meeting_at == from_meeting, r.c.member_id.not_in(taken))
                 .values(meeting_at=to_meeting)
             ).rowcount
+            # A member whose latest recap was at from_meeting has it at to_meeting now (moved, or
+            # kept there: a member with both had to_meeting's as the latest already).
+            conn.execute(update(m).where(m.c.team_id == team_id, m.c.streak_meeting_at == from_meeting)
+                         .values(streak_meeting_at=to_meeting))
+            return moved
 
     def latest_recap_before(
         self, member_id: int, before: datetime, not_before: datetime | None = None
@@ -367,38 +428,39 @@ class SqlRepository:
         query = select(r).where(r.c.member_id == member_id, r.c.meeting_at < before)
         if not_before is not None:
             query = query.where(r.c.meeting_at >= not_before)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(query.order_by(r.c.meeting_at.desc()).limit(1)).first()
         return _recap(row) if row else None
 
     def recaps_for_meeting(self, team_id: int, meeting_at: datetime) -> list[Recap]:
         r = t.recaps
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(select(r).where(r.c.team_id == team_id, r.c.meeting_at == meeting_at))
             return [_recap(row) for row in rows]
 
     def recaps_between(self, team_id: int, start: datetime, end: datetime) -> list[Recap]:
         """Recaps with start <= meeting_at < end (index range on team, meeting)."""
         r = t.recaps
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(
                 select(r).where(r.c.team_id == team_id, r.c.meeting_at >= start, r.c.meeting_at < end)
             )
             return [_recap(row) for row in rows]
 
-    def recent_recaps(self, member_id: int, limit: int) -> list[Recap]:
+    def recent_recaps(self, member_id: int, limit: int, until: datetime | None = None) -> list[Recap]:
         r = t.recaps
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(r).where(r.c.member_id == member_id).order_by(r.c.meeting_at.desc()).limit(limit)
-            )
+        query = select(r).where(r.c.member_id == member_id)
+        if until is not None:
+            query = query.where(r.c.meeting_at <= until)
+        with self._connect() as conn:
+            rows = conn.execute(query.order_by(r.c.meeting_at.desc()).limit(limit))
             return [_recap(row) for row in rows]
 
     # -- milestones ------------------------------------------------------------
     def add_milestone(self, member_id: int, title: str, due: date, now: datetime, max_open: int) -> Milestone | None:
         """A new open milestone numbered after the member's last; None when `max_open` are open already."""
         m = t.milestones
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             open_now = conn.execute(select(func.count()).select_from(m).where(
                 m.c.member_id == member_id, m.c.done_at.is_(None), m.c.dropped_at.is_(None))).scalar_one()
             if open_now >= max_open:
@@ -414,14 +476,14 @@ class SqlRepository:
         is_open = and_(m.c.done_at.is_(None), m.c.dropped_at.is_(None))
         where = is_open if closed_since is None else or_(is_open, m.c.done_at >= closed_since,
                                                          m.c.dropped_at >= closed_since)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(select(m).where(m.c.member_id == member_id, where)
                                 .order_by(m.c.due_date, m.c.number))
             return [_milestone(row) for row in rows]
 
     def get_milestone(self, member_id: int, number: int) -> Milestone | None:
         m = t.milestones
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(select(m).where(m.c.member_id == member_id, m.c.number == number)).first()
         return _milestone(row) if row else None
 
@@ -430,7 +492,7 @@ class SqlRepository:
         if how not in ("done", "dropped"):
             raise ValueError(how)
         m = t.milestones
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             return bool(conn.execute(
                 update(m).where(m.c.id == milestone_id, m.c.done_at.is_(None), m.c.dropped_at.is_(None))
                 .values({f"{how}_at": now})).rowcount)
@@ -444,7 +506,7 @@ class SqlRepository:
                   .join(mem, mem.c.id == m.c.member_id)
                   .where(mem.c.team_id == team_id, m.c.dropped_at.is_(None), or_(is_open, m.c.done_at >= since))
                   .subquery())
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(select(ranked).where(or_(ranked.c.done_at.is_not(None), ranked.c.rank == 1))
                                 .order_by(ranked.c.member_id, ranked.c.due_date, ranked.c.number))
             return [_milestone(row) for row in rows]
@@ -480,19 +542,19 @@ class SqlRepository:
             query = query.where(q.c.id == question_id)
         if open_only:
             query = query.where(q.c.closed_at.is_(None))
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(query.order_by(r.c.meeting_at, mem.c.display_name, r.c.member_id, q.c.position))
             return [_group_question(row) for row in rows]
 
     def question_team(self, question_id: int) -> int | None:
         q = t.group_questions
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return conn.execute(select(q.c.team_id).where(q.c.id == question_id)).scalar_one_or_none()
 
     def close_group_question(self, question_id: int, member_id: int | None, note: str, now: datetime) -> bool:
         """Close an open question, recording who (a member) and their note; False if it was closed already."""
         q = t.group_questions
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             closed = conn.execute(update(q).where(q.c.id == question_id, q.c.closed_at.is_(None))
                                   .values(closed_at=now)).rowcount
             if closed and member_id is not None:
@@ -503,18 +565,18 @@ class SqlRepository:
     # -- feedback ------------------------------------------------------------------
     def add_feedback(self, recap_id: int, member_id: int, text: str, now: datetime) -> Feedback:
         f = t.recap_feedback
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             new_id = conn.execute(insert(f).values(recap_id=recap_id, member_id=member_id, text=text, given_at=now)
                                   .returning(f.c.id)).scalar_one()
             return self._feedback(conn, f.c.id == new_id)[0]
 
     def feedback_on(self, recap_ids: Sequence[int]) -> list[Feedback]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return self._feedback(conn, t.recap_feedback.c.recap_id.in_(list(recap_ids)))
 
     def recent_feedback(self, member_id: int, limit: int) -> list[Feedback]:
         """Feedback on the member's recaps, newest first."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return self._feedback(conn, t.recaps.c.member_id == member_id, limit)
 
     @staticmethod
@@ -531,7 +593,7 @@ class SqlRepository:
     # -- search ----------------------------------------------------------------------
     def search(self, team_id: int, terms: SearchQuery, limit: int, offset: int = 0) -> list[SearchHit]:
         """Ranked full-text search over the group's recaps, feedback and answered questions."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return engine_for(self.engine.dialect.name).search(conn, team_id, terms, limit, offset)
     def meetings_held(self, team_id: int, before: datetime | None = None) -> list[datetime]:
         """Meetings with a recap or a digest posted, newest first."""
@@ -540,7 +602,7 @@ class SqlRepository:
         posted = select(d.c.meeting_at.label("meeting_at")).where(d.c.team_id == team_id, d.c.status == "posted")
         if before is not None:
             recaps, posted = recaps.where(r.c.meeting_at < before), posted.where(d.c.meeting_at < before)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             found = set(conn.execute(recaps.union(posted)).scalars())
         # SQLite hands back a UNION's datetimes raw: the column type's conversion applies to both.
         return sorted((t.UTCDateTime().process_result_value(m, None) if m.tzinfo is None else m for m in found),
@@ -549,7 +611,7 @@ class SqlRepository:
     # -- figures -------------------------------------------------------------
     def replace_figures(self, recap: Recap, figures: list[Figure], now: datetime) -> tuple[list[Figure], list[Figure]]:
         f = t.recap_figures
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             old = [_figure(row) for row in conn.execute(select(f).where(f.c.recap_id == recap.id))]
             conn.execute(delete(f).where(f.c.recap_id == recap.id))
             for position, figure in enumerate(figures, 1):
@@ -563,13 +625,13 @@ class SqlRepository:
         return stored, old
 
     def delete_figures(self, figure_ids: list[int]) -> None:
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(delete(t.recap_figures).where(t.recap_figures.c.id.in_(figure_ids)))
 
     def figures_for(self, recap_ids: list[int]) -> dict[int, list[Figure]]:
         f = t.recap_figures
         found: dict[int, list[Figure]] = {}
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             for start in range(0, len(recap_ids), 500):  # bounded IN lists
                 rows = conn.execute(select(f).where(f.c.recap_id.in_(recap_ids[start:start + 500]))
                                     .order_by(f.c.recap_id, f.c.position))
@@ -578,13 +640,13 @@ class SqlRepository:
         return found
 
     def get_figure(self, figure_id: int) -> Figure | None:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(select(t.recap_figures).where(t.recap_figures.c.id == figure_id)).first()
         return _figure(row) if row else None
 
     # -- away ----------------------------------------------------------------
     def add_away(self, away: Away, now: datetime) -> Away:
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(
                 insert(t.away_periods).values(
                     member_id=away.member_id, start_date=away.start, end_date=away.until,
@@ -597,7 +659,7 @@ class SqlRepository:
         """End every away period still running on `today`; drop future ones."""
         a = t.away_periods
         yesterday = today - timedelta(days=1)
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             future = conn.execute(
                 a.delete().where(a.c.member_id == member_id, a.c.start_date >= today)
             ).rowcount
@@ -610,7 +672,7 @@ class SqlRepository:
 
     def team_aways(self, team_id: int, from_day: date) -> list[Away]:
         a, m = t.away_periods, t.members
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(
                 select(a)
                 .join(m, m.c.id == a.c.member_id)
@@ -621,7 +683,7 @@ class SqlRepository:
 
     def member_aways(self, member_id: int, from_day: date) -> list[Away]:
         a = t.away_periods
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(
                 select(a).where(a.c.member_id == member_id, a.c.end_date >= from_day).order_by(a.c.start_date)
             )
@@ -629,7 +691,7 @@ class SqlRepository:
 
     # -- privacy: export, forget-me, retention -----------------------------------------
     def workspace_teams(self, workspace: Workspace) -> list[Team]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(select(t.teams).where(t.teams.c.workspace == workspace.key)
                                 .order_by(t.teams.c.id)).all()
             return self._load_teams(conn, rows)
@@ -637,7 +699,7 @@ class SqlRepository:
     def count_members(self, team_ids: Sequence[int]) -> dict[int, int]:
         """Active members per group (for listings)."""
         m = t.members
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(select(m.c.team_id, func.count()).where(m.c.team_id.in_(list(team_ids)),
                                                                           m.c.left_at.is_(None))
                                 .group_by(m.c.team_id))
@@ -645,7 +707,7 @@ class SqlRepository:
 
     def user_records(self, workspace: Workspace, user_ref: str) -> dict[str, list[dict[str, Any]]]:
         """Every stored row of one person in one workspace, by table (their export)."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return _read(conn, _owned(t.members, _user_members(workspace, user_ref)))
 
     def workspace_records(self, workspace: Workspace) -> dict[str, list[dict[str, Any]]]:
@@ -653,11 +715,11 @@ class SqlRepository:
         its members' rows: those come per person from `user_records`."""
         personal = {table for table, _ in _owned(t.members, false())}
         owned = _owned(t.teams, t.teams.c.workspace == workspace.key)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return _read(conn, [(table, where) for table, where in owned if table not in personal])
 
     def count_user_records(self, workspace: Workspace, user_ref: str) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             counts = {table.name: conn.execute(select(func.count()).select_from(table).where(where)).scalar_one()
                       for table, where in _owned(t.members, _user_members(workspace, user_ref))}
             counts[ADMIN_LISTS] = len(_admin_lists(conn, workspace, user_ref))
@@ -668,7 +730,7 @@ class SqlRepository:
         the count per table. Their id also leaves the teams' admin lists, and the
         forgetters clear what adapters keep (on Slack, the installations they made)."""
         counts: dict[str, int] = {}
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             for table, where in reversed(_owned(t.members, _user_members(workspace, user_ref))):
                 counts[table.name] = conn.execute(delete(table).where(where)).rowcount
             for team_id, admins in _admin_lists(conn, workspace, user_ref):
@@ -683,7 +745,7 @@ class SqlRepository:
         """Retention: recaps of meetings before `cutoff` and the rows that hang off them
         (late updates). Idempotent, so every replica may run it."""
         counts: dict[str, int] = {}
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             for table, where in reversed(_owned(t.recaps, t.recaps.c.meeting_at < cutoff)):
                 counts[table.name] = conn.execute(delete(table).where(where)).rowcount
         return {name: n for name, n in counts.items() if n}
@@ -698,8 +760,19 @@ def _next_number(conn, table: Table, scope, where) -> int:
 
 
 def _insert_numbered(conn, table: Table, scope, where, rows: list[dict]) -> list[int]:
-    """Insert rows numbered after the last of their scope (a group, a member); a number taken
-    by a concurrent insert meanwhile (the unique key says so) is chosen again."""
+    """Insert rows numbered after the last of their scope (a group, a member).
+
+    PostgreSQL: the scope's row (the group's, the member's) is locked first, so concurrent
+    writers take turns instead of choosing the same number (FOR NO KEY UPDATE: rows that
+    refer to it may still be added meanwhile). SQLite has one writer at a time, but the
+    number may be read before this transaction writes: a number taken meanwhile (the unique
+    key says so) is chosen again."""
+    if conn.dialect.name == "postgresql":
+        [parent] = [fk.column for fk in scope.foreign_keys]
+        conn.execute(select(parent).where(parent == where).with_for_update(key_share=True))
+        first = _next_number(conn, table, scope, where)
+        conn.execute(insert(table), [dict(row, number=first + i) for i, row in enumerate(rows)])
+        return [first + i for i in range(len(rows))]
     for attempt in range(_NUMBER_TRIES):
         first = _next_number(conn, table, scope, where)
         numbered = [dict(row, number=first + i) for i, row in enumerate(rows)]
@@ -713,13 +786,15 @@ def _insert_numbered(conn, table: Table, scope, where, rows: list[dict]) -> list
     raise AssertionError("unreachable")
 
 
-def _sync_questions(conn, recap_id: int, team_id: int, agenda: list[str], now: datetime) -> None:
+def _sync_questions(conn, recap_id: int, team_id: int, agenda: list[str], now: datetime,
+                    fresh: bool = False) -> None:
     """A recap's agenda lines as its group questions. A line still there keeps its question (its
     number, and whether it was answered); a new line gets the group's next number; an open
-    question whose line is gone goes; an answered one stays, answered."""
+    question whose line is gone goes; an answered one stays, answered. `fresh`: a recap just
+    inserted, which has no questions yet."""
     q = t.group_questions
-    rows = conn.execute(select(q.c.id, q.c.text, q.c.position, q.c.closed_at)
-                        .where(q.c.recap_id == recap_id).order_by(q.c.position, q.c.id)).all()
+    rows = [] if fresh else conn.execute(select(q.c.id, q.c.text, q.c.position, q.c.closed_at)
+                                         .where(q.c.recap_id == recap_id).order_by(q.c.position, q.c.id)).all()
     unused: dict[str, list] = {}
     for row in rows:
         unused.setdefault(row.text, []).append(row)

@@ -86,6 +86,10 @@ members = Table(
     Column("timezone", String(64)),
     Column("joined_at", UTCDateTime, nullable=False),
     Column("left_at", UTCDateTime),  # left the group; the row stays for history (rejoining clears it)
+    # The streak of the member's latest recap and that recap's meeting (kept by save_recap), so
+    # a digest reads a number per member instead of last cycle's recaps (migration 0010).
+    Column("streak", Integer, nullable=False, server_default="0"),
+    Column("streak_meeting_at", UTCDateTime),
     UniqueConstraint("team_id", "user_ref"),
     Index("ix_members_user_ref", "user_ref"),  # a person's groups in a workspace
 )
