@@ -29,6 +29,10 @@ DEFAULT_CATCHUP_HOURS = 12.0
 DEFAULT_PUBLIC_URL = "http://localhost:3000"
 DEFAULT_LINK_DAYS = 7
 LINK_DAYS_MAX = 365
+# Threads that run core calls (the database) off the event loop, and how many slash commands may
+# wait for them before the next one is answered "busy, try again" (bot/adapters/backlog.py).
+DEFAULT_WORKER_THREADS, WORKER_THREADS_MAX = 4, 64
+DEFAULT_COMMAND_BACKLOG, COMMAND_BACKLOG_MAX = 200, 100_000
 TEAM_NAME_MAX = 80
 RETENTION_DAYS_MAX = 36500  # a century: anything longer is "keep", and dates stay in range
 
@@ -82,6 +86,8 @@ class Settings:
     secret_keys: tuple[str, ...] = ()  # RECAPBOT_SECRET_KEY: current key first, older ones after
     public_url: str = DEFAULT_PUBLIC_URL  # the base of the deck's links
     link_days: int = DEFAULT_LINK_DAYS
+    worker_threads: int = DEFAULT_WORKER_THREADS
+    command_backlog: int = DEFAULT_COMMAND_BACKLOG
     files_url: str | None = None  # None: figures in the database
     data_dir: str = "."  # where a generated secret key is kept
 
@@ -182,6 +188,10 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
     secret_keys = _secret_keys(get(SECRET_KEY_VARIABLE))
     public_url = _public_url(get("RECAPBOT_PUBLIC_URL")) or f"http://localhost:{http_port}"
     link_days = _link_days(get("RECAPBOT_LINK_DAYS"))
+    worker_threads = _whole("RECAPBOT_WORKER_THREADS", get("RECAPBOT_WORKER_THREADS"),
+                            DEFAULT_WORKER_THREADS, WORKER_THREADS_MAX)
+    command_backlog = _whole("RECAPBOT_COMMAND_BACKLOG", get("RECAPBOT_COMMAND_BACKLOG"),
+                             DEFAULT_COMMAND_BACKLOG, COMMAND_BACKLOG_MAX)
     files_url = _files_url(get("RECAPBOT_FILES_URL"))
     data_dir = get("RECAPBOT_DATA_DIR") or _database_dir(database_url)
 
@@ -206,6 +216,8 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
         secret_keys=secret_keys,
         public_url=public_url,
         link_days=link_days,
+        worker_threads=worker_threads,
+        command_backlog=command_backlog,
         files_url=files_url,
         data_dir=data_dir,
     )
@@ -413,6 +425,15 @@ def _link_days(raw: str | None) -> int:
         return DEFAULT_LINK_DAYS
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 3) or not 1 <= int(raw) <= LINK_DAYS_MAX:
         raise ConfigError("RECAPBOT_LINK_DAYS", f"must be a whole number of days from 1 to {LINK_DAYS_MAX}")
+    return int(raw)
+
+
+def _whole(variable: str, raw: str | None, default: int, most: int) -> int:
+    """A whole number from 1 to `most` (unset: `default`)."""
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= most:
+        raise ConfigError(variable, f"must be a whole number from 1 to {most:,}")
     return int(raw)
 
 

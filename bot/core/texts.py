@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # only their shapes: texts is imported by the services these 
 # Shown by every adapter when something unexpected fails (core/guard.py logs the traceback).
 SOMETHING_WENT_WRONG = ("Something went wrong on our side; nothing you typed was lost. "
                         "Please try again in a moment.")
+# A command beyond the backlog (bot/adapters/backlog.py): it was not run, so it is safe to repeat.
+BUSY = ("I have more requests than I can handle right now, so I did not run that one: nothing was done "
+        "or changed. Please try again in a moment.")
 NOT_VALID_TEXT = "That line was not valid text (it is not UTF-8); nothing was done. Please type it again."
 WRITE_RECAP = "Write my recap"
 EDIT_RECAP = "Edit my recap"
