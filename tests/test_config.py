@@ -350,3 +350,20 @@ def test_bad_retention_names_the_variable_and_the_range(value):
 def test_a_bad_slack_api_url_is_named_without_its_credentials(value):
     err = assert_config_error("SLACK_API_URL", SLACK_API_URL=value)
     assert "hunter2" not in str(err) and "proxyuser" not in str(err)
+
+
+def test_worker_threads_and_command_backlog():
+    assert (load().worker_threads, load().command_backlog) == (4, 200)
+    s = load(RECAPBOT_WORKER_THREADS=" 2 ", RECAPBOT_COMMAND_BACKLOG="50")
+    assert (s.worker_threads, s.command_backlog) == (2, 50)
+
+
+@pytest.mark.parametrize("variable, value, most", [
+    ("RECAPBOT_WORKER_THREADS", "0", "64"), ("RECAPBOT_WORKER_THREADS", "65", "64"),
+    ("RECAPBOT_WORKER_THREADS", "two", "64"), ("RECAPBOT_WORKER_THREADS", "1.5", "64"),
+    ("RECAPBOT_COMMAND_BACKLOG", "0", "100,000"), ("RECAPBOT_COMMAND_BACKLOG", "-5", "100,000"),
+    ("RECAPBOT_COMMAND_BACKLOG", "9" * 5000, "100,000"), ("RECAPBOT_COMMAND_BACKLOG", "\u0661\u0662", "100,000"),
+])
+def test_bad_worker_threads_or_backlog_names_the_variable_and_the_range(variable, value, most):
+    err = assert_config_error(variable, **{variable: value})
+    assert err.message == f"must be a whole number from 1 to {most}"
