@@ -298,7 +298,7 @@ def main(args: argparse.Namespace) -> int:
             env.pop(name, None)
         bot = children.start([sys.executable, "-m", "bot", "run"], env=env, cwd=tmp.name)
         if args.py_spy:  # where recapbot's time goes, over the whole run (flame graph SVG)
-            children.start([args.py_spy, "record", "--pid", str(bot.pid), "--threads", "--rate", "200",
+            children.start([args.py_spy, "record", "--pid", str(bot.pid), "--threads", "--gil", "--rate", "200",
                             "--format", "raw", "--output", args.py_spy_out, "--nonblocking"],
                            stdout=subprocess.DEVNULL, stop_with=signal.SIGINT)
         os.environ.setdefault("PYTHONPATH", str(ROOT))
