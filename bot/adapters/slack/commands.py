@@ -37,19 +37,19 @@ REFUSAL = settings_refusal("workspace admins or owners")
 def register(app, deps: Deps) -> None:
     @app.command(COMMAND)
     async def on_recap(ack, body, client, context, respond):
-        await ack()
-        user_id = user_id_of(body, context)
-        replier = Replier(client, user_id, deps.respond(body, respond))
         with deps.backlog.slot() as room:
-            await run_command(deps, body, client, context, user_id, replier, room)
+            if not room:  # answered in the acknowledgement itself: no request more, nothing run
+                await ack(text=":hourglass: " + BUSY)
+                return
+            await ack()
+            user_id = user_id_of(body, context)
+            await run_command(deps, body, client, context, Replier(client, user_id, deps.respond(body, respond)))
 
 
-async def run_command(deps: Deps, body: dict, client, context, user_id: str, replier: Replier, room: bool) -> None:
-    """The command after its ack: run it, or with no room in the backlog say "busy" (and run nothing)."""
+async def run_command(deps: Deps, body: dict, client, context, replier: Replier) -> None:
+    """The command after its acknowledgement: the core's answer, through the response_url."""
+    user_id = replier.user_id
     try:
-        if not room:
-            await replier.text(":hourglass: " + BUSY)
-            return
         team_id = team_id_of(body, context)
         log.debug("slack /recap from %s in %s (%d characters)", user_id, team_id, len(body.get("text") or ""))
         actor = await deps.actor(client, team_id, user_id, body)
