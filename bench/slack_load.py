@@ -226,6 +226,9 @@ def prepare_database(path: str) -> None:
 
 def load(url: str, fake_url: str, concurrency: int, seconds: float, procs: int, tag: str) -> dict:
     """Run `procs` generator processes sharing `concurrency`; merge their results."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     shares = [concurrency // procs + (1 if i < concurrency % procs else 0) for i in range(procs)]
     children = [subprocess.Popen([sys.executable, __file__, "--drive", url, fake_url, str(share), str(seconds),
                                   f"{tag}.{i}", str(i * 997)], stdout=subprocess.PIPE)
@@ -239,6 +242,8 @@ def load(url: str, fake_url: str, concurrency: int, seconds: float, procs: int, 
         merged["errors"] += part["errors"]
         merged["busy"] += part["busy"]
         merged["elapsed"] = max(merged["elapsed"], part["elapsed"])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the generators (exited and waited for)
+    merged["generator_cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return merged
 
 
@@ -277,7 +282,7 @@ def summary(result: dict) -> dict:
     return {"n": len(lat), "rps": len(lat) / result["elapsed"] if result["elapsed"] else 0.0, "elapsed": result["elapsed"],
             "p50": statistics.median(lat) * 1000 if lat else float("nan"),
             "p99": percentile(lat, 99) * 1000 if lat else float("nan"), "errors": len(result["errors"]),
-            "busy": result["busy"]}
+            "busy": result["busy"], "generator_cpu": result["generator_cpu"]}
 
 
 def main(args: argparse.Namespace) -> int:
@@ -347,7 +352,7 @@ def report_row(rep: int, c: int, row: dict) -> None:
     ans = (f"answers p50 {statistics.median(d):.2f} s p99 {percentile(d, 99):.2f} s max {max(d):.2f} s"
            if d else "no answers")
     print(f"  rep {rep + 1} c={c:3d}: bare {b['rps']:7.0f}/s p50 {b['p50']:6.1f} p99 {b['p99']:6.1f} ms "
-          f"(cpu {b['cpu']['target']:.1f} s) | recapbot {r['rps']:7.0f}/s p50 {r['p50']:6.1f} p99 {r['p99']:6.1f} ms "
+          f"(cpu {b['cpu']['target']:.1f} s, load generators {b['generator_cpu']:.1f} s) | recapbot {r['rps']:7.0f}/s p50 {r['p50']:6.1f} p99 {r['p99']:6.1f} ms "
           f"(cpu {r['cpu']['target']:.1f} s, fake {r['cpu']['fake']:.1f} s) | busy in the ack {r['busy']} "
           f"({r['busy'] / max(1, r['n']):.0%}); answered {r['n'] - r['busy'] - a['dropped']}: {ans}, dropped {a['dropped']}"
           + (f", other answers {a['others']}" if a["others"] else "")
@@ -373,6 +378,13 @@ def report(rows: dict[int, list[dict]]) -> int:
 
         print(f"  {c} concurrent: bare {mm('bare', 'rps')} req/s, p50 {mm('bare', 'p50')} ms, p99 {mm('bare', 'p99')} ms;"
               f" recapbot {mm('recapbot', 'rps')} req/s, p50 {mm('recapbot', 'p50')} ms, p99 {mm('recapbot', 'p99')} ms")
+        per = {k: statistics.median(r[k]["cpu"]["target"] / max(1, r[k]["n"]) * 1000 for r in reps)
+               for k in ("bare", "recapbot")}
+        gen = statistics.median(r["bare"]["generator_cpu"] / max(1, r["bare"]["n"]) * 1000 for r in reps)
+        gen_share = statistics.median(r["bare"]["generator_cpu"] / r["bare"]["elapsed"] for r in reps)
+        print(f"    CPU per request (median): bare app {per['bare']:.2f} ms, recapbot {per['recapbot']:.2f} ms "
+              f"(each command, acknowledged and answered); load generators {gen:.2f} ms per request to the bare app "
+              f"({gen_share:.2f} cores busy of {os.cpu_count()})")
         delays = [x for r in reps for x in r["answers"]["delays"]]
         busy = [r["recapbot"]["busy"] / max(1, r["recapbot"]["n"]) for r in reps]
         real = [len(r["answers"]["delays"]) / r["recapbot"]["elapsed"] for r in reps]
