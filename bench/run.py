@@ -1,4 +1,6 @@
-"""Run every benchmark in bench/ in turn (each is its own script; see bench/README.md)."""
+"""Run every benchmark in bench/ in turn (each is its own script; see bench/README.md).
+
+`--quick` is passed on to the benchmarks that take it (shorter runs, fewer figures)."""
 from __future__ import annotations
 
 import subprocess
@@ -9,12 +11,14 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> int:
+    quick = "--quick" in sys.argv[1:]
     failed = 0
     for script in sorted(HERE.glob("*.py")):
         if script.name in ("run.py", "__init__.py") or script.name.startswith("_"):
             continue
         print(f"== {script.name}", flush=True)
-        failed += subprocess.call([sys.executable, str(script)]) != 0
+        extra = ["--quick"] if quick and "--quick" in script.read_text() else []
+        failed += subprocess.call([sys.executable, str(script), *extra]) != 0
     return 1 if failed else 0
 
 

@@ -6,7 +6,8 @@ or PostgreSQL with `--database-url` (in a schema of its own, dropped after). It 
 then counts every statement (SQLAlchemy `before_cursor_execute`) from the
 `view_submission` request until its work is done: the acknowledgement, the
 private confirmation, and the App Home refresh that follows every submission.
-Measured for a member's first submission of a cycle and for a replacement.
+Measured for a member's first submission of a cycle and for a replacement, and for one
+`/recap status`.
 """
 from __future__ import annotations
 
@@ -105,12 +106,21 @@ async def main(database_url: str | None, verbose: bool) -> int:
                     rows.append((label, await one_submission(harness, counter, progress)))
                     if verbose:
                         print("\n".join("    " + s for s in counter.statements))
+                counter.statements.clear()  # and one `/recap status` (bench/slack_load.py runs it under load)
+                answered = len(fake.responses)
+                await harness.command(ANN, "status")
+                await fake.wait_responses(answered + 1)
+                await asyncio.sleep(0.2)
+                status = len(counter.statements)
+                if verbose:
+                    print("\n".join("    " + s for s in counter.statements))
         finally:
             await stop(task)
             await fake.stop()
     print(f"SQL statements per Slack modal submission ({engine.dialect.name})")
     for label, total in rows:
         print(f"  {label:<18} {total:3d}  (submission, confirmation and App Home refresh)")
+    print(f"  {'/recap status':<18} {status:3d}  (the command and its answer)")
     return 0
 
 

@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -190,6 +191,8 @@ async def serve(app: App, backoff: Backoff | None = None) -> int:
     A runner that fails is started again with backoff (supervisor.py) while the
     others keep serving: one unreachable platform does not take the bot down."""
     loop = asyncio.get_running_loop()
+    # Every core call (adapters' core_call, the scheduler's to_thread) runs in these threads.
+    loop.set_default_executor(ThreadPoolExecutor(app.settings.worker_threads, thread_name_prefix="recapbot-worker"))
     stop = asyncio.Event()
     handled = []
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -29,6 +29,11 @@ DEFAULT_CATCHUP_HOURS = 12.0
 DEFAULT_PUBLIC_URL = "http://localhost:3000"
 DEFAULT_LINK_DAYS = 7
 LINK_DAYS_MAX = 365
+# Threads that run core calls (the database) off the event loop, and how many slash commands may
+# wait for them before the next one is answered "busy, try again" (bot/adapters/backlog.py).
+DEFAULT_WORKER_THREADS, WORKER_THREADS_MAX = 4, 64
+DEFAULT_COMMAND_BACKLOG, COMMAND_BACKLOG_MAX = 200, 100_000
+SHARD_COUNT_MAX = 10_000  # 2,500 servers a shard: 25 million servers
 TEAM_NAME_MAX = 80
 RETENTION_DAYS_MAX = 36500  # a century: anything longer is "keep", and dates stay in range
 
@@ -85,6 +90,8 @@ class Settings:
     secret_keys: tuple[str, ...] = ()  # RECAPBOT_SECRET_KEY: current key first, older ones after
     public_url: str = DEFAULT_PUBLIC_URL  # the base of the deck's links
     link_days: int = DEFAULT_LINK_DAYS
+    worker_threads: int = DEFAULT_WORKER_THREADS
+    command_backlog: int = DEFAULT_COMMAND_BACKLOG
     files_url: str | None = None  # None: figures in the database
     data_dir: str = "."  # where a generated secret key is kept
 
@@ -188,6 +195,10 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
     secret_keys = _secret_keys(get(SECRET_KEY_VARIABLE))
     public_url = _public_url(get("RECAPBOT_PUBLIC_URL")) or f"http://localhost:{http_port}"
     link_days = _link_days(get("RECAPBOT_LINK_DAYS"))
+    worker_threads = _whole("RECAPBOT_WORKER_THREADS", get("RECAPBOT_WORKER_THREADS"),
+                            DEFAULT_WORKER_THREADS, most=WORKER_THREADS_MAX)
+    command_backlog = _whole("RECAPBOT_COMMAND_BACKLOG", get("RECAPBOT_COMMAND_BACKLOG"),
+                             DEFAULT_COMMAND_BACKLOG, most=COMMAND_BACKLOG_MAX)
     files_url = _files_url(get("RECAPBOT_FILES_URL"))
     data_dir = get("RECAPBOT_DATA_DIR") or _database_dir(database_url)
 
@@ -215,6 +226,8 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: bool = True) -> 
         secret_keys=secret_keys,
         public_url=public_url,
         link_days=link_days,
+        worker_threads=worker_threads,
+        command_backlog=command_backlog,
         files_url=files_url,
         data_dir=data_dir,
     )
@@ -400,12 +413,6 @@ def _on_off(variable: str, raw: str | None, default: bool) -> bool:
     return value == "on"
 
 
-def _whole(variable: str, item: str) -> int:
-    if not (item.isascii() and item.isdecimal() and len(item) <= 6):
-        raise ConfigError(variable, f"expected a whole number, got {item!r}")
-    return int(item)
-
-
 def _shards(raw_count: str | None, raw_ids: str | None) -> tuple[int | None, tuple[int, ...]]:
     """DISCORD_SHARD_COUNT: how many shards the bot's servers are spread over (the same on
     every replica); DISCORD_SHARD_IDS: which of them this replica connects, e.g. "0,1"
@@ -415,19 +422,14 @@ def _shards(raw_count: str | None, raw_ids: str | None) -> tuple[int | None, tup
             raise ConfigError("DISCORD_SHARD_IDS", "needs DISCORD_SHARD_COUNT (the total number of shards, "
                                                    "the same on every replica)")
         return None, ()
-    count = _whole("DISCORD_SHARD_COUNT", raw_count)
-    if count < 1:
-        raise ConfigError("DISCORD_SHARD_COUNT", f"must be at least 1 (got {raw_count!r})")
+    count = _whole("DISCORD_SHARD_COUNT", raw_count, least=1, most=SHARD_COUNT_MAX)
     if raw_ids is None:
         return count, ()
     ids: list[int] = []
     for item in (part.strip() for part in raw_ids.split(",")):
         if not item:
             continue  # tolerate "0,1,"
-        shard = _whole("DISCORD_SHARD_IDS", item)
-        if shard >= count:
-            raise ConfigError("DISCORD_SHARD_IDS", f"shard {shard} is not below DISCORD_SHARD_COUNT={count} "
-                                                   f"(shards are numbered 0 to {count - 1})")
+        shard = _whole("DISCORD_SHARD_IDS", item, least=0, most=count - 1)  # numbered from 0
         if shard in ids:
             raise ConfigError("DISCORD_SHARD_IDS", f"shard {shard} is listed twice")
         ids.append(shard)
@@ -479,6 +481,15 @@ def _link_days(raw: str | None) -> int:
         return DEFAULT_LINK_DAYS
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 3) or not 1 <= int(raw) <= LINK_DAYS_MAX:
         raise ConfigError("RECAPBOT_LINK_DAYS", f"must be a whole number of days from 1 to {LINK_DAYS_MAX}")
+    return int(raw)
+
+
+def _whole(variable: str, raw: str | None, default: int | None = None, *, least: int = 1, most: int) -> int:
+    """A whole number from `least` to `most` (unset: `default`); the one parser of counts."""
+    if raw is None and default is not None:
+        return default
+    if not (raw and raw.isascii() and raw.isdigit() and len(raw) <= 6) or not least <= int(raw) <= most:
+        raise ConfigError(variable, f"must be a whole number from {least:,} to {most:,}")
     return int(raw)
 
 

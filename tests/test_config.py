@@ -379,11 +379,11 @@ def test_recapbot_discord_turns_the_gateway_on_or_off(value, expected):
     "variable, env, says",
     [
         ("DISCORD_SHARD_IDS", {"DISCORD_SHARD_IDS": "0,1"}, "needs DISCORD_SHARD_COUNT"),
-        ("DISCORD_SHARD_IDS", {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "0,2"}, "shard 2 is not below"),
+        ("DISCORD_SHARD_IDS", {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "0,2"}, "from 0 to 1"),
         ("DISCORD_SHARD_IDS", {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "1,1"}, "listed twice"),
         ("DISCORD_SHARD_IDS", {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "-1"}, "whole number"),
         ("DISCORD_SHARD_IDS", {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": " , "}, "lists no shard"),
-        ("DISCORD_SHARD_COUNT", {"DISCORD_SHARD_COUNT": "0"}, "at least 1"),
+        ("DISCORD_SHARD_COUNT", {"DISCORD_SHARD_COUNT": "0"}, "from 1 to 10,000"),
         ("DISCORD_SHARD_COUNT", {"DISCORD_SHARD_COUNT": "two"}, "whole number"),
         ("DISCORD_SHARD_COUNT", {"DISCORD_SHARD_COUNT": "2", "RECAPBOT_DISCORD": "off"}, "RECAPBOT_DISCORD=off"),
         ("DISCORD_SHARD_IDS", {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "0", "RECAPBOT_DISCORD": "off"},
@@ -398,3 +398,20 @@ def test_bad_discord_replica_settings_fail_at_start(variable, env, says):
 
 def test_shards_without_a_discord_token_are_a_mistake():
     assert "without DISCORD_TOKEN" in str(assert_config_error("DISCORD_SHARD_COUNT", DISCORD_SHARD_COUNT="2"))
+
+
+def test_worker_threads_and_command_backlog():
+    assert (load().worker_threads, load().command_backlog) == (4, 200)
+    s = load(RECAPBOT_WORKER_THREADS=" 2 ", RECAPBOT_COMMAND_BACKLOG="50")
+    assert (s.worker_threads, s.command_backlog) == (2, 50)
+
+
+@pytest.mark.parametrize("variable, value, most", [
+    ("RECAPBOT_WORKER_THREADS", "0", "64"), ("RECAPBOT_WORKER_THREADS", "65", "64"),
+    ("RECAPBOT_WORKER_THREADS", "two", "64"), ("RECAPBOT_WORKER_THREADS", "1.5", "64"),
+    ("RECAPBOT_COMMAND_BACKLOG", "0", "100,000"), ("RECAPBOT_COMMAND_BACKLOG", "-5", "100,000"),
+    ("RECAPBOT_COMMAND_BACKLOG", "9" * 5000, "100,000"), ("RECAPBOT_COMMAND_BACKLOG", "\u0661\u0662", "100,000"),
+])
+def test_bad_worker_threads_or_backlog_names_the_variable_and_the_range(variable, value, most):
+    err = assert_config_error(variable, **{variable: value})
+    assert err.message == f"must be a whole number from 1 to {most}"

@@ -58,10 +58,11 @@ class Participation:
 
     cycle: Cycle
     members: list[Member]
-    recaps: dict[int, Recap]
+    recaps: dict[int, Recap]  # by member id; empty when built without the recaps' text (status)
     away: dict[int, Away]
     expected: list[Member]
     missing: list[Member]
+    written: frozenset[int]  # member ids who wrote for the meeting
 
 
 @dataclass
@@ -71,26 +72,32 @@ class DigestBuilder:
     # Where a chat platform fetches a figure from (a signed link, core/deck.py); None: no figures.
     figure_url: Callable[[Figure], str] | None = None
 
-    def participation(self, team: Team, meeting_at: datetime) -> Participation:
-        return unit.run(self._repo, lambda: self._participation(team, meeting_at))
+    def participation(self, team: Team, meeting_at: datetime, with_text: bool = True) -> Participation:
+        """Who wrote, who has not, who is away; `with_text=False` reads only who wrote, not what
+        (`/recap status` needs names, not the recaps' text)."""
+        return unit.run(self._repo, lambda: self._participation(team, meeting_at, with_text))
 
-    def _participation(self, team: Team, meeting_at: datetime) -> Participation:
+    def _participation(self, team: Team, meeting_at: datetime, with_text: bool = True) -> Participation:
         schedule = require_schedule(team)
         cycle = cycle_for_meeting(team, meeting_at)
         day = cycles.meeting_local_date(meeting_at, schedule)
-        recaps = {r.member_id: r for r in self._repo.recaps_for_meeting(team.id, meeting_at)}
+        if with_text:
+            recaps = {r.member_id: r for r in self._repo.recaps_for_meeting(team.id, meeting_at)}
+            written = frozenset(recaps)
+        else:
+            recaps, written = {}, frozenset(self._repo.meeting_writers(team.id, meeting_at))
         members = sorted(  # members at that meeting: joined before it and not left by then (or who wrote)
             (m for m in self._repo.list_members(team.id)
-             if (m.joined_at <= meeting_at and (m.left_at is None or m.left_at > meeting_at)) or m.id in recaps),
+             if (m.joined_at <= meeting_at and (m.left_at is None or m.left_at > meeting_at)) or m.id in written),
             key=_order,
         )
         away = {}
         for a in self._repo.team_aways(team.id, day):
             if a.covers(day) and a.member_id not in away:
                 away[a.member_id] = a
-        expected = [m for m in members if m.id in recaps or m.id not in away]
-        missing = [m for m in expected if m.id not in recaps]
-        return Participation(cycle, members, recaps, away, expected, missing)
+        expected = [m for m in members if m.id in written or m.id not in away]
+        missing = [m for m in expected if m.id not in written]
+        return Participation(cycle, members, recaps, away, expected, missing, written)
 
     def build(self, team: Team, meeting_at: datetime) -> Digest:
         """The digest, its reads made on one connection (one unit of work)."""

@@ -156,8 +156,9 @@ class Core:
         return self.digests.build(team, cycle.meeting_at)
 
     def upcoming_participation(self, team: Team) -> Participation:
+        """Who has written for the coming meeting (not what: `/recap status` shows names only)."""
         cycle = upcoming_cycle(team, self.clock.now())
-        return self.digests.participation(team, cycle.meeting_at)
+        return self.digests.participation(team, cycle.meeting_at, with_text=False)
 
     def digest_on(self, team: Team, day: date | None) -> Digest:
         """The digest of the meeting on a local date (default: the coming one)."""

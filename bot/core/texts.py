@@ -26,6 +26,9 @@ if TYPE_CHECKING:  # only their shapes: texts is imported by the services these 
 # Shown by every adapter when something unexpected fails (core/guard.py logs the traceback).
 SOMETHING_WENT_WRONG = ("Something went wrong on our side; nothing you typed was lost. "
                         "Please try again in a moment.")
+# A command beyond the backlog (bot/adapters/backlog.py): it was not run, so it is safe to repeat.
+BUSY = ("I have more requests than I can handle right now, so I did not run that one: nothing was done "
+        "or changed. Please try again in a moment.")
 NOT_VALID_TEXT = "That line was not valid text (it is not UTF-8); nothing was done. Please type it again."
 WRITE_RECAP = "Write my recap"
 EDIT_RECAP = "Edit my recap"
@@ -255,15 +258,15 @@ def status(team: Team, part: Participation, me: Member | None, now: datetime, zo
         f"**Digest:** {when(cycle.digest_at.astimezone(zone))} ({relative(cycle.digest_at, now)})"
         + (f" in {team.channel}" if team.channel else " (no digest channel set yet)"),
     ]
-    written = [m.display_name for m in part.members if m.id in part.recaps]
+    written = [m.display_name for m in part.members if m.id in part.written]
     lines.append(f"**Submitted ({len(written)} of {len(part.expected)}):** " + (", ".join(written) or "nobody yet"))
     lines.append("**Not yet submitted:** " + (", ".join(m.display_name for m in part.missing) or "nobody, everyone is in"))
-    away = [m for m in part.members if m.id in part.away and m.id not in part.recaps]
+    away = [m for m in part.members if m.id in part.away and m.id not in part.written]
     if away:
         lines.append("**Away:** " + ", ".join(f"{m.display_name} (until {part.away[m.id].until:%a %d %b})" for m in away))
     if me is None:
         lines.append(f"You are not a member of {team.name} (you see this as an admin).")
-    elif me.id in part.recaps:
+    elif me.id in part.written:
         lines.append("You're in. `/recap` lets you edit your recap until the digest goes out.")
     elif me.id in part.away:
         lines.append(f"You are {describe_away(part.away[me.id])}. `/recap back` ends it.")

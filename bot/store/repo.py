@@ -438,6 +438,13 @@ class SqlRepository:
             rows = conn.execute(select(r).where(r.c.team_id == team_id, r.c.meeting_at == meeting_at))
             return [_recap(row) for row in rows]
 
+    def meeting_writers(self, team_id: int, meeting_at: datetime) -> set[int]:
+        """Who wrote for one meeting: member ids only, none of the recaps' text (for /recap status)."""
+        r = t.recaps
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(r.c.member_id).where(r.c.team_id == team_id,
+                                                                r.c.meeting_at == meeting_at)).scalars())
+
     def recaps_between(self, team_id: int, start: datetime, end: datetime) -> list[Recap]:
         """Recaps with start <= meeting_at < end (index range on team, meeting)."""
         r = t.recaps

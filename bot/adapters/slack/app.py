@@ -240,7 +240,7 @@ class SlackAdapter:
         self.started.clear()
         self._loop = asyncio.get_running_loop()
         session = aiohttp.ClientSession()
-        self.client.session = session
+        self.client.session = self.deps.session = session
         handler = None
         try:
             if settings.slack_socket_mode:
@@ -259,5 +259,5 @@ class SlackAdapter:
             if handler is not None:
                 await handler.close_async()
             self._loop = None
-            self.client.session = None
+            self.client.session = self.deps.session = None
             await session.close()

@@ -21,7 +21,7 @@ from ...core.replies import (
     SettingsReply,
     TextReply,
 )
-from ...core.texts import settings_refusal
+from ...core.texts import BUSY, settings_refusal
 from ...render.blocks import all_digest_messages, context, pack, to_mrkdwn
 from .. import core_call
 from . import groups, privacy, settings_modal
@@ -37,22 +37,31 @@ REFUSAL = settings_refusal("workspace admins or owners")
 def register(app, deps: Deps) -> None:
     @app.command(COMMAND)
     async def on_recap(ack, body, client, context, respond):
-        await ack()
-        user_id = user_id_of(body, context)
-        replier = Replier(client, user_id, respond)
-        try:
-            team_id = team_id_of(body, context)
-            log.debug("slack /recap from %s in %s (%d characters)", user_id, team_id, len(body.get("text") or ""))
-            actor = await deps.actor(client, team_id, user_id, body)
-            try:
-                text, named = await groups.expand_people(deps, client, team_id, body.get("text") or "")
-            except groups.UserGroupsUnreadable:
-                await replier.text(":warning: " + groups.NO_USERGROUPS)
+        with deps.backlog.slot() as room:
+            if not room:  # answered in the acknowledgement itself: no request more, nothing run
+                await ack(text=":hourglass: " + BUSY)
                 return
-            reply = await core_call(deps.handler.handle, replace(actor, mentioned=named), from_slack_text(text))
-            await show(deps, client, body, actor, reply, replier)
-        except Exception as exc:  # noqa: BLE001 - after the ack: log it and tell the person
-            await report_failure("/recap", exc, replier)
+            await ack()
+            user_id = user_id_of(body, context)
+            await run_command(deps, body, client, context, Replier(client, user_id, deps.respond(body, respond)))
+
+
+async def run_command(deps: Deps, body: dict, client, context, replier: Replier) -> None:
+    """The command after its acknowledgement: the core's answer, through the response_url."""
+    user_id = replier.user_id
+    try:
+        team_id = team_id_of(body, context)
+        log.debug("slack /recap from %s in %s (%d characters)", user_id, team_id, len(body.get("text") or ""))
+        actor = await deps.actor(client, team_id, user_id, body)
+        try:
+            text, named = await groups.expand_people(deps, client, team_id, body.get("text") or "")
+        except groups.UserGroupsUnreadable:
+            await replier.text(":warning: " + groups.NO_USERGROUPS)
+            return
+        reply = await core_call(deps.handler.handle, replace(actor, mentioned=named), from_slack_text(text))
+        await show(deps, client, body, actor, reply, replier)
+    except Exception as exc:  # noqa: BLE001 - after the ack: log it and tell the person
+        await report_failure("/recap", exc, replier)
 
 
 async def show(deps: Deps, client, body: dict, actor, reply: Reply, replier: Replier) -> None:

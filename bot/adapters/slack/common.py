@@ -13,8 +13,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from ...config import Settings
 from ...core import texts
@@ -23,6 +25,7 @@ from ...core.guard import unexpected
 from ...core.model import Actor
 from ...core.service import Core
 from ...render.blocks import SlackMessage, text_messages
+from ..backlog import Backlog
 from .errors import slack_error
 from .identity import Identity
 
@@ -41,9 +44,21 @@ class Deps:
     settings: Settings
     identity: Identity = field(default_factory=Identity)
     handler: CommandHandler = field(init=False)
+    backlog: Backlog = field(init=False)
+    # The adapter's HTTP session while it runs: answers to response_urls reuse its connections
+    # (Bolt's own `respond` opens a new session, so a new TCP connection, for every answer).
+    session: aiohttp.ClientSession | None = None
 
     def __post_init__(self) -> None:
         self.handler = CommandHandler(self.core)
+        self.backlog = Backlog(self.settings.command_backlog)
+
+    def respond(self, body: dict, fallback: Callable[..., Awaitable[Any]] | None):
+        """Answers through the request's response_url on the shared session (Bolt's `respond` without one)."""
+        url = body.get("response_url")
+        if not url or self.session is None or self.session.closed:
+            return fallback
+        return AsyncWebhookClient(url, session=self.session).send
 
     async def actor(self, client: AsyncWebClient, team_id: str, user_id: str, body: dict | None = None) -> Actor:
         """Who is asking (cached users.info) and, from a command's or a message's payload, where."""
