@@ -98,8 +98,10 @@ async def test_the_deck_moves_with_the_arrow_keys_in_order(core, clock, server, 
     alice = await visible_slide(page)
     assert alice["title"] == "Can small models learn to plan?" and "Alice progress week 3" in alice["text"]
     assert await page.locator(".slide.current figure img").count() == 1
-    loaded = await page.eval_on_selector(".slide.current figure img", "img => img.complete && img.naturalWidth")
-    assert loaded == 40  # the figure's own pixels, served through the link
+    # The image loads on its own time (slower on a loaded machine): wait for it, then read its pixels.
+    await page.wait_for_function("() => document.querySelector('.slide.current figure img').complete")
+    loaded = await page.eval_on_selector(".slide.current figure img", "img => img.naturalWidth")
+    assert loaded == 40  # the figure's own pixels, served through the link (0 if it failed to load)
     await page.keyboard.press("ArrowRight")
     bob = await visible_slide(page)
     assert bob["title"] == "Where do errors come from?"
