@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import sys
 import tempfile
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,13 +25,14 @@ sys.path.insert(0, str(ROOT / "tests" / "slack"))
 import aiohttp  # noqa: E402
 from fake_slack import FakeSlack  # noqa: E402
 from slack_harness import ADMIN, ANN, T1, TOKEN1, Harness, configure_team, make_settings, recap_values, start, stop  # noqa: E402
-from sqlalchemy import event, text  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
 from bot.app import App  # noqa: E402
 from bot.core.ports import SystemClock  # noqa: E402
 from bot.core.service import Core  # noqa: E402
 from bot.store.db import make_engine, upgrade  # noqa: E402
 from bot.store.repo import SqlRepository  # noqa: E402
+from pg_writes import pg_schema  # noqa: E402  (bench/ is this script's folder)
 
 
 class Counter:
@@ -54,19 +54,8 @@ def database(url: str | None):
             yield engine
             engine.dispose()
             return
-        schema = "bench_" + uuid.uuid4().hex[:12]
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine = make_engine(f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}")
-        try:
-            upgrade(engine)
+        with pg_schema(url) as engine:
             yield engine
-        finally:
-            engine.dispose()
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 async def one_submission(harness: Harness, counter: Counter, progress: str) -> int:

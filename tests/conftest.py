@@ -2,6 +2,7 @@
 a fake clock, the core wired to them, and no network beyond loopback."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -91,6 +92,25 @@ def drop_pg_schema(schema: str) -> None:
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     admin.dispose()
+
+
+@contextlib.contextmanager
+def migrated_engine(backend: str, tmp_path):
+    """A new database at head on `backend` (an SQLite file in tmp_path, or a PostgreSQL schema of
+    its own), removed afterwards: the migration tests fill it, then take it back and forth."""
+    schema = None
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    else:
+        schema, url = new_pg_schema()
+        engine = make_engine(url)
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        if schema:
+            drop_pg_schema(schema)
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,8 @@ from bot.core.commands import CommandHandler
 from bot.core.model import RecapDraft
 from bot.core.service import Core
 from bot.render.markdown import render_digest
-from bot.store.db import make_engine, upgrade
-from tests.conftest import BACKENDS, downgrade, drop_pg_schema, group_of, new_pg_schema, person, submit_as
+from bot.store.db import upgrade
+from tests.conftest import BACKENDS, downgrade, group_of, migrated_engine, person, submit_as
 
 UTC = timezone.utc
 PAST, COMING = datetime(2026, 11, 16, 9, tzinfo=UTC), datetime(2026, 11, 23, 9, tzinfo=UTC)
@@ -26,17 +26,8 @@ BEFORE = "0009"  # the revision before research memory (0008 follows the deck's 
 @pytest.fixture(params=BACKENDS)
 def engine_at_head(request, tmp_path):
     """An engine on a database at head, to be filled and then taken back to BEFORE."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        schema = None
-    else:
-        schema, url = new_pg_schema()
-        engine = make_engine(url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-    if schema:
-        drop_pg_schema(schema)
+    with migrated_engine(request.param, tmp_path) as engine:
+        yield engine
 
 
 def recap(core, who: str, progress: str, failures: str = "", questions: str = "") -> None:

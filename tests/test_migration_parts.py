@@ -10,27 +10,18 @@ import pytest
 
 from bot.core.service import Core
 from bot.scheduling import Scheduler
-from bot.store.db import make_engine, upgrade
+from bot.store.db import upgrade
 from bot.store.ledger import Ledger
 from bot.store.repo import SqlRepository
-from tests.conftest import BACKENDS, downgrade, drop_pg_schema, new_pg_schema, person
+from tests.conftest import BACKENDS, downgrade, migrated_engine, person
 from tests.test_scheduler import DIGEST_AT, MEETING, REMINDER_AT, FakeChat, setup_team, submit
 
 
 @pytest.fixture(params=BACKENDS)
 def at_0003(request, tmp_path):
     """An engine on a database to be taken back to 0003 (before message parts) once filled."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        schema = None
-    else:
-        schema, url = new_pg_schema()
-        engine = make_engine(url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-    if schema:
-        drop_pg_schema(schema)
+    with migrated_engine(request.param, tmp_path) as engine:
+        yield engine
 
 
 def old_core(engine, clock):

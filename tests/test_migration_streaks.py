@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from bot.app import repository
 from bot.core.model import RecapDraft
 from bot.core.service import Core
-from bot.store.db import make_engine, upgrade
-from tests.conftest import BACKENDS, downgrade, drop_pg_schema, group_of, new_pg_schema, person, submit_as
+from bot.store.db import upgrade
+from tests.conftest import BACKENDS, downgrade, group_of, migrated_engine, person, submit_as
 
 UTC = timezone.utc
 WED = datetime(2026, 11, 18, 12, tzinfo=UTC)  # the meetings are Mondays 10:00 Berlin
@@ -22,17 +22,8 @@ WED = datetime(2026, 11, 18, 12, tzinfo=UTC)  # the meetings are Mondays 10:00 B
 
 @pytest.fixture(params=BACKENDS)
 def engine(request, tmp_path):
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        schema = None
-    else:
-        schema, url = new_pg_schema()
-        engine = make_engine(url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-    if schema:
-        drop_pg_schema(schema)
+    with migrated_engine(request.param, tmp_path) as engine:
+        yield engine
 
 
 def shown(core, team) -> tuple[dict[str, int], list[tuple[str, int]]]:
