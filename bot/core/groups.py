@@ -153,8 +153,8 @@ class Groups:
 
         need_member: refuse (NotMember, with a join offer) someone not in it, unless
         `admins_too` and they may configure it (a preview, someone's history)."""
-        groups = self.in_workspace(actor.workspace)
-        rows = {m.team_id: m for m in self._repo.user_memberships(actor.workspace, actor.user_ref)}
+        groups, memberships = self._repo.workspace_scope(actor.workspace, actor.user_ref)
+        rows = {m.team_id: m for m in memberships}
         notes = self._join_by_role(actor, groups, rows)
         active = [g for g in groups if g.id in rows and rows[g.id].active]
         team = self._pick(actor, groups, active)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, and_, bindparam, delete, exists, false, func, insert, or_, select, update
+from sqlalchemy import Integer, Table, and_, bindparam, delete, exists, false, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.sql import Insert, Select
 from sqlalchemy.exc import IntegrityError
 
 from ..core.model import (
@@ -84,6 +86,27 @@ _SET_STREAK = (update(t.members)
 # Member's fields in order (not the stored streak: stored_streaks reads that).
 _MEMBER_COLUMNS = [t.members.c[name] for name in
                    ("id", "team_id", "user_ref", "display_name", "timezone", "joined_at", "left_at")]
+
+# Which group a command means (core/groups.py) needs the workspace's teams with their skipped
+# days and the person's membership rows: one statement, one row per team and skipped day, the
+# membership's columns last (every command runs it, so it is built once).
+_WORKSPACE_SCOPE = (
+    select(t.teams, t.skipped_meetings.c.meeting_date, *(c.label(f"member_{c.name}") for c in _MEMBER_COLUMNS))
+    .outerjoin(t.skipped_meetings, t.skipped_meetings.c.team_id == t.teams.c.id)
+    .outerjoin(t.members, and_(t.members.c.team_id == t.teams.c.id, t.members.c.user_ref == bindparam("user_ref")))
+    .where(t.teams.c.workspace == bindparam("workspace"))
+    .order_by(t.teams.c.id)
+)
+
+# The reads of every submission, built once (SQLAlchemy then finds them compiled in its cache
+# without building the query first).
+_CURRENT_QUESTIONS = (select(t.member_questions.c.text, t.member_questions.c.set_at)
+                      .where(t.member_questions.c.member_id == bindparam("member_id"))
+                      .order_by(t.member_questions.c.set_at.desc(), t.member_questions.c.id.desc())
+                      .limit(bindparam("limit", type_=Integer)))
+_RECENT_RECAPS = (select(t.recaps).where(t.recaps.c.member_id == bindparam("member_id"))
+                  .order_by(t.recaps.c.meeting_at.desc()).limit(bindparam("limit", type_=Integer)))
+_RECENT_RECAPS_UNTIL = _RECENT_RECAPS.where(t.recaps.c.meeting_at <= bindparam("until"))
 
 
 def _recap(row: Row) -> Recap:
@@ -284,6 +307,24 @@ class SqlRepository:
         assert member is not None
         return member
 
+    def workspace_scope(self, workspace: Workspace, user_ref: str) -> tuple[list[Team], list[Member]]:
+        """The workspace's teams (by id) and the person's membership rows in them (left ones
+        too): what `workspace_teams` and `user_memberships` return, in one query."""
+        with self._connect() as conn:
+            rows = conn.execute(_WORKSPACE_SCOPE, {"workspace": workspace.key, "user_ref": user_ref}).all()
+        firsts: dict[int, Row] = {}
+        skipped: dict[int, set[date]] = {}
+        members: list[Member] = []
+        for row in rows:
+            if row.id not in firsts:
+                firsts[row.id], skipped[row.id] = row, set()
+                member = row[-len(_MEMBER_COLUMNS):]
+                if member[0] is not None:
+                    members.append(Member(*member))
+            if row.meeting_date is not None:
+                skipped[row.id].add(row.meeting_date)
+        return [_team(row, frozenset(skipped[team_id])) for team_id, row in firsts.items()], members
+
     def user_memberships(self, workspace: Workspace, user_ref: str) -> list[Member]:
         """Every membership row of one person in one workspace (left ones too), by group id."""
         with self._connect() as conn:
@@ -312,15 +353,9 @@ class SqlRepository:
         return QuestionVersion(text=text, set_at=now)
 
     def question_history(self, member_id: int, limit: int) -> list[QuestionVersion]:
-        q = t.member_questions
         with self._connect() as conn:
-            rows = conn.execute(
-                select(q.c.text, q.c.set_at)
-                .where(q.c.member_id == member_id)
-                .order_by(q.c.set_at.desc(), q.c.id.desc())
-                .limit(limit)
-            )
-            return [QuestionVersion(text=r.text, set_at=r.set_at) for r in rows]
+            rows = conn.execute(_CURRENT_QUESTIONS, {"member_id": member_id, "limit": limit})
+            return [QuestionVersion(text=text, set_at=set_at) for text, set_at in rows]
 
     # -- recaps --------------------------------------------------------------
     def get_recap(self, member_id: int, meeting_at: datetime) -> Recap | None:
@@ -346,7 +381,6 @@ class SqlRepository:
             progress=recap.progress, failures=recap.failures, questions=recap.questions, plan=recap.plan,
             figuring_it_out=recap.figuring_it_out, late=recap.late, updated_at=recap.updated_at,
         )
-        key = and_(r.c.member_id == recap.member_id, r.c.meeting_at == recap.meeting_at)
         new = dict(values, team_id=recap.team_id, member_id=recap.member_id, meeting_at=recap.meeting_at,
                    streak=recap.streak, submitted_at=recap.submitted_at)
 
@@ -363,6 +397,7 @@ class SqlRepository:
             row = None if replacing else first_version()  # None: there is one already
             inserted = row is not None
             if row is None:
+                key = and_(r.c.member_id == recap.member_id, r.c.meeting_at == recap.meeting_at)
                 row = conn.execute(update(r).where(key).values(**values).returning(*r.c)).first()
                 if row is not None and not replacing and row.streak != recap.streak:
                     set_streak(row.streak)  # the stored streak is the kept recap's
@@ -455,12 +490,9 @@ class SqlRepository:
             return [_recap(row) for row in rows]
 
     def recent_recaps(self, member_id: int, limit: int, until: datetime | None = None) -> list[Recap]:
-        r = t.recaps
-        query = select(r).where(r.c.member_id == member_id)
-        if until is not None:
-            query = query.where(r.c.meeting_at <= until)
+        query = _RECENT_RECAPS if until is None else _RECENT_RECAPS_UNTIL
         with self._connect() as conn:
-            rows = conn.execute(query.order_by(r.c.meeting_at.desc()).limit(limit))
+            rows = conn.execute(query, {"member_id": member_id, "limit": limit, "until": until})
             return [_recap(row) for row in rows]
 
     # -- milestones ------------------------------------------------------------
@@ -762,8 +794,16 @@ ADMIN_LISTS = "teams.admins"  # a person's id in a team's admin list, counted pe
 _NUMBER_TRIES = 5
 
 
-def _next_number(conn, table: Table, scope, where) -> int:
-    return conn.execute(select(func.coalesce(func.max(table.c.number), 0) + 1).where(scope == where)).scalar_one()
+@cache
+def _numbering(table: Table, scope: str) -> tuple[Select, Select, Insert]:
+    """The statements numbering `table`'s rows per `scope` (a column naming the parent): lock
+    the parent's row, read the next number, insert. Built once per table: a submission with a
+    question for the group runs all three."""
+    column = table.c[scope]
+    [parent] = [fk.column for fk in column.foreign_keys]
+    lock = select(parent).where(parent == bindparam("scope")).with_for_update(key_share=True)
+    next_number = select(func.coalesce(func.max(table.c.number), 0) + 1).where(column == bindparam("scope"))
+    return lock, next_number, insert(table)
 
 
 def _insert_numbered(conn, table: Table, scope, where, rows: list[dict]) -> list[int]:
@@ -774,18 +814,18 @@ def _insert_numbered(conn, table: Table, scope, where, rows: list[dict]) -> list
     refer to it may still be added meanwhile). SQLite has one writer at a time, but the
     number may be read before this transaction writes: a number taken meanwhile (the unique
     key says so) is chosen again."""
+    lock, next_number, add = _numbering(table, scope.name)
     if conn.dialect.name == "postgresql":
-        [parent] = [fk.column for fk in scope.foreign_keys]
-        conn.execute(select(parent).where(parent == where).with_for_update(key_share=True))
-        first = _next_number(conn, table, scope, where)
-        conn.execute(insert(table), [dict(row, number=first + i) for i, row in enumerate(rows)])
+        conn.execute(lock, {"scope": where})
+        first = conn.execute(next_number, {"scope": where}).scalar_one()
+        conn.execute(add, [dict(row, number=first + i) for i, row in enumerate(rows)])
         return [first + i for i in range(len(rows))]
     for attempt in range(_NUMBER_TRIES):
-        first = _next_number(conn, table, scope, where)
+        first = conn.execute(next_number, {"scope": where}).scalar_one()
         numbered = [dict(row, number=first + i) for i, row in enumerate(rows)]
         try:
             with conn.begin_nested():
-                conn.execute(insert(table), numbered)
+                conn.execute(add, numbered)
             return [row["number"] for row in numbered]
         except IntegrityError:
             if attempt == _NUMBER_TRIES - 1:
