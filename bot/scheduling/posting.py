@@ -344,7 +344,8 @@ class Poster:
         ledger = self.ledger
         if await asyncio.to_thread(ledger.digest_post, team.id, meeting_at) is not None:
             return  # the digest is out (or being posted): a reminder now would be pointless
-        part = await asyncio.to_thread(self.core.digests.participation, team, meeting_at)
+        # Who has written, not what: a reminder needs names only.
+        part = await asyncio.to_thread(partial(self.core.digests.participation, team, meeting_at, with_text=False))
         claimed = await asyncio.to_thread(ledger.reminded, meeting_at, [m.id for m in part.missing])
         unsent = await asyncio.to_thread(
             ledger.unsettled, [reminder_key(member_id, meeting_at) for member_id in claimed]) if claimed else set()
