@@ -121,25 +121,20 @@ DRAFT = RecapDraft(progress=TEXT, failures="The plate reader timed out twice.", 
                    plan="Repeat with fresh buffer.")
 
 
-def submit_all(core: Core, groups: list[list[Actor]], writers: int) -> float:
-    """Every member submits once, by `writers` threads; the seconds it took."""
-    if writers == 1:
-        work = [[who for actors in groups for who in actors]]
-    else:
-        work = groups[:writers]
+def timed_writers(write, batches: list) -> float:
+    """`write(batch)` in one thread per batch, all let go at once; the seconds until the last
+    is done. A writer's error is raised here (a failed writer must not look fast)."""
     errors: list[BaseException] = []
-    start_line = threading.Barrier(len(work) + 1)
+    start_line = threading.Barrier(len(batches) + 1)
 
-    def writer(actors: list[Actor]) -> None:
+    def writer(batch) -> None:
         start_line.wait()
         try:
-            for who in actors:
-                reply = core.submit_recap(who, DRAFT)
-                assert isinstance(reply, TextReply) and reply.ok, reply
+            write(batch)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=writer, args=(actors,)) for actors in work]
+    threads = [threading.Thread(target=writer, args=(batch,)) for batch in batches]
     for thread in threads:
         thread.start()
     start_line.wait()
@@ -152,25 +147,34 @@ def submit_all(core: Core, groups: list[list[Actor]], writers: int) -> float:
     return took
 
 
+def submit_all(core: Core, groups: list[list[Actor]], writers: int) -> float:
+    """Every member submits once, by `writers` threads; the seconds it took."""
+    work = [[who for actors in groups for who in actors]] if writers == 1 else groups[:writers]
+
+    def submit(actors: list[Actor]) -> None:
+        for who in actors:
+            reply = core.submit_recap(who, DRAFT)
+            assert isinstance(reply, TextReply) and reply.ok, reply
+
+    return timed_writers(submit, work)
+
+
 def floor(engine, rows_per_writer: list[list[dict]]) -> float:
-    """The same recap rows INSERTed bare, one transaction each, one connection per writer."""
-    start_line = threading.Barrier(len(rows_per_writer) + 1)
+    """The same recap rows INSERTed bare, one transaction each, one connection per writer
+    (connected before the clock starts, as the core's pool is warm)."""
+    connections = [engine.connect() for _ in rows_per_writer]
 
-    def writer(rows: list[dict]) -> None:
-        with engine.connect() as conn:
-            start_line.wait()
-            for row in rows:
-                conn.execute(insert(t.recaps).values(**row))
-                conn.commit()
+    def insert_rows(batch: tuple) -> None:
+        conn, rows = batch
+        for row in rows:
+            conn.execute(insert(t.recaps).values(**row))
+            conn.commit()
 
-    threads = [threading.Thread(target=writer, args=(rows,)) for rows in rows_per_writer]
-    for thread in threads:
-        thread.start()
-    start_line.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - began
+    try:
+        return timed_writers(insert_rows, list(zip(connections, rows_per_writer)))
+    finally:
+        for conn in connections:
+            conn.close()
 
 
 def floor_rows(engine, writers: int, n: int, at: datetime) -> list[list[dict]]:

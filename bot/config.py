@@ -10,7 +10,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
@@ -352,6 +352,16 @@ def _prefixed(variable: str, raw: str | None, prefix: str) -> str | None:
     return raw
 
 
+def _http_url(raw: str) -> SplitResult | None:
+    """An http(s) URL with a host and, if any, a numeric port, split; None otherwise."""
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - a port that is not a number raises ValueError
+    except ValueError:
+        return None
+    return parts if parts.scheme in ("http", "https") and parts.netloc else None
+
+
 def _slack_api_url(raw: str | None) -> str | None:
     """Override of the Slack Web API base URL (tests, proxies).
 
@@ -360,12 +370,8 @@ def _slack_api_url(raw: str | None) -> str | None:
     """
     if raw is None:
         return None
-    try:
-        parts = urlsplit(raw)
-        parts.port  # noqa: B018 - a port that is not a number raises ValueError
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+    parts = _http_url(raw)
+    if parts is None:
         # Shown masked: a proxy URL may carry user:password@ or a token in the query.
         raise ConfigError("SLACK_API_URL", f"must be an http(s) URL like https://slack.com/api/ "
                                            f"(got {_mask_url(raw)})")
@@ -465,12 +471,8 @@ def _public_url(raw: str | None) -> str | None:
     unset: this machine on RECAPBOT_HTTP_PORT."""
     if raw is None:
         return None
-    try:
-        parts = urlsplit(raw)
-        parts.port  # noqa: B018 - a port that is not a number raises ValueError
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+    parts = _http_url(raw)
+    if parts is None or parts.query or parts.fragment:
         raise ConfigError("RECAPBOT_PUBLIC_URL", f"must be an http(s) address like https://recap.example.org "
                                                  f"(got {_mask_url(raw)})")
     return raw.rstrip("/")
@@ -485,7 +487,7 @@ def _link_days(raw: str | None) -> int:
 
 
 def _whole(variable: str, raw: str | None, default: int | None = None, *, least: int = 1, most: int) -> int:
-    """A whole number from `least` to `most` (unset: `default`); the one parser of counts."""
+    """A whole number from `least` to `most` (unset: `default`): threads, backlog, shards."""
     if raw is None and default is not None:
         return default
     if not (raw and raw.isascii() and raw.isdigit() and len(raw) <= 6) or not least <= int(raw) <= most:

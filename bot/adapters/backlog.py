@@ -19,13 +19,11 @@ class Backlog:
     def __init__(self, capacity: int):
         self.capacity = capacity
         self.waiting = 0  # accepted, not yet answered
-        self.refused = 0  # answered "busy" since start (for logs and benchmarks)
 
     @contextmanager
     def slot(self) -> Iterator[bool]:
         """True (and counted until the block ends) if there is room; False: answer "busy"."""
         if self.waiting >= self.capacity:
-            self.refused += 1
             yield False
             return
         self.waiting += 1

@@ -136,7 +136,8 @@ class Privacy:
         """The action of a confirmation still within CONFIRM_TTL, else a UserError."""
         action, _, issued = token.partition(":")
         if not _ACTION.fullmatch(action) or not (issued.isascii() and issued.isdigit()) or len(issued) > 12:
-            raise UserError("That button is not one of recapbot's; nothing was done.")
+            from .texts import NOT_OUR_BUTTON  # here: texts imports this module
+            raise UserError(NOT_OUR_BUTTON)
         age = self.clock.now() - datetime.fromtimestamp(int(issued), timezone.utc)
         if not timedelta(minutes=-5) <= age <= CONFIRM_TTL:
             again = f"/recap {action}" if action == FORGET else "/recap group delete NAME"

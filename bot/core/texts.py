@@ -29,6 +29,9 @@ SOMETHING_WENT_WRONG = ("Something went wrong on our side; nothing you typed was
 # A command beyond the backlog (bot/adapters/backlog.py): it was not run, so it is safe to repeat.
 BUSY = ("I have more requests than I can handle right now, so I did not run that one: nothing was done "
         "or changed. Please try again in a moment.")
+# A button or form whose id we did not make (forged, or from another app): refused, nothing changed.
+NOT_OUR_BUTTON = "That button is not one of recapbot's; nothing was done."
+NOT_OUR_FORM = "That form is not one of recapbot's; nothing was saved."
 NOT_VALID_TEXT = "That line was not valid text (it is not UTF-8); nothing was done. Please type it again."
 WRITE_RECAP = "Write my recap"
 EDIT_RECAP = "Edit my recap"

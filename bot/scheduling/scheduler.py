@@ -231,9 +231,6 @@ class Scheduler:
         busy = {team.id for team in teams if survey.has_work(team, dues[team.id], view)}
         return busy, {team_id: wake for team_id, (_, wake) in planned.items() if team_id not in busy}
 
-    def _due(self, team: Team, now: datetime) -> plan.Due:
-        return self._due_and_next(team, now)[0]
-
     def _due_and_next(self, team: Team, now: datetime) -> tuple[plan.Due, datetime | None]:
         due, wake = plan.due_and_next(team, now, self.lookback)
         if team.created_at is not None:  # meetings from before the team existed are nobody's
@@ -249,7 +246,7 @@ class Scheduler:
         if self._retry_at.get(team.id, now) <= now:
             self._retry_at.pop(team.id, None)
         try:
-            due = self._due(team, now)
+            due, _ = self._due_and_next(team, now)
             if digests and due.digests and team.channel is None and chat.needs_channel:
                 # Nowhere to post: leave the digest unclaimed, so setting a channel within the
                 # catch-up window still gets it out at the next wake-up or start.

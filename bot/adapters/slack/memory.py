@@ -17,7 +17,9 @@ from slack_sdk.models.views import View
 from ...core.errors import UserError
 from ...core.guard import unexpected
 from ...core.model import MAX_FIELD_CHARS
-from ...core.texts import FEEDBACK_PLACEHOLDER, FEEDBACK_PROMPT, feedback_given, question_answered
+from ...core.texts import (
+    FEEDBACK_PLACEHOLDER, FEEDBACK_PROMPT, NOT_OUR_BUTTON, NOT_OUR_FORM, feedback_given, question_answered,
+)
 from ...render.blocks import ANSWERED_ACTION, FEEDBACK_ACTION, context, escape
 from .. import core_call
 from .common import Deps, Replier, report_failure, team_id_of, user_id_of
@@ -57,7 +59,7 @@ def register(app, deps: Deps) -> None:
             recap_id = _id(body)
             try:
                 if recap_id is None:
-                    raise UserError("That button is not one of recapbot's; nothing was done.")
+                    raise UserError(NOT_OUR_BUTTON)
                 _, author, _ = await core_call(deps.core.feedback.recap_for, actor, recap_id)
             except UserError as exc:
                 await open_modal(client, body["trigger_id"], notice_view("Give feedback", exc.message), replier)
@@ -75,7 +77,7 @@ def register(app, deps: Deps) -> None:
         recap_id = meta.get("recap")
         try:
             if not isinstance(recap_id, int):
-                raise UserError("That form is not one of recapbot's; nothing was saved.")
+                raise UserError(NOT_OUR_FORM)
             actor = await deps.actor(client, team_id_of(body, context), user_id_of(body, context))
             await core_call(deps.core.feedback.give, actor, recap_id, text)
         except UserError as exc:
@@ -97,7 +99,7 @@ def register(app, deps: Deps) -> None:
             question_id = _id(body)
             try:
                 if question_id is None:
-                    raise UserError("That button is not one of recapbot's; nothing was done.")
+                    raise UserError(NOT_OUR_BUTTON)
                 question = await core_call(lambda: deps.core.questions.answer(actor, question_id=question_id))
             except UserError as exc:
                 await replier.text(":warning: " + exc.message)
